@@ -1,0 +1,148 @@
+"""Domain events: immutable, past-tense facts with an id and a timestamp, published on the bus."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from engine.domain.models import CloseReason, Position, Signal
+from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
+from engine.domain.values import ZERO
+
+
+def _event_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    ts: datetime
+    id: str = field(default_factory=_event_id)
+    paper: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalRaised(Event):
+    signal: Signal
+    auto: bool = False  # the engine will execute it without asking
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalConfirmed(Event):
+    signal: Signal
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalCancelled(Event):
+    signal: Signal
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SignalExpired(Event):
+    signal: Signal
+
+
+@dataclass(frozen=True, kw_only=True)
+class RiskRejected(Event):
+    signal: Signal
+    reason: RejectReason
+    detail: dict[str, str] = field(default_factory=dict)  # values for the message, never prose
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderFilled(Event):
+    position_id: str
+    signal_id: str
+    client_id: str
+    leg: str
+    symbol: str
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositionOpened(Event):
+    position: Position
+    single_target: bool = False  # the TP1 part would be below the market minimum: one target
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetHit(Event):
+    position: Position
+    target: int  # 1-based
+    qty: Decimal
+    price: Decimal
+    pnl: Decimal  # this exit, net of its fee
+    new_stop: Decimal | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopMovedToBreakeven(Event):
+    position: Position
+    old_stop: Decimal
+    new_stop: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopMoved(Event):
+    position: Position
+    old_stop: Decimal
+    new_stop: Decimal
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositionClosed(Event):
+    position: Position
+    reason: CloseReason
+    pnl: Decimal  # realized over the whole position, net of fees
+    fees: Decimal
+    exit_price: Decimal | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TradingPaused(Event):
+    reason: PauseReason
+    until: datetime | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TradingResumed(Event):
+    reason: str = "manual"
+    by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PanicItem:
+    kind: str  # "position" or "order"
+    ref: str  # position id or client order id
+    symbol: str
+    ok: bool
+    detail: str = ""  # an error code / exchange message when not ok
+    pnl: Decimal = ZERO
+
+
+@dataclass(frozen=True, kw_only=True)
+class PanicCompleted(Event):
+    by: str
+    items: tuple[PanicItem, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineError(Event):
+    code: ErrorCode
+    detail: str = ""  # secrets are redacted before it gets here
+    position_id: str | None = None
+    signal_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScanCompleted(Event):
+    symbols: int
+    raised: int
+    next_at: datetime | None = None

@@ -1,0 +1,282 @@
+"""Domain models: market specs, signals, orders, fills and positions (frozen; changed with ``replace``)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+from engine.domain.values import ZERO, OrderAction, Side
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    """What a venue allows for one market: tick and lot sizes, minimums, leverage."""
+
+    symbol: str
+    base: str
+    quote: str
+    price_step: Decimal
+    qty_step: Decimal
+    min_qty: Decimal = ZERO
+    min_notional: Decimal = ZERO
+    max_leverage: int = 125
+
+
+@dataclass(frozen=True, slots=True)
+class FactorScore:
+    """One factor's part in a signal's score; ``available`` is False when history was too short."""
+
+    name: str
+    value: float | None
+    direction: float  # -1 (bearish) .. +1 (bullish)
+    weight: float
+    contribution: float  # points added to the 0–100 score
+    available: bool = True
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A take-profit level and the share of the initial quantity it closes."""
+
+    price: Decimal
+    share: Decimal
+
+
+class SignalStatus(enum.StrEnum):
+    RAISED = "raised"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    """A scored trade idea with its plan. Prices are exact; the score is 0–100."""
+
+    id: str
+    symbol: str
+    side: Side
+    score: float
+    factors: tuple[FactorScore, ...]
+    entry: Decimal
+    stop: Decimal
+    targets: tuple[Target, ...]
+    leverage: int
+    created_at: datetime
+    expires_at: datetime
+    timeframe: str = "15m"
+    status: SignalStatus = SignalStatus.RAISED
+    status_by: str | None = None
+    reason: str | None = None
+    atr_pct: float | None = None
+
+    def top_factors(self, n: int = 3) -> tuple[FactorScore, ...]:
+        avail = [f for f in self.factors if f.available]
+        return tuple(sorted(avail, key=lambda f: abs(f.contribution), reverse=True)[:n])
+
+    def with_status(self, status: SignalStatus, by: str | None = None, reason: str | None = None) -> Signal:
+        return replace(self, status=status, status_by=by, reason=reason)
+
+
+class OrderType(enum.StrEnum):
+    MARKET = "market"
+    LIMIT = "limit"
+    STOP_MARKET = "stop_market"
+    TAKE_PROFIT = "take_profit"  # reduce-only limit at the target price
+
+
+class OrderStatus(enum.StrEnum):
+    NEW = "new"  # persisted, maybe not yet sent: look it up by client id after a crash
+    OPEN = "open"  # acknowledged by the broker, resting
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.REJECTED)
+
+
+class Leg(enum.StrEnum):
+    """What an order is for, inside its position. Part of the client order id."""
+
+    ENTRY = "en"
+    STOP = "sl"
+    TARGET = "tp"  # numbered: tp1, tp2, …
+    CLOSE = "cl"  # manual, time, panic or fallback market close
+
+
+def client_order_id(position_id: str, leg: str, attempt: int) -> str:
+    """Deterministic client order id per (position, leg, attempt); at most 36 characters."""
+    return f"sp-{position_id}-{leg}-{attempt}"
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An order as the engine knows it."""
+
+    client_id: str
+    position_id: str
+    leg: str  # "en", "sl", "tp1", "tp2", "cl"
+    symbol: str
+    action: OrderAction
+    type: OrderType
+    qty: Decimal
+    created_at: datetime
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    reduce_only: bool = False
+    status: OrderStatus = OrderStatus.NEW
+    exchange_id: str | None = None
+    filled_qty: Decimal = ZERO
+    avg_price: Decimal | None = None
+    fee: Decimal = ZERO
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRequest:
+    """What the engine asks a broker to place."""
+
+    client_id: str
+    symbol: str
+    action: OrderAction
+    type: OrderType
+    qty: Decimal
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    reduce_only: bool = False
+    leverage: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class VenueOrder:
+    """An order as a broker reports it (answer to a placement, a look-up or a listing)."""
+
+    client_id: str
+    symbol: str
+    status: OrderStatus
+    exchange_id: str | None = None
+    action: OrderAction | None = None
+    type: OrderType | None = None
+    qty: Decimal = ZERO
+    price: Decimal | None = None
+    trigger_price: Decimal | None = None
+    reduce_only: bool = False
+    filled_qty: Decimal = ZERO
+    avg_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """A trade of one of our orders."""
+
+    trade_id: str
+    client_id: str
+    symbol: str
+    action: OrderAction
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    ts: datetime
+    is_maker: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VenuePosition:
+    """A position as the broker (paper venue or exchange) reports it."""
+
+    symbol: str
+    side: Side
+    qty: Decimal
+    entry_price: Decimal
+    leverage: int
+    liquidation_price: Decimal | None = None
+    unrealized_pnl: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    currency: str
+    wallet: Decimal  # cash incl. realized PnL
+    equity: Decimal  # wallet + unrealized PnL
+    free: Decimal  # available for new margin
+
+
+class PositionState(enum.StrEnum):
+    PENDING = "pending"  # entry persisted / sent, not filled yet
+    OPEN = "open"
+    CLOSED = "closed"
+    FAILED = "failed"  # entry never filled (rejected, cancelled)
+
+
+class CloseReason(enum.StrEnum):
+    TARGET = "target"
+    STOP = "stop"
+    BREAKEVEN = "breakeven"
+    TRAILING = "trailing"
+    TIME = "time"
+    MANUAL = "manual"
+    PANIC = "panic"
+    LIQUIDATION = "liquidation"
+    END = "end"  # backtest data ended
+    EXTERNAL = "external"  # closed on the exchange outside the bot
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A trade from entry to exit; changed only by ``engine.positions.lifecycle``."""
+
+    id: str
+    signal_id: str
+    symbol: str
+    side: Side
+    state: PositionState
+    qty: Decimal  # intended, then filled, entry quantity
+    remaining: Decimal
+    entry_price: Decimal  # planned until filled, then the average fill price
+    stop_price: Decimal
+    initial_stop: Decimal
+    targets: tuple[Target, ...]
+    leverage: int
+    created_at: datetime
+    targets_hit: int = 0
+    realized_pnl: Decimal = ZERO  # gross PnL of exits minus every fee paid
+    fees: Decimal = ZERO
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    close_reason: CloseReason | None = None
+    breakeven: bool = False
+    stop_seq: int = 0  # attempt number of the current stop order
+    trailing_pct: Decimal = ZERO
+    time_stop_at: datetime | None = None
+    best_price: Decimal | None = None  # most favourable price since entry (trailing)
+    liquidation_price: Decimal | None = None
+    exits: tuple[Exit, ...] = field(default_factory=tuple)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in (PositionState.PENDING, PositionState.OPEN)
+
+    def unrealized(self, mark: Decimal) -> Decimal:
+        return (mark - self.entry_price) * self.remaining * self.side.sign
+
+    @property
+    def stop_client_id(self) -> str:
+        return client_order_id(self.id, Leg.STOP.value, self.stop_seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """One reduction of a position, for trade reports."""
+
+    ts: datetime
+    price: Decimal
+    qty: Decimal
+    reason: str  # tp1, tp2, …, stop, breakeven, trailing, time, manual, panic, end, liquidation
+    fee: Decimal
+    pnl: Decimal  # gross of this exit minus its fee
