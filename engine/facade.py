@@ -14,6 +14,7 @@ from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.events import PanicCompleted
 from engine.domain.models import Balance, Position, Signal
+from engine.market.base import PriceTick
 from engine.views import (
     CancelResult,
     ChartData,
@@ -36,8 +37,23 @@ class Engine:
     paper: bool
 
     # --- lifecycle -------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Migrate the database, load markets, recover open positions, start jobs and feeds."""
+    @classmethod
+    async def create(cls, settings: Settings, *, clock: Clock | None = None) -> Engine:
+        """Build every component from the settings (nothing is started yet)."""
+        raise NotImplementedError
+
+    async def start(self, *, run_feed: bool = True, run_jobs: bool = True) -> None:
+        """Migrate the database, load markets, recover open positions, start jobs and feeds.
+        Tests pass ``run_feed=False, run_jobs=False`` and drive the market with ``step_market``
+        or ``on_tick``."""
+        raise NotImplementedError
+
+    async def step_market(self, candles: int = 1) -> None:
+        """Replay only: advance the replay by ``candles`` base candles through the normal tick path."""
+        raise NotImplementedError
+
+    async def on_tick(self, tick: PriceTick) -> None:
+        """A price from the market source: the broker matches resting orders, positions react."""
         raise NotImplementedError
 
     async def stop(self) -> None:
