@@ -1,0 +1,1 @@
+"""Storage: sqlmodel tables, the repositories (the only SQL in the project) and alembic migrations."""

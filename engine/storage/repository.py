@@ -1,0 +1,187 @@
+"""The repository: every query of the project lives here. Short transactions, one per call."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
+from engine.storage.db import Database
+from engine.storage.mapping import (
+    fill_to_row,
+    order_to_row,
+    position_to_row,
+    row_to_fill,
+    row_to_order,
+    row_to_position,
+    row_to_signal,
+    signal_to_row,
+)
+from engine.storage.tables import CardRow, EquityRow, FillRow, KvRow, OrderRow, PositionRow, SignalRow, UserPrefRow
+
+_OPEN_STATES = (PositionState.PENDING.value, PositionState.OPEN.value)
+_LIVE_ORDER = (OrderStatus.NEW.value, OrderStatus.OPEN.value)
+
+
+class Repository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- signals -------------------------------------------------------------------------------
+    async def save_signal(self, signal: Signal) -> None:
+        async with self.db.session() as s:
+            await s.merge(signal_to_row(signal))
+            await s.commit()
+
+    async def get_signal(self, signal_id: str) -> Signal | None:
+        async with self.db.session() as s:
+            row = await s.get(SignalRow, signal_id)
+            return row_to_signal(row) if row else None
+
+    async def signals_with_status(self, status: SignalStatus) -> list[Signal]:
+        async with self.db.session() as s:
+            rows = (await s.exec(select(SignalRow).where(SignalRow.status == status.value))).all()
+            return [row_to_signal(r) for r in rows]
+
+    # --- positions, orders and fills ---------------------------------------------------------------
+    async def save(self, position: Position | None = None, orders: Iterable[Order] = (),
+                   now: datetime | None = None) -> None:
+        """Persist a position and its orders in one transaction."""
+        async with self.db.session() as s:
+            if position is not None:
+                await s.merge(position_to_row(position))
+            for order in orders:
+                await s.merge(order_to_row(order, now or order.created_at))
+            await s.commit()
+
+    async def get_position(self, position_id: str) -> Position | None:
+        async with self.db.session() as s:
+            row = await s.get(PositionRow, position_id)
+            return row_to_position(row) if row else None
+
+    async def open_positions(self) -> list[Position]:
+        async with self.db.session() as s:
+            q = select(PositionRow).where(col(PositionRow.state).in_(_OPEN_STATES)).order_by(PositionRow.created_at)
+            return [row_to_position(r) for r in (await s.exec(q)).all()]
+
+    async def position_for_signal(self, signal_id: str) -> Position | None:
+        async with self.db.session() as s:
+            row = (await s.exec(select(PositionRow).where(PositionRow.signal_id == signal_id))).first()
+            return row_to_position(row) if row else None
+
+    async def closed_positions(self, since: datetime | None = None, limit: int | None = None) -> list[Position]:
+        """Closed positions, newest first."""
+        async with self.db.session() as s:
+            q = select(PositionRow).where(PositionRow.state == PositionState.CLOSED.value)
+            if since is not None:
+                q = q.where(col(PositionRow.closed_at) >= since)
+            q = q.order_by(col(PositionRow.closed_at).desc())
+            if limit is not None:
+                q = q.limit(limit)
+            return [row_to_position(r) for r in (await s.exec(q)).all()]
+
+    async def get_order(self, client_id: str) -> Order | None:
+        async with self.db.session() as s:
+            row = await s.get(OrderRow, client_id)
+            return row_to_order(row) if row else None
+
+    async def orders_for(self, position_id: str) -> list[Order]:
+        async with self.db.session() as s:
+            q = select(OrderRow).where(OrderRow.position_id == position_id).order_by(OrderRow.created_at)
+            return [row_to_order(r) for r in (await s.exec(q)).all()]
+
+    async def live_orders(self) -> list[Order]:
+        """Orders not final (NEW or OPEN), oldest first."""
+        async with self.db.session() as s:
+            q = select(OrderRow).where(col(OrderRow.status).in_(_LIVE_ORDER)).order_by(OrderRow.created_at)
+            return [row_to_order(r) for r in (await s.exec(q)).all()]
+
+    async def add_fill(self, fill: Fill, position_id: str | None) -> bool:
+        """Record a fill once; False when it was already recorded (same client id and trade id)."""
+        async with self.db.session() as s:
+            existing = (await s.exec(select(FillRow).where(FillRow.client_id == fill.client_id,
+                                                           FillRow.trade_id == fill.trade_id))).first()
+            if existing is not None:
+                return False
+            s.add(fill_to_row(fill, position_id))
+            try:
+                await s.commit()
+            except IntegrityError:
+                await s.rollback()
+                return False
+            return True
+
+    async def fills_for(self, position_id: str) -> list[Fill]:
+        async with self.db.session() as s:
+            q = select(FillRow).where(FillRow.position_id == position_id).order_by(FillRow.ts, FillRow.id)
+            return [row_to_fill(r) for r in (await s.exec(q)).all()]
+
+    async def fill_count(self) -> int:
+        async with self.db.session() as s:
+            return len((await s.exec(select(FillRow.id))).all())
+
+    # --- small values ------------------------------------------------------------------------------
+    async def kv_get(self, key: str) -> str | None:
+        async with self.db.session() as s:
+            row = await s.get(KvRow, key)
+            return row.value if row else None
+
+    async def kv_put(self, key: str, value: str) -> None:
+        async with self.db.session() as s:
+            await s.merge(KvRow(key=key, value=value))
+            await s.commit()
+
+    async def kv_prefix(self, prefix: str) -> dict[str, str]:
+        async with self.db.session() as s:
+            rows = (await s.exec(select(KvRow).where(col(KvRow.key).startswith(prefix)))).all()
+            return {r.key: r.value for r in rows}
+
+    async def save_card(self, signal_id: str, chat_id: int, message_id: int) -> None:
+        async with self.db.session() as s:
+            await s.merge(CardRow(signal_id=signal_id, chat_id=chat_id, message_id=message_id))
+            await s.commit()
+
+    async def cards(self, signal_id: str) -> list[tuple[int, int]]:
+        async with self.db.session() as s:
+            rows = (await s.exec(select(CardRow).where(CardRow.signal_id == signal_id))).all()
+            return [(r.chat_id, r.message_id) for r in rows]
+
+    async def user_lang(self, user_id: int) -> str | None:
+        async with self.db.session() as s:
+            row = await s.get(UserPrefRow, user_id)
+            return row.lang if row else None
+
+    async def set_user_lang(self, user_id: int, lang: str) -> None:
+        async with self.db.session() as s:
+            await s.merge(UserPrefRow(user_id=user_id, lang=lang))
+            await s.commit()
+
+    async def add_equity(self, ts: datetime, equity: Decimal) -> None:
+        async with self.db.session() as s:
+            s.add(EquityRow(ts=ts, equity=equity))
+            await s.commit()
+
+    async def equity_since(self, since: datetime | None) -> list[tuple[datetime, Decimal]]:
+        async with self.db.session() as s:
+            q = select(EquityRow).order_by(EquityRow.ts)
+            if since is not None:
+                q = q.where(col(EquityRow.ts) >= since)
+            return [(r.ts, r.equity) for r in (await s.exec(q)).all()]
+
+
+class KvStateStore:
+    """The StateStore protocol over the kv table (used by the paper venue)."""
+
+    def __init__(self, repo: Repository, prefix: str = "venue:") -> None:
+        self._repo = repo
+        self._prefix = prefix
+
+    async def load(self, key: str) -> str | None:
+        return await self._repo.kv_get(self._prefix + key)
+
+    async def save(self, key: str, value: str) -> None:
+        await self._repo.kv_put(self._prefix + key, value)

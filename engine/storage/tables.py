@@ -1,0 +1,145 @@
+"""Database tables (sqlmodel). Domain objects are mapped to and from rows in repositories.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from engine.storage.types import ExactDecimal, UtcDateTime
+
+
+def money(nullable: bool = False, default: Decimal | None = None) -> object:
+    return Field(default=default, sa_type=ExactDecimal, nullable=nullable)
+
+
+def when(nullable: bool = False, index: bool = False) -> object:
+    return Field(default=None, sa_type=UtcDateTime, nullable=nullable, index=index)
+
+
+class SignalRow(SQLModel, table=True):
+    __tablename__ = "signals"
+
+    id: str = Field(primary_key=True, max_length=40)
+    symbol: str = Field(index=True, max_length=40)
+    side: str = Field(max_length=8)
+    score: float
+    factors_json: str = Field(sa_column=Column(Text, nullable=False))
+    entry: Decimal = money()
+    stop: Decimal = money()
+    targets_json: str = Field(sa_column=Column(Text, nullable=False))
+    leverage: int
+    timeframe: str = Field(max_length=8)
+    created_at: datetime = when(index=True)
+    expires_at: datetime = when()
+    status: str = Field(index=True, max_length=16)
+    status_by: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, max_length=64)
+    atr_pct: float | None = None
+
+
+class PositionRow(SQLModel, table=True):
+    __tablename__ = "positions"
+
+    id: str = Field(primary_key=True, max_length=24)
+    signal_id: str = Field(index=True, max_length=40)
+    symbol: str = Field(index=True, max_length=40)
+    side: str = Field(max_length=8)
+    state: str = Field(index=True, max_length=16)
+    qty: Decimal = money()
+    remaining: Decimal = money()
+    entry_price: Decimal = money()
+    stop_price: Decimal = money()
+    initial_stop: Decimal = money()
+    targets_json: str = Field(sa_column=Column(Text, nullable=False))
+    leverage: int
+    created_at: datetime = when()
+    targets_hit: int = 0
+    realized_pnl: Decimal = money()
+    fees: Decimal = money()
+    opened_at: datetime | None = when(nullable=True)
+    closed_at: datetime | None = when(nullable=True, index=True)
+    close_reason: str | None = Field(default=None, max_length=16)
+    breakeven: bool = False
+    stop_seq: int = 0
+    trailing_pct: Decimal = money()
+    time_stop_at: datetime | None = when(nullable=True)
+    best_price: Decimal | None = money(nullable=True)
+    liquidation_price: Decimal | None = money(nullable=True)
+    exits_json: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "orders"
+
+    client_id: str = Field(primary_key=True, max_length=48)
+    position_id: str = Field(index=True, max_length=24)
+    leg: str = Field(max_length=8)
+    symbol: str = Field(max_length=40)
+    action: str = Field(max_length=4)
+    type: str = Field(max_length=16)
+    qty: Decimal = money()
+    price: Decimal | None = money(nullable=True)
+    trigger_price: Decimal | None = money(nullable=True)
+    reduce_only: bool = False
+    status: str = Field(index=True, max_length=16)
+    exchange_id: str | None = Field(default=None, max_length=64)
+    filled_qty: Decimal = money()
+    avg_price: Decimal | None = money(nullable=True)
+    fee: Decimal = money()
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = when()
+    updated_at: datetime = when()
+
+
+class FillRow(SQLModel, table=True):
+    __tablename__ = "fills"
+    __table_args__ = (UniqueConstraint("client_id", "trade_id", name="uq_fill_trade"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trade_id: str = Field(max_length=64)
+    client_id: str = Field(index=True, max_length=48)
+    position_id: str | None = Field(default=None, index=True, max_length=24)
+    symbol: str = Field(max_length=40)
+    action: str = Field(max_length=4)
+    qty: Decimal = money()
+    price: Decimal = money()
+    fee: Decimal = money()
+    is_maker: bool = False
+    ts: datetime = when(index=True)
+
+
+class KvRow(SQLModel, table=True):
+    """Small durable values: runtime settings, trading state, venue state, equity peak."""
+
+    __tablename__ = "kv"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class CardRow(SQLModel, table=True):
+    """Where a signal's card was sent, so alerts can reply to it."""
+
+    __tablename__ = "cards"
+
+    signal_id: str = Field(primary_key=True, max_length=40)
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class UserPrefRow(SQLModel, table=True):
+    __tablename__ = "user_prefs"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    lang: str = Field(max_length=8)
+
+
+class EquityRow(SQLModel, table=True):
+    __tablename__ = "equity"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ts: datetime = when(index=True)
+    equity: Decimal = money()
