@@ -252,6 +252,8 @@ class Position:
     close_reason: CloseReason | None = None
     breakeven: bool = False
     stop_seq: int = 0  # attempt number of the current stop order
+    stop_kind: str = "stop"  # what the current stop is: stop, breakeven or trailing
+    close_seq: int = 0  # attempts of market closes (manual, time, panic, fallback)
     trailing_pct: Decimal = ZERO
     time_stop_at: datetime | None = None
     best_price: Decimal | None = None  # most favourable price since entry (trailing)

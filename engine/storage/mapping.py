@@ -80,7 +80,7 @@ def position_to_row(p: Position) -> PositionRow:
         created_at=p.created_at, targets_hit=p.targets_hit, realized_pnl=p.realized_pnl, fees=p.fees,
         opened_at=p.opened_at, closed_at=p.closed_at,
         close_reason=p.close_reason.value if p.close_reason else None, breakeven=p.breakeven,
-        stop_seq=p.stop_seq, trailing_pct=p.trailing_pct, time_stop_at=p.time_stop_at,
+        stop_seq=p.stop_seq, stop_kind=p.stop_kind, close_seq=p.close_seq, trailing_pct=p.trailing_pct, time_stop_at=p.time_stop_at,
         best_price=p.best_price, liquidation_price=p.liquidation_price, exits_json=_exits_json(p.exits),
     )
 
@@ -93,7 +93,7 @@ def row_to_position(r: PositionRow) -> Position:
         created_at=r.created_at, targets_hit=r.targets_hit, realized_pnl=r.realized_pnl, fees=r.fees,
         opened_at=r.opened_at, closed_at=r.closed_at,
         close_reason=CloseReason(r.close_reason) if r.close_reason else None, breakeven=r.breakeven,
-        stop_seq=r.stop_seq, trailing_pct=r.trailing_pct, time_stop_at=r.time_stop_at,
+        stop_seq=r.stop_seq, stop_kind=r.stop_kind, close_seq=r.close_seq, trailing_pct=r.trailing_pct, time_stop_at=r.time_stop_at,
         best_price=r.best_price, liquidation_price=r.liquidation_price, exits=_exits(r.exits_json),
     )
 

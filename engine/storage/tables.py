@@ -64,6 +64,8 @@ class PositionRow(SQLModel, table=True):
     close_reason: str | None = Field(default=None, max_length=16)
     breakeven: bool = False
     stop_seq: int = 0
+    stop_kind: str = Field(default="stop", max_length=12)
+    close_seq: int = 0
     trailing_pct: Decimal = money()
     time_stop_at: datetime | None = when(nullable=True)
     best_price: Decimal | None = money(nullable=True)

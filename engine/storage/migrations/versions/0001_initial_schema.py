@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 00:29:34.535734
+Create Date: 2026-11-22 00:32:58.941636
 """
 
 from alembic import op
@@ -106,6 +106,8 @@ def upgrade() -> None:
     sa.Column('close_reason', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('breakeven', sa.Boolean(), nullable=False),
     sa.Column('stop_seq', sa.Integer(), nullable=False),
+    sa.Column('stop_kind', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('close_seq', sa.Integer(), nullable=False),
     sa.Column('trailing_pct', engine.storage.types.ExactDecimal(length=64), nullable=False),
     sa.Column('time_stop_at', engine.storage.types.UtcDateTime(timezone=True), nullable=True),
     sa.Column('best_price', engine.storage.types.ExactDecimal(length=64), nullable=True),

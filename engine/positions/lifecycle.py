@@ -1,0 +1,288 @@
+"""The position lifecycle as pure functions: (position, orders, input) → Transition.
+
+A Transition says what to persist (position and orders), what to send to the broker (in order)
+and which events to publish afterwards. Nothing here does I/O, so every rule is testable alone:
+entry fill → stop and targets; TP1 → its share closed, stop to breakeven; last target → closed;
+stop → closed; trailing after TP1; time stop; manual/panic close. The stop only ever tightens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from engine.domain.events import (
+    Event,
+    OrderFilled,
+    PositionClosed,
+    PositionOpened,
+    StopMoved,
+    StopMovedToBreakeven,
+    TargetHit,
+)
+from engine.domain.models import (
+    CloseReason,
+    Exit,
+    Fill,
+    Leg,
+    MarketSpec,
+    Order,
+    OrderStatus,
+    OrderType,
+    Position,
+    PositionState,
+    Signal,
+    Target,
+    client_order_id,
+)
+from engine.domain.values import HUNDRED, ONE, ZERO, floor_to_step, price_toward
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceOrder:
+    order: Order
+    protective: bool = False  # a stop: if it cannot be placed the position is closed at market
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    order: Order
+
+
+Action = PlaceOrder | CancelOrder
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    position: Position
+    orders: tuple[Order, ...] = ()
+    actions: tuple[Action, ...] = ()
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    market: MarketSpec
+    taker_fee: Decimal
+    breakeven_buffer_pct: Decimal = Decimal("0.05")
+    paper: bool = True
+
+
+def split_quantities(qty: Decimal, targets: tuple[Target, ...], step: Decimal) -> list[Decimal]:
+    parts = [floor_to_step(qty * t.share, step) for t in targets[:-1]]
+    parts.append(qty - sum(parts, ZERO))
+    return parts
+
+
+def breakeven_price(pos: Position, ctx: Context) -> Decimal:
+    """The stop price at which the rest of the position cannot lose, fees (and a buffer) included."""
+    f = ctx.taker_fee
+    buf = ctx.breakeven_buffer_pct / HUNDRED
+    if pos.side.sign > 0:
+        raw = pos.entry_price * (ONE + f) / (ONE - f) * (ONE + buf)
+        return price_toward(raw, ctx.market.price_step, up=True)
+    raw = pos.entry_price * (ONE - f) / (ONE + f) * (ONE - buf)
+    return price_toward(raw, ctx.market.price_step, up=False)
+
+
+def _tighter(pos: Position, new_stop: Decimal) -> bool:
+    """True when ``new_stop`` is strictly more favourable than the current stop."""
+    return (new_stop - pos.stop_price) * pos.side.sign > 0
+
+
+def live(orders: list[Order] | tuple[Order, ...]) -> list[Order]:
+    return [o for o in orders if not o.status.is_final]
+
+
+# --- opening ---------------------------------------------------------------------------------------
+def open_position(signal: Signal, position_id: str, qty: Decimal, now: datetime, *, single_target: bool,
+                  trailing_pct: Decimal = ZERO, time_stop_at: datetime | None = None,
+                  liquidation_price: Decimal | None = None) -> Transition:
+    targets = signal.targets
+    if single_target or len(targets) == 1:
+        targets = (Target(targets[0].price, ONE),)
+    pos = Position(
+        id=position_id, signal_id=signal.id, symbol=signal.symbol, side=signal.side,
+        state=PositionState.PENDING, qty=qty, remaining=ZERO, entry_price=signal.entry,
+        stop_price=signal.stop, initial_stop=signal.stop, targets=targets, leverage=signal.leverage,
+        created_at=now, trailing_pct=trailing_pct, time_stop_at=time_stop_at,
+        liquidation_price=liquidation_price,
+    )
+    entry = Order(client_id=client_order_id(position_id, Leg.ENTRY.value, 0), position_id=position_id,
+                  leg=Leg.ENTRY.value, symbol=signal.symbol, action=signal.side.entry_action,
+                  type=OrderType.MARKET, qty=qty, created_at=now)
+    return Transition(pos, (entry,), (PlaceOrder(entry),))
+
+
+def _stop_order(pos: Position, seq: int, trigger: Decimal, qty: Decimal, now: datetime) -> Order:
+    return Order(client_id=client_order_id(pos.id, Leg.STOP.value, seq), position_id=pos.id,
+                 leg=Leg.STOP.value, symbol=pos.symbol, action=pos.side.exit_action,
+                 type=OrderType.STOP_MARKET, qty=qty, created_at=now, trigger_price=trigger, reduce_only=True)
+
+
+def _protective_orders(pos: Position, ctx: Context, now: datetime) -> list[Order]:
+    orders = [_stop_order(pos, pos.stop_seq, pos.stop_price, pos.remaining, now)]
+    for i, (target, part) in enumerate(zip(pos.targets, split_quantities(pos.remaining, pos.targets,
+                                                                          ctx.market.qty_step), strict=True)):
+        leg = f"tp{i + 1}"
+        orders.append(Order(client_id=client_order_id(pos.id, leg, 0), position_id=pos.id, leg=leg,
+                            symbol=pos.symbol, action=pos.side.exit_action, type=OrderType.TAKE_PROFIT,
+                            qty=part, created_at=now, price=target.price, reduce_only=True))
+    return orders
+
+
+# --- fills -----------------------------------------------------------------------------------------
+def apply_fill_to_order(order: Order, fill: Fill) -> Order:
+    filled = order.filled_qty + fill.qty
+    avg = fill.price if order.avg_price is None or order.filled_qty == 0 else (
+        (order.avg_price * order.filled_qty + fill.price * fill.qty) / filled)
+    status = OrderStatus.FILLED if filled >= order.qty else OrderStatus.OPEN
+    return replace(order, filled_qty=filled, avg_price=avg, fee=order.fee + fill.fee, status=status)
+
+
+def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill, ctx: Context) -> Transition:
+    """Apply one fill of one of the position's orders (``order`` None: a liquidation)."""
+    now = fill.ts
+    filled_event = OrderFilled(ts=now, paper=ctx.paper, position_id=pos.id, signal_id=pos.signal_id,
+                               client_id=fill.client_id, leg=order.leg if order else "liq", symbol=pos.symbol,
+                               qty=fill.qty, price=fill.price, fee=fill.fee)
+    if order is not None and order.leg == Leg.ENTRY.value:
+        return _on_entry_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
+    return _on_exit_fill(pos, orders, apply_fill_to_order(order, fill) if order else None, fill, ctx,
+                         filled_event)
+
+
+def _on_entry_fill(pos: Position, orders: list[Order], order: Order, fill: Fill, ctx: Context,
+                   ev: OrderFilled) -> Transition:
+    had = pos.remaining
+    total = had + fill.qty
+    entry_price = fill.price if had == 0 else (pos.entry_price * had + fill.price * fill.qty) / total
+    pos = replace(pos, remaining=total, entry_price=entry_price, fees=pos.fees + fill.fee,
+                  realized_pnl=pos.realized_pnl - fill.fee, best_price=entry_price)
+    if order.status is not OrderStatus.FILLED:
+        return Transition(pos, (order,), (), (ev,))
+    pos = replace(pos, state=PositionState.OPEN, qty=total, opened_at=fill.ts)
+    protective = _protective_orders(pos, ctx, fill.ts)
+    actions = [PlaceOrder(protective[0], protective=True)] + [PlaceOrder(o) for o in protective[1:]]
+    opened = PositionOpened(ts=fill.ts, paper=ctx.paper, position=pos, single_target=len(pos.targets) == 1)
+    return Transition(pos, (order, *protective), tuple(actions), (ev, opened))
+
+
+def _exit_reason(pos: Position, order: Order | None) -> str:
+    if order is None:
+        return "liquidation"
+    if order.leg.startswith("tp"):
+        return order.leg
+    if order.leg == Leg.STOP.value:
+        return pos.stop_kind
+    return pos.close_reason.value if pos.close_reason else CloseReason.MANUAL.value
+
+
+def _close_reason(exit_reason: str) -> CloseReason:
+    if exit_reason.startswith("tp"):
+        return CloseReason.TARGET
+    return CloseReason(exit_reason)
+
+
+def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill, ctx: Context,
+                  ev: OrderFilled) -> Transition:
+    now = fill.ts
+    qty = min(fill.qty, pos.remaining)
+    gross = (fill.price - pos.entry_price) * qty * pos.side.sign
+    reason = _exit_reason(pos, order)
+    exit_ = Exit(ts=now, price=fill.price, qty=qty, reason=reason, fee=fill.fee, pnl=gross - fill.fee)
+    pos = replace(pos, remaining=pos.remaining - qty, fees=pos.fees + fill.fee,
+                  realized_pnl=pos.realized_pnl + gross - fill.fee, exits=(*pos.exits, exit_))
+    changed: list[Order] = [order] if order else []
+    others = [o for o in live(orders) if order is None or o.client_id != order.client_id]
+    events: list[Event] = [ev]
+    if pos.remaining <= 0:
+        close_reason = _close_reason(reason)
+        pos = replace(pos, state=PositionState.CLOSED, remaining=ZERO, closed_at=now, close_reason=close_reason)
+        if order is not None and order.leg.startswith("tp"):
+            n = int(order.leg[2:])
+            pos = replace(pos, targets_hit=max(pos.targets_hit, n))
+            events.append(_target_hit(pos, n, order, None, ctx, now))
+        events.append(PositionClosed(ts=now, paper=ctx.paper, position=pos, reason=close_reason,
+                                     pnl=pos.realized_pnl, fees=pos.fees, exit_price=fill.price))
+        return Transition(pos, tuple(changed), tuple(CancelOrder(o) for o in others), tuple(events))
+    if order is None or not order.leg.startswith("tp") or order.status is not OrderStatus.FILLED:
+        return Transition(pos, tuple(changed), (), tuple(events))
+    # a target completed and something remains
+    n = int(order.leg[2:])
+    pos = replace(pos, targets_hit=max(pos.targets_hit, n))
+    old_stop = next((o for o in others if o.leg == Leg.STOP.value), None)
+    new_stop_price = pos.stop_price
+    kind = pos.stop_kind
+    if not pos.breakeven:
+        be = breakeven_price(pos, ctx)
+        if _tighter(pos, be):
+            new_stop_price, kind = be, "breakeven"
+    new_pos = replace(pos, stop_price=new_stop_price, stop_kind=kind, breakeven=True, stop_seq=pos.stop_seq + 1)
+    stop = _stop_order(new_pos, new_pos.stop_seq, new_stop_price, new_pos.remaining, now)
+    actions: list[Action] = [PlaceOrder(stop, protective=True)]  # the new stop first, then the old one goes
+    if old_stop is not None:
+        actions.append(CancelOrder(old_stop))
+    events.append(_target_hit(new_pos, n, order, new_stop_price, ctx, now))
+    if not pos.breakeven and kind == "breakeven":
+        events.append(StopMovedToBreakeven(ts=now, paper=ctx.paper, position=new_pos, old_stop=pos.stop_price,
+                                           new_stop=new_stop_price))
+    return Transition(new_pos, (*changed, stop), tuple(actions), tuple(events))
+
+
+def _target_hit(pos: Position, n: int, order: Order, new_stop: Decimal | None, ctx: Context,
+                now: datetime) -> TargetHit:
+    reason = f"tp{n}"
+    pnl = sum((e.pnl for e in pos.exits if e.reason == reason), ZERO)
+    qty = sum((e.qty for e in pos.exits if e.reason == reason), ZERO)
+    return TargetHit(ts=now, paper=ctx.paper, position=pos, target=n, qty=qty, price=order.avg_price or ZERO,
+                     pnl=pnl, new_stop=new_stop)
+
+
+# --- prices and requests -------------------------------------------------------------------------------
+def on_price(pos: Position, orders: list[Order], price: Decimal, now: datetime, ctx: Context) -> Transition | None:
+    """Trailing stop after TP1 and the time stop; None when nothing changes but the best price."""
+    if pos.state is not PositionState.OPEN:
+        return None
+    if pos.time_stop_at is not None and now >= pos.time_stop_at and not _close_pending(orders):
+        return close(pos, orders, CloseReason.TIME, now, ctx)
+    if pos.trailing_pct <= 0 or pos.targets_hit < 1:
+        return None
+    best = pos.best_price if pos.best_price is not None else pos.entry_price
+    if (price - best) * pos.side.sign > 0:
+        best = price
+    candidate = price_toward(best * (ONE - pos.side.sign * pos.trailing_pct / HUNDRED), ctx.market.price_step,
+                             up=pos.side.sign < 0)
+    if not _tighter(pos, candidate) or (price - candidate) * pos.side.sign <= 0:
+        return None
+    old = next((o for o in live(orders) if o.leg == Leg.STOP.value), None)
+    new_pos = replace(pos, best_price=best, stop_price=candidate, stop_kind="trailing", stop_seq=pos.stop_seq + 1)
+    stop = _stop_order(new_pos, new_pos.stop_seq, candidate, pos.remaining, now)
+    actions: list[Action] = [PlaceOrder(stop, protective=True)]
+    if old is not None:
+        actions.append(CancelOrder(old))
+    ev = StopMoved(ts=now, paper=ctx.paper, position=new_pos, old_stop=pos.stop_price, new_stop=candidate)
+    return Transition(new_pos, (stop,), tuple(actions), (ev,))
+
+
+def _close_pending(orders: list[Order]) -> bool:
+    return any(o.leg == Leg.CLOSE.value and not o.status.is_final for o in orders)
+
+
+def close(pos: Position, orders: list[Order], reason: CloseReason, now: datetime, ctx: Context) -> Transition | None:
+    """Close what remains at market (manual, time, panic, fallback). None when nothing to do."""
+    if pos.state is PositionState.PENDING:
+        entry = [o for o in live(orders) if o.leg == Leg.ENTRY.value]
+        return Transition(replace(pos, close_reason=reason), (), tuple(CancelOrder(o) for o in entry))
+    if pos.state is not PositionState.OPEN or pos.remaining <= 0 or _close_pending(orders):
+        return None
+    order = Order(client_id=client_order_id(pos.id, Leg.CLOSE.value, pos.close_seq), position_id=pos.id,
+                  leg=Leg.CLOSE.value, symbol=pos.symbol, action=pos.side.exit_action, type=OrderType.MARKET,
+                  qty=pos.remaining, created_at=now, reduce_only=True)
+    new_pos = replace(pos, close_reason=reason, close_seq=pos.close_seq + 1)
+    return Transition(new_pos, (order,), (PlaceOrder(order),))
+
+
+def entry_failed(pos: Position, now: datetime) -> Position:
+    return replace(pos, state=PositionState.FAILED, closed_at=now)

@@ -1,0 +1,295 @@
+"""Position manager: executes lifecycle transitions against the broker, persisting before and after.
+
+Fills from the broker are queued (``on_fill`` is synchronous) and processed in order, one at a
+time, under one lock, by ``process_inbox``. Every transition is persisted before its orders are
+sent and each order's acknowledgement is persisted after; events are published last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from engine.brokers.base import Broker
+from engine.brokers.errors import BrokerError, UnknownOutcome, WouldTriggerImmediately
+from engine.bus import EventBus
+from engine.clock import Clock
+from engine.domain.events import EngineError, Event
+from engine.domain.models import (
+    CloseReason,
+    Fill,
+    Leg,
+    MarketSpec,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    Position,
+    PositionState,
+    Signal,
+)
+from engine.domain.reasons import ErrorCode
+from engine.market.base import PriceTick
+from engine.positions import lifecycle as lc
+from engine.storage.repository import Repository
+
+log = logging.getLogger("engine.positions")
+
+MarketLookup = Callable[[str], Awaitable[MarketSpec]]
+RealizedHook = Callable[[Decimal], Awaitable[None]]
+
+
+def position_id_of(client_id: str) -> str | None:
+    """The position id inside one of our client order ids (``sp-<pid>-<leg>-<n>``)."""
+    parts = client_id.split("-")
+    return parts[1] if len(parts) == 4 and parts[0] == "sp" else None
+
+
+class PositionManager:
+    def __init__(self, repo: Repository, broker: Broker, bus: EventBus, clock: Clock, markets: MarketLookup,
+                 *, taker_fee: Decimal, breakeven_buffer_pct: Decimal, paper: bool,
+                 on_realized: RealizedHook | None = None) -> None:
+        self.repo, self.broker, self.bus, self.clock = repo, broker, bus, clock
+        self._markets = markets
+        self._taker_fee = taker_fee
+        self._be_buffer = breakeven_buffer_pct
+        self.paper = paper
+        self._on_realized = on_realized
+        self._lock = asyncio.Lock()
+        self._inbox: deque[Fill] = deque()
+        self._wake = asyncio.Event()
+        self._open: dict[str, Position] = {}
+        self._orders: dict[str, list[Order]] = {}
+        self._sent: deque[datetime] = deque()
+        broker.on_fill(self.on_fill)
+
+    # --- queries ---------------------------------------------------------------------------------
+    def open_positions(self) -> list[Position]:
+        return [p for p in self._open.values() if p.is_open]
+
+    def orders_of(self, position_id: str) -> list[Order]:
+        return list(self._orders.get(position_id, []))
+
+    def orders_last_minute(self) -> int:
+        cutoff = self.clock.now() - timedelta(minutes=1)
+        while self._sent and self._sent[0] < cutoff:
+            self._sent.popleft()
+        return len(self._sent)
+
+    async def load(self) -> None:
+        """Fill the in-memory view of open positions from the database."""
+        self._open = {p.id: p for p in await self.repo.open_positions()}
+        self._orders = {pid: await self.repo.orders_for(pid) for pid in self._open}
+
+    # --- inputs ------------------------------------------------------------------------------------
+    def on_fill(self, fill: Fill) -> None:
+        self._inbox.append(fill)
+        self._wake.set()
+
+    async def run_inbox(self) -> None:
+        """Background loop for venues that report fills asynchronously (live streams)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.process_inbox()
+
+    async def process_inbox(self) -> None:
+        async with self._lock:
+            while self._inbox:
+                fill = self._inbox.popleft()
+                try:
+                    await self._handle_fill(fill)
+                except Exception as exc:
+                    log.exception("fill %s of %s could not be applied", fill.trade_id, fill.client_id)
+                    await self._error(ErrorCode.INTERNAL, f"fill {fill.client_id}: {type(exc).__name__}")
+
+    async def on_tick(self, tick: PriceTick) -> None:
+        await self.broker.on_price(tick)
+        await self.process_inbox()
+        for pos in [p for p in self._open.values() if p.symbol == tick.symbol and p.state is PositionState.OPEN]:
+            ctx = await self._ctx(pos.symbol)
+            tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, ctx)
+            if tr is None:
+                if (tick.price - (pos.best_price or pos.entry_price)) * pos.side.sign > 0:
+                    self._open[pos.id] = replace(pos, best_price=tick.price)
+                continue
+            async with self._lock:
+                await self._execute(tr)
+        await self.process_inbox()
+
+    # --- commands ----------------------------------------------------------------------------------
+    async def open(self, signal: Signal, qty: Decimal, *, single_target: bool, trailing_pct: Decimal,
+                   time_stop: timedelta | None, liquidation_price: Decimal | None) -> Position:
+        now = self.clock.now()
+        pid = uuid.uuid4().hex[:12]
+        tr = lc.open_position(signal, pid, qty, now, single_target=single_target, trailing_pct=trailing_pct,
+                              time_stop_at=now + time_stop if time_stop else None,
+                              liquidation_price=liquidation_price)
+        async with self._lock:
+            try:
+                await self.broker.prepare(signal.symbol, signal.leverage)
+            except BrokerError as exc:
+                failed = lc.entry_failed(tr.position, now)
+                await self.repo.save(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc)) for o in tr.orders], now)
+                await self._error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
+                return failed
+            await self._execute(tr)
+        await self.process_inbox()
+        return self._open.get(pid) or await self.repo.get_position(pid) or tr.position
+
+    async def close(self, position_id: str, reason: CloseReason) -> Position | None:
+        async with self._lock:
+            pos = self._open.get(position_id)
+            if pos is None:
+                return None
+            tr = lc.close(pos, self.orders_of(pos.id), reason, self.clock.now(), await self._ctx(pos.symbol))
+            if tr is not None:
+                await self._execute(tr)
+        await self.process_inbox()
+        return self._open.get(position_id) or await self.repo.get_position(position_id)
+
+    # --- internals ---------------------------------------------------------------------------------
+    async def _ctx(self, symbol: str) -> lc.Context:
+        return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
+                          breakeven_buffer_pct=self._be_buffer, paper=self.paper)
+
+    def _remember(self, pos: Position, orders: tuple[Order, ...] | list[Order]) -> None:
+        known = {o.client_id: o for o in self._orders.get(pos.id, [])}
+        for o in orders:
+            known[o.client_id] = o
+        if pos.is_open:
+            self._open[pos.id] = pos
+            self._orders[pos.id] = list(known.values())
+        else:
+            self._open.pop(pos.id, None)
+            self._orders.pop(pos.id, None)
+
+    async def _save_order(self, pos: Position, order: Order) -> None:
+        await self.repo.save(None, [order], self.clock.now())
+        if pos.id in self._orders:
+            self._remember(self._open.get(pos.id, pos), [order])
+
+    async def _execute(self, tr: lc.Transition) -> None:
+        """Persist, act, publish. Called with the lock held."""
+        before = self._open.get(tr.position.id)
+        now = self.clock.now()
+        await self.repo.save(tr.position, tr.orders, now)
+        self._remember(tr.position, tr.orders)
+        if self._on_realized is not None:
+            delta = tr.position.realized_pnl - (before.realized_pnl if before else Decimal(0))
+            if delta:
+                await self._on_realized(delta)
+        follow_ups: list[lc.Transition] = []
+        for action in tr.actions:
+            if isinstance(action, lc.PlaceOrder):
+                extra = await self._place(tr.position, action)
+                if extra is not None:
+                    follow_ups.append(extra)
+            else:
+                await self._cancel(tr.position, action.order)
+        pos = self._open.get(tr.position.id)
+        if pos is not None and pos.state is PositionState.PENDING and pos.close_reason is not None:
+            if not any(o.leg == Leg.ENTRY.value and not o.status.is_final for o in self.orders_of(pos.id)):
+                failed = lc.entry_failed(pos, now)
+                await self.repo.save(failed, (), now)
+                self._remember(failed, ())
+        for event in tr.events:
+            await self.bus.publish(event)
+        for extra in follow_ups:
+            await self._execute(extra)
+
+    async def _place(self, pos: Position, action: lc.PlaceOrder) -> lc.Transition | None:
+        order = action.order
+        req = OrderRequest(client_id=order.client_id, symbol=order.symbol, action=order.action, type=order.type,
+                           qty=order.qty, price=order.price, trigger_price=order.trigger_price,
+                           reduce_only=order.reduce_only, leverage=pos.leverage)
+        self._sent.append(self.clock.now())
+        try:
+            try:
+                ack = await self.broker.place_order(req)
+            except UnknownOutcome:
+                ack = await self.broker.fetch_order(order.client_id, order.symbol)
+                if ack is None:
+                    raise
+        except BrokerError as exc:
+            log.warning("order %s rejected: %s", order.client_id, exc)
+            await self._save_order(pos, replace(order, status=OrderStatus.REJECTED, error=f"{exc.code}: {exc}"[:500]))
+            return await self._placement_failed(pos, order, action, exc)
+        status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN
+        if status is OrderStatus.OPEN and order.status is not OrderStatus.NEW:
+            status = order.status
+        current = next((o for o in self.orders_of(pos.id) if o.client_id == order.client_id), order)
+        if current.status is OrderStatus.FILLED:
+            status = OrderStatus.FILLED  # the fill was processed already (synchronous venue)
+        await self._save_order(pos, replace(current, status=status, exchange_id=ack.exchange_id))
+        return None
+
+    async def _placement_failed(self, pos: Position, order: Order, action: lc.PlaceOrder,
+                                exc: BrokerError) -> lc.Transition | None:
+        pos = self._open.get(pos.id, pos)
+        now = self.clock.now()
+        if order.leg == Leg.ENTRY.value:
+            failed = lc.entry_failed(pos, now)
+            await self.repo.save(failed, (), now)
+            self._remember(failed, ())
+            await self._error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", pos.id, pos.signal_id)
+            return None
+        if action.protective:
+            code = ErrorCode.STOP_NOT_PLACED
+            await self._error(code, f"{exc.code}: {exc}", pos.id, pos.signal_id)
+            reason = CloseReason.STOP if isinstance(exc, WouldTriggerImmediately) or not pos.breakeven else CloseReason.BREAKEVEN
+            return lc.close(pos, self.orders_of(pos.id), reason, now, await self._ctx(pos.symbol))
+        await self._error(ErrorCode.EXCHANGE_REJECTED, f"{order.leg} {exc.code}: {exc}", pos.id, pos.signal_id)
+        return None
+
+    async def _cancel(self, pos: Position, order: Order) -> None:
+        try:
+            ack = await self.broker.cancel_order(order.client_id, order.symbol)
+        except BrokerError as exc:
+            log.warning("cancel of %s failed: %s", order.client_id, exc)
+            return
+        if ack is None or ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
+            current = next((o for o in self.orders_of(pos.id) if o.client_id == order.client_id), order)
+            if current.status is not OrderStatus.FILLED:
+                await self._save_order(pos, replace(current, status=OrderStatus.CANCELLED))
+
+    async def _handle_fill(self, fill: Fill) -> None:
+        pid = position_id_of(fill.client_id)
+        pos: Position | None
+        if pid is None:
+            pos = next((p for p in self._open.values() if p.symbol == fill.symbol and p.is_open), None)
+            if pos is None or not fill.client_id.startswith("liq-"):
+                log.info("fill of a foreign order %s ignored", fill.client_id)
+                return
+        else:
+            pos = self._open.get(pid) or await self.repo.get_position(pid)
+        if pos is None:
+            log.warning("fill for unknown position %s", fill.client_id)
+            return
+        if not await self.repo.add_fill(fill, pos.id):
+            return  # already applied
+        orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
+        order = next((o for o in orders if o.client_id == fill.client_id), None)
+        if pid is not None and order is None:
+            log.warning("fill for unknown order %s", fill.client_id)
+            return
+        if not pos.is_open:
+            log.warning("fill %s for a finished position %s", fill.client_id, pos.id)
+            if order is not None:
+                await self.repo.save(None, [lc.apply_fill_to_order(order, fill)], self.clock.now())
+            return
+        tr = lc.on_fill(pos, orders, order, fill, await self._ctx(pos.symbol))
+        await self._execute(tr)
+
+    async def _error(self, code: ErrorCode, detail: str, position_id: str | None = None,
+                     signal_id: str | None = None) -> None:
+        await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
+                                           position_id=position_id, signal_id=signal_id))
+
+    async def publish(self, event: Event) -> None:
+        await self.bus.publish(event)

@@ -1,0 +1,81 @@
+"""Resume after a restart: reconcile our orders with the broker by client id, apply missed fills,
+re-send what was persisted but never reached the broker, and make sure every open position has a stop."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from engine.domain.models import Leg, OrderStatus, PositionState
+from engine.positions import lifecycle as lc
+from engine.positions.manager import PositionManager
+
+log = logging.getLogger("engine.recovery")
+
+
+@dataclass
+class RecoveryReport:
+    checked: int = 0
+    resent: list[str] = field(default_factory=list)
+    fills_applied: int = 0
+    lost: list[str] = field(default_factory=list)
+    stops_replaced: list[str] = field(default_factory=list)
+    failed_entries: list[str] = field(default_factory=list)
+
+    @property
+    def repaired(self) -> bool:
+        return bool(self.resent or self.fills_applied or self.lost or self.stops_replaced or self.failed_entries)
+
+
+async def recover(mgr: PositionManager) -> RecoveryReport:
+    report = RecoveryReport()
+    await mgr.load()
+    now = mgr.clock.now()
+    for order in await mgr.repo.live_orders():
+        report.checked += 1
+        pos = mgr._open.get(order.position_id) or await mgr.repo.get_position(order.position_id)
+        if pos is None:
+            continue
+        venue = await mgr.broker.fetch_order(order.client_id, order.symbol)
+        if venue is None:
+            if order.status is OrderStatus.NEW and order.leg == Leg.ENTRY.value:
+                # never reached the broker: do not enter late, fail the position
+                await mgr.repo.save(lc.entry_failed(pos, now), [replace(order, status=OrderStatus.REJECTED,
+                                                                        error="not sent before restart")], now)
+                mgr._remember(lc.entry_failed(pos, now), ())
+                report.failed_entries.append(pos.id)
+            elif order.status is OrderStatus.NEW and pos.is_open:
+                async with mgr._lock:
+                    await mgr._place(pos, lc.PlaceOrder(order, protective=order.leg == Leg.STOP.value))
+                report.resent.append(order.client_id)
+            else:
+                await mgr.repo.save(None, [replace(order, status=OrderStatus.CANCELLED, error="unknown at venue")], now)
+                report.lost.append(order.client_id)
+            continue
+        fills = await mgr.broker.fetch_fills(order.client_id, order.symbol)
+        for fill in fills:
+            mgr.on_fill(fill)
+        report.fills_applied += len(fills)
+        if venue.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and not fills:
+            await mgr.repo.save(None, [replace(order, status=venue.status)], now)
+        elif order.status is OrderStatus.NEW:
+            await mgr.repo.save(None, [replace(order, status=OrderStatus.OPEN, exchange_id=venue.exchange_id)], now)
+    await mgr.load()
+    await mgr.process_inbox()
+    applied_before = report.fills_applied
+    report.fills_applied = applied_before
+    await mgr.load()
+    for pos in mgr.open_positions():
+        if pos.state is not PositionState.OPEN:
+            continue
+        orders = mgr.orders_of(pos.id)
+        if any(o.leg == Leg.STOP.value and not o.status.is_final for o in orders):
+            continue
+        new_pos = replace(pos, stop_seq=pos.stop_seq + 1)
+        stop = lc._stop_order(new_pos, new_pos.stop_seq, pos.stop_price, pos.remaining, now)
+        async with mgr._lock:
+            await mgr._execute(lc.Transition(new_pos, (stop,), (lc.PlaceOrder(stop, protective=True),)))
+        report.stops_replaced.append(pos.id)
+    if report.repaired:
+        log.info("recovery: %s", report)
+    return report

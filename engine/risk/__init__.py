@@ -1,0 +1,1 @@
+"""Risk: the entry gate (rules → reason codes), position sizing and the trading state."""
