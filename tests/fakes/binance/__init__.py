@@ -1,0 +1,45 @@
+"""A fake Binance USDⓈ-M futures exchange for tests: the real ccxt client talks to it over HTTP.
+
+Usage (adapter tests)::
+
+    from decimal import Decimal
+    from tests.fakes.binance import FakeBinance, make_client
+
+    async def test_stop_fires():
+        async with FakeBinance() as fake:                  # 127.0.0.1, free port; BTCUSDT/ETHUSDT/XRPUSDT
+            ex = make_client(fake)                         # ccxt.async_support.binanceusdm, default key/secret
+            try:
+                await ex.load_markets()
+                await ex.create_order("BTC/USDT:USDT", "market", "buy", 0.01, params={"clientOrderId": "e1"})
+                stop = await ex.create_order("BTC/USDT:USDT", "market", "sell", 0.01,
+                                             params={"stopLossPrice": 59000, "reduceOnly": True})
+                fake.set_price("BTCUSDT", "58900")         # fires the algo order -> child market fill
+                algo = await ex.fetch_order(stop["id"], "BTC/USDT:USDT", params={"trigger": True})
+                assert algo["info"]["algoStatus"] == "FINISHED"
+                child = await ex.fetch_order(algo["info"]["actualOrderId"], "BTC/USDT:USDT")
+                assert fake.positions == {}
+            finally:
+                await ex.close()
+
+Controls: ``fake.set_price(symbol, price, mark=None)``; ``fake.inject(target, kind, count=1,
+apply=None)`` with kinds ``timeout`` (applied, then held past the client timeout), ``error500``,
+``error503``, ``rate_limit`` (429 + Retry-After, -1003), ``drop_ws``; ``fake.fault_rate`` (seeded
+random faults); ``fake.clock_offset_ms`` (provokes -1021); ``FakeBinance(request_budget_per_minute=N)``;
+``fake.load_klines_csv(symbol, "5m", path)``; ``FakeBinance(child_client_id="same")`` gives a
+triggered algo order's child the algo's client id (default: a generated one, ``algo<algoId>``).
+
+Inspection: ``fake.requests`` (method, path, params, time), ``fake.counts`` / ``fake.count(...)``,
+``fake.requests_last_minute()``, ``fake.orders``, ``fake.algo_orders``, ``fake.positions`` (non-flat),
+``fake.trades``, ``fake.balance`` (wallet, Decimal), ``fake.exchange`` (the matching engine).
+
+Websockets: ``make_client(fake, pro=True)`` gives ``ccxt.pro.binanceusdm``; watch_ticker,
+watch_mark_price, watch_ohlcv, watch_orders (ORDER_TRADE_UPDATE and ALGO_UPDATE), watch_positions and
+watch_balance (ACCOUNT_UPDATE) work against the fake.
+"""
+
+from .client import make_client, point_at
+from .errors import BinanceError
+from .markets import DEFAULT_SYMBOLS, Bracket, SymbolSpec
+from .server import FakeBinance
+
+__all__ = ["FakeBinance", "make_client", "point_at", "BinanceError", "SymbolSpec", "Bracket", "DEFAULT_SYMBOLS"]
