@@ -120,11 +120,15 @@ def parse_targets(items: list[str]) -> list[tuple[Decimal, Decimal]]:
 
 
 class BrokerSettings(Section):
-    paper_balance: Decimal = Field(Decimal("10000"), gt=0)
+    paper_balance: Decimal | None = Field(None, gt=0, description="default: 10000 in USD quotes, 1 BTC, 10 ETH")
     taker_fee: Decimal = Field(Decimal("0.0004"), ge=0, lt=Decimal("0.1"))
     maker_fee: Decimal = Field(Decimal("0.0002"), ge=0, lt=Decimal("0.1"))
     slippage_pct: Decimal = Field(Decimal("0.02"), ge=0, lt=10)
     maintenance_margin_pct: Decimal = Field(Decimal("0.5"), ge=0, lt=50)
+
+
+def default_paper_balance(currency: str) -> Decimal:
+    return {"BTC": Decimal("1"), "ETH": Decimal("10")}.get(currency.upper(), Decimal("10000"))
 
 
 class TelegramSettings(Section):

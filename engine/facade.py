@@ -1,20 +1,25 @@
 """The Engine façade: built from Settings; the one object the bot and the CLI talk to.
 
-Every method is safe to call from a Telegram handler: it validates input and returns a
-result value with a reason code instead of raising for business outcomes.
+Every method is safe to call from a Telegram handler: it validates input and returns a result
+value with a reason code instead of raising for business outcomes. Wiring lives in
+``engine.wiring``; reading models in ``engine.queries``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import datetime
 from decimal import Decimal
 
 from config.settings import Settings
-from engine.bus import EventBus
-from engine.clock import Clock
-from engine.domain.events import PanicCompleted
-from engine.domain.models import Balance, Position, Signal
+from engine.domain.events import EngineError, PanicCompleted, ScanCompleted
+from engine.domain.models import Balance, CloseReason, Position, Signal
+from engine.domain.reasons import ErrorCode, PauseReason
 from engine.market.base import PriceTick
+from engine.positions.recovery import recover
+from engine.queries import Queries
+from engine.tasks import cancel_all, spawn
 from engine.views import (
     CancelResult,
     ChartData,
@@ -23,136 +28,243 @@ from engine.views import (
     PnlStats,
     PositionView,
     ScanResult,
+    SettingError,
     SettingUpdate,
     StatusView,
 )
+from engine.wiring import Components, build
+
+log = logging.getLogger("engine")
+
+REPLAY_CLOCK_KEY = "replay_clock"
 
 
 class Engine:
-    """SignalPilot's engine. ``await Engine.create(settings)`` then ``await engine.start()``."""
+    """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
-    settings: Settings
-    bus: EventBus
-    clock: Clock
-    paper: bool
+    def __init__(self, c: Components) -> None:
+        self.c = c
+        self.settings: Settings = c.settings
+        self.bus = c.bus
+        self.clock = c.clock
+        self.paper = c.settings.paper
+        self.queries = Queries(c)
+        self._tasks: list[asyncio.Task[object]] = []
+        self._bars = 0
+        self.started = False
 
-    # --- lifecycle -------------------------------------------------------------------------
+    # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
-    async def create(cls, settings: Settings, *, clock: Clock | None = None) -> Engine:
+    async def create(cls, settings: Settings, *, clock: object = None) -> Engine:
         """Build every component from the settings (nothing is started yet)."""
-        raise NotImplementedError
+        return cls(await build(settings, clock=clock))
 
     async def start(self, *, run_feed: bool = True, run_jobs: bool = True) -> None:
-        """Migrate the database, load markets, recover open positions, start jobs and feeds.
-        Tests pass ``run_feed=False, run_jobs=False`` and drive the market with ``step_market``
-        or ``on_tick``."""
-        raise NotImplementedError
+        """Migrate the database, recover open positions, start jobs and the market feed.
+        Tests pass ``run_feed=False, run_jobs=False`` and drive prices with ``step_market`` or ``on_tick``."""
+        c = self.c
+        await c.db.migrate()
+        await c.runtime.load()
+        if c.replay is not None:
+            saved = await c.repo.kv_get(REPLAY_CLOCK_KEY)
+            start = c.replay.start_time
+            if saved and datetime.fromisoformat(saved) > start:
+                start = datetime.fromisoformat(saved)
+            c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
+        await c.broker.start()
+        report = await recover(c.manager)
+        if report.repaired:
+            await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=ErrorCode.RECONCILED,
+                                               detail=_summary(report)))
+        await c.risk.load((await c.broker.balance()).equity)
+        c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
+        c.jobs.add("expire", c.signals.expire, 1)
+        c.jobs.add("equity", self._equity_job, 15)
+        if run_jobs:
+            c.jobs.start()
+        if not c.broker.paper:
+            self._tasks.append(spawn(c.manager.run_inbox(), "fills"))
+        if run_feed:
+            self._tasks.append(spawn(self._feed(), "market-feed"))
+        self.started = True
+        log.info("engine started (%s, %s data)", "paper" if self.paper else "live", self.settings.market.source)
+
+    async def _feed(self) -> None:
+        await self.c.market.run(self.on_tick, self._on_bar)
+        log.info("market data finished")
+
+    async def stop(self) -> None:
+        """Stop the feed and jobs; state is already persisted."""
+        await cancel_all(self._tasks)
+        self._tasks.clear()
+        self.c.jobs.shutdown()
+        if self.c.replay is not None and self.started:
+            await self.c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
+        await self.c.broker.close()
+        await self.c.market.close()
+        await self.c.db.close()
+        self.started = False
 
     async def step_market(self, candles: int = 1) -> None:
-        """Replay only: advance the replay by ``candles`` base candles through the normal tick path."""
-        raise NotImplementedError
+        """Replay only: advance by ``candles`` base candles through the normal tick path."""
+        if self.c.replay is None:
+            raise RuntimeError("step_market needs the replay market source")
+        for _ in range(candles):
+            if not await self.c.replay.step(self.on_tick, self._on_bar):
+                break
 
     async def on_tick(self, tick: PriceTick) -> None:
         """A price from the market source: the broker matches resting orders, positions react."""
-        raise NotImplementedError
+        await self.c.manager.on_tick(tick)
 
-    async def stop(self) -> None:
-        """Stop feeds and jobs; state is already persisted."""
-        raise NotImplementedError
+    async def _on_bar(self, now: datetime) -> None:
+        await self.c.jobs.on_bar(now)
+        self._bars += 1
+        if self.c.replay is not None and self._bars % 12 == 0:
+            await self.c.repo.kv_put(REPLAY_CLOCK_KEY, now.isoformat())
 
-    # --- signals ---------------------------------------------------------------------------
-    async def analyse(self, symbol: str) -> Signal | None:
-        """Score one symbol now and return its signal whatever the score (persisted, raised on
-        the bus as ``SignalRaised``). None when the symbol is unknown or has no data."""
-        raise NotImplementedError
+    async def _scan_job(self) -> None:
+        await self.scan_now()
 
+    async def _equity_job(self) -> None:
+        equity = (await self.c.broker.balance()).equity
+        await self.c.repo.add_equity(self.clock.now(), equity)
+        await self.c.risk.on_equity(equity)
+
+    # --- signals -----------------------------------------------------------------------------------
     async def known_symbol(self, symbol: str) -> str | None:
-        """The canonical symbol for user input such as ``eth/btc``, ``ETHBTC`` or ``ETH``; None if unknown."""
-        raise NotImplementedError
+        """The canonical symbol for input such as ``eth/btc``, ``ETHBTC`` or ``ETH``; None if unknown."""
+        text = symbol.strip().upper().replace("-", "/").replace("_", "/")
+        if not text:
+            return None
+        symbols = await self.c.market.symbols()
+        flat = {s.split(":")[0].replace("/", ""): s for s in symbols}
+        if text in symbols:
+            return text
+        if text.replace("/", "") in flat:
+            return flat[text.replace("/", "")]
+        by_base = [s for s in symbols if s.split("/")[0] == text]
+        return by_base[0] if len(by_base) == 1 else None
+
+    async def analyse(self, symbol: str) -> Signal | None:
+        """Score one symbol now; its signal whatever the score (persisted, published with
+        ``on_demand=True``: the requesting handler shows the card). None when unknown or no data."""
+        canonical = await self.known_symbol(symbol)
+        if canonical is None:
+            return None
+        return await self.c.signals.analyse(canonical)
 
     async def scan_now(self) -> ScanResult:
-        raise NotImplementedError
+        busy = {p.symbol for p in self.c.manager.open_positions()}
+        count, raised = await self.c.signals.scan(busy)
+        await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
+                                             raised=len(raised), next_at=self.next_scan_at()))
+        if self.c.runtime.execution_mode == "auto":
+            await self.c.trading.auto_execute(raised)
+        return ScanResult(count, tuple(raised))
 
     async def get_signal(self, signal_id: str) -> Signal | None:
-        raise NotImplementedError
+        return await self.c.repo.get_signal(signal_id)
 
     async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None = None) -> ConfirmResult:
-        """Execute a raised signal. Idempotent: a second call returns ALREADY. When the price moved
-        more than ``max_drift_pct`` % from the signal's entry, the signal is re-planned at the
-        new price and DRIFT is returned (ask the user again)."""
-        raise NotImplementedError
+        """Execute a raised signal (idempotent: a second call returns ALREADY). Past ``max_drift_pct``
+        the signal is re-planned at the new price and DRIFT is returned: ask the user again."""
+        return await self.c.trading.confirm(signal_id, by, max_drift_pct)
 
     async def cancel(self, signal_id: str, by: str) -> CancelResult:
-        raise NotImplementedError
+        return await self.c.trading.cancel(signal_id, by)
 
-    # --- positions -------------------------------------------------------------------------
+    # --- positions ---------------------------------------------------------------------------------
     async def positions(self) -> list[PositionView]:
-        raise NotImplementedError
+        return await self.queries.positions()
 
     async def get_position(self, position_id: str) -> Position | None:
-        raise NotImplementedError
+        return await self.c.repo.get_position(position_id)
 
     async def find_open_position(self, symbol: str) -> Position | None:
-        raise NotImplementedError
+        canonical = await self.known_symbol(symbol) or symbol
+        return next((p for p in self.c.manager.open_positions() if p.symbol == canonical), None)
 
     async def close_position(self, position_id: str, by: str) -> CloseResult:
-        raise NotImplementedError
+        log.info("close of %s asked by %s", position_id, by)
+        return await self.c.trading.close(position_id, CloseReason.MANUAL)
 
     async def panic(self, by: str) -> PanicCompleted:
-        """Cancel every order, close every position at market, pause entries. Concurrent calls
-        share one run (the second caller gets the same result)."""
-        raise NotImplementedError
+        """Cancel every order, close every position at market, pause entries (one run at a time)."""
+        return await self.c.trading.panic(by)
 
     async def pause(self, by: str) -> bool:
-        """Pause new entries; False when already paused."""
-        raise NotImplementedError
+        return await self.c.risk.pause(PauseReason.MANUAL, by)
 
     async def resume(self, by: str) -> bool:
-        raise NotImplementedError
+        return await self.c.risk.resume(by)
 
-    # --- reading ---------------------------------------------------------------------------
+    # --- reading -------------------------------------------------------------------------------------
     async def status(self) -> StatusView:
-        raise NotImplementedError
+        return await self.queries.status(self.next_scan_at())
 
     async def balance(self) -> Balance:
-        raise NotImplementedError
+        return await self.c.broker.balance()
 
     async def pnl(self, period: str) -> PnlStats:
         """``period`` in today, 7d, 30d, all (ValueError otherwise)."""
-        raise NotImplementedError
+        return await self.queries.pnl(period)
 
     async def history(self, n: int = 10) -> list[Position]:
-        """The last ``n`` closed positions, newest first."""
-        raise NotImplementedError
+        return await self.c.repo.closed_positions(limit=max(1, min(n, 100)))
 
     async def chart_data(self, symbol: str, timeframe: str = "15m", limit: int = 120) -> ChartData:
-        """Candles plus the levels and fills of the symbol's open (or last) position."""
-        raise NotImplementedError
+        """Candles plus the levels and fills of the symbol's open (or last) position.
+        ValueError for an unknown symbol or timeframe."""
+        canonical = await self.known_symbol(symbol)
+        if canonical is None:
+            raise ValueError(f"unknown symbol {symbol!r}")
+        return await self.queries.chart_data(canonical, timeframe, limit)
 
-    # --- runtime settings --------------------------------------------------------------------
+    # --- runtime settings --------------------------------------------------------------------------
     def runtime_settings(self) -> dict[str, str]:
-        """Current values of: execution_mode, min_score, max_leverage, risk_per_trade_pct,
-        max_positions, scan_interval_min."""
-        raise NotImplementedError
+        return self.c.runtime.as_text()
 
     async def update_setting(self, key: str, value: str) -> SettingUpdate:
         """Validate, persist and apply one runtime setting (it then overrides the environment)."""
-        raise NotImplementedError
+        from engine.runtime import SPECS
 
-    # --- front-end memory (kept in the database, no SQL in the bot) ---------------------------
+        if key not in SPECS:
+            return SettingUpdate(False, key, error=SettingError.UNKNOWN_KEY, detail=", ".join(SPECS))
+        try:
+            parsed = self.c.runtime.validate(key, value)
+        except ValueError as exc:
+            return SettingUpdate(False, key, error=SettingError.INVALID_VALUE, detail=str(exc))
+        await self.c.runtime.set(key, parsed)
+        if key == "scan_interval_min":
+            self.c.jobs.reschedule("scan", float(parsed))  # type: ignore[arg-type]
+        return SettingUpdate(True, key, value=str(parsed))
+
+    # --- front-end memory ---------------------------------------------------------------------------
     async def user_language(self, user_id: int) -> str | None:
-        raise NotImplementedError
+        return await self.c.repo.user_lang(user_id)
 
     async def set_user_language(self, user_id: int, lang: str) -> None:
-        raise NotImplementedError
+        await self.c.repo.set_user_lang(user_id, lang)
 
     async def save_card(self, signal_id: str, chat_id: int, message_id: int) -> None:
         """Remember where a signal's card was sent, so alerts reply to it (survives restarts)."""
-        raise NotImplementedError
+        await self.c.repo.save_card(signal_id, chat_id, message_id)
 
     async def cards(self, signal_id: str) -> list[tuple[int, int]]:
-        """(chat_id, message_id) of every card sent for the signal."""
-        raise NotImplementedError
+        return await self.c.repo.cards(signal_id)
 
     def next_scan_at(self) -> datetime | None:
-        raise NotImplementedError
+        return self.c.jobs.next_run("scan")
+
+
+def _summary(report: object) -> str:
+    parts = []
+    for name in ("resent", "lost", "stops_replaced", "failed_entries"):
+        items = getattr(report, name)
+        if items:
+            parts.append(f"{name}={len(items)}")
+    fills = getattr(report, "fills_applied", 0)
+    if fills:
+        parts.append(f"fills={fills}")
+    return ", ".join(parts)

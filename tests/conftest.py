@@ -50,3 +50,40 @@ def db_url_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
         return f"sqlite+aiosqlite:///{tmp_path / f'engine{next(counter)}.db'}"
 
     return make
+
+
+def engine_settings(db_url: str, **sections: dict) -> "Settings":  # noqa: F821
+    """Settings for a paper engine on the bundled sample replay and the given database."""
+    from config.settings import Settings
+
+    base: dict = {
+        "database": {"url": db_url},
+        "market": {"source": "replay", "replay_speed": 0, "replay_warmup": 600},
+        "telegram": {"token": None},
+    }
+    for name, values in sections.items():
+        base[name] = {**base.get(name, {}), **values}
+    return Settings(_env_file=None, **base)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def engine_factory(db_url_factory):  # type: ignore[no-untyped-def]
+    """``await engine_factory(db_url=None, **sections)`` → a started paper Engine (no feed, no jobs).
+
+    Pass the same ``db_url`` twice to simulate a restart; every engine is stopped at teardown.
+    """
+    from engine.facade import Engine
+
+    engines: list[Engine] = []
+
+    async def make(db_url: str | None = None, *, start: bool = True, **sections: dict) -> Engine:
+        engine = await Engine.create(engine_settings(db_url or db_url_factory(), **sections))
+        if start:
+            await engine.start(run_feed=False, run_jobs=False)
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        if engine.started:
+            await engine.stop()

@@ -27,6 +27,7 @@ class Event:
 class SignalRaised(Event):
     signal: Signal
     auto: bool = False  # the engine will execute it without asking
+    on_demand: bool = False  # asked for by a user (/signal): shown to them whatever its score
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,0 +1,86 @@
+"""Signal service: scanner analyses → trade plans → persisted signals on the bus; expiry."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from config.settings import ScanSettings
+from engine.bus import EventBus
+from engine.clock import Clock
+from engine.domain.events import SignalExpired, SignalRaised
+from engine.domain.models import MarketSpec, Signal, SignalStatus
+from engine.market.base import MarketData
+from engine.plan import PlanInput, Planner
+from engine.runtime import RuntimeSettings
+from engine.signals.analysis import Analysis
+from engine.signals.scanner import Scanner
+from engine.storage.repository import Repository
+
+log = logging.getLogger("engine.signals")
+
+
+class SignalService:
+    def __init__(self, settings: ScanSettings, market: MarketData, scanner: Scanner, planner: Planner,
+                 repo: Repository, bus: EventBus, clock: Clock, runtime: RuntimeSettings, paper: bool) -> None:
+        self.settings, self.market, self.scanner, self.planner = settings, market, scanner, planner
+        self.repo, self.bus, self.clock, self.runtime, self.paper = repo, bus, clock, runtime, paper
+        self.last_scan = None
+
+    def build(self, analysis: Analysis, market: MarketSpec) -> Signal:
+        entry = Decimal(repr(analysis.price))
+        plan = self.planner.plan(
+            PlanInput(side=analysis.side, entry=entry, score=analysis.score,
+                      atr=Decimal(repr(analysis.atr)) if analysis.atr else None, atr_pct=analysis.atr_pct,
+                      adx=analysis.adx, quote_volume=analysis.quote_volume),
+            market, max_leverage=self.runtime.max_leverage, min_score=self.runtime.min_score)
+        now = self.clock.now()
+        return Signal(
+            id=uuid.uuid4().hex[:16], symbol=analysis.symbol, side=analysis.side, score=round(analysis.score, 1),
+            factors=analysis.factors, entry=plan.entry, stop=plan.stop, targets=plan.targets,
+            leverage=plan.leverage, created_at=now, expires_at=now + timedelta(minutes=self.settings.signal_ttl_min),
+            timeframe=analysis.timeframe, atr_pct=analysis.atr_pct,
+        )
+
+    async def analyse(self, symbol: str) -> Signal | None:
+        """One symbol, whatever its score: persisted and published with ``on_demand``."""
+        analysis = await self.scanner.analyse(symbol)
+        if analysis is None:
+            return None
+        signal = self.build(analysis, await self.market.market(symbol))
+        await self.repo.save_signal(signal)
+        await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, on_demand=True))
+        return signal
+
+    async def scan(self, busy_symbols: set[str]) -> tuple[int, list[Signal]]:
+        """Scan the universe; raise a signal for each analysis at or above the minimum score."""
+        universe = await self.scanner.universe(list(self.settings.symbols), self.settings.top_n)
+        analyses = await self.scanner.scan(universe)
+        self.last_scan = self.clock.now()
+        pending = {s.symbol for s in await self.repo.signals_with_status(SignalStatus.RAISED)}
+        raised: list[Signal] = []
+        auto = self.runtime.execution_mode == "auto"
+        for analysis in analyses:
+            if analysis.score < self.runtime.min_score:
+                continue
+            if analysis.symbol in busy_symbols or analysis.symbol in pending:
+                continue
+            signal = self.build(analysis, await self.market.market(analysis.symbol))
+            await self.repo.save_signal(signal)
+            raised.append(signal)
+            await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, auto=auto))
+        log.info("scan: %d symbols, %d signals", len(universe), len(raised))
+        return len(universe), raised
+
+    async def expire(self) -> list[Signal]:
+        now = self.clock.now()
+        expired = []
+        for signal in await self.repo.signals_with_status(SignalStatus.RAISED):
+            if now >= signal.expires_at:
+                signal = signal.with_status(SignalStatus.EXPIRED, reason="ttl")
+                await self.repo.save_signal(signal)
+                expired.append(signal)
+                await self.bus.publish(SignalExpired(ts=now, paper=self.paper, signal=signal))
+        return expired

@@ -1,0 +1,106 @@
+"""Builds the engine's components from the settings: the only place that picks paper or live,
+replay or live data. Backtest, paper and live share every service; only the market source,
+the clock and the broker differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from config.settings import Settings, default_paper_balance
+from engine.brokers.base import Broker
+from engine.brokers.errors import register_secret
+from engine.bus import EventBus
+from engine.clock import Clock, LiveClock, ManualClock
+from engine.jobs import Jobs
+from engine.market.base import MarketData
+from engine.market.replay import ReplayMarketData
+from engine.plan import Planner
+from engine.positions.manager import PositionManager
+from engine.risk.gate import RiskGate
+from engine.risk.service import RiskService
+from engine.runtime import RuntimeSettings
+from engine.signal_service import SignalService
+from engine.signals.scanner import Scanner
+from engine.signals.scorer import Scorer
+from engine.storage.db import Database
+from engine.storage.repository import KvStateStore, Repository
+from engine.trading import TradingService
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Components:
+    settings: Settings
+    clock: Clock
+    bus: EventBus
+    db: Database
+    repo: Repository
+    market: MarketData
+    replay: ReplayMarketData | None
+    broker: Broker
+    runtime: RuntimeSettings
+    planner: Planner
+    risk: RiskService
+    manager: PositionManager
+    signals: SignalService
+    trading: TradingService
+    jobs: Jobs
+    currency: str
+
+
+async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
+                broker: Broker | None = None, database_url: str | None = None) -> Components:
+    for secret in (settings.telegram.token, settings.exchange.api_key, settings.exchange.api_secret,
+                   settings.telegram.webhook_secret):
+        if secret is not None:
+            register_secret(secret.get_secret_value())
+    replay: ReplayMarketData | None = None
+    if market is None:
+        if settings.market.source == "replay":
+            clock = clock or ManualClock(EPOCH)
+            replay = ReplayMarketData(
+                settings.market.replay_dir, clock, base_timeframe=settings.market.base_timeframe,
+                symbols=list(settings.scan.symbols) or None, warmup=settings.market.replay_warmup,
+                speed=settings.market.replay_speed)
+            market = replay
+        else:
+            from engine.market.live import build_live_market
+
+            clock = clock or LiveClock()
+            market = build_live_market(settings.exchange, clock)
+    elif isinstance(market, ReplayMarketData):
+        replay = market
+    assert clock is not None
+    db = Database(database_url or settings.database_url)
+    repo = Repository(db)
+    bus = EventBus()
+    symbols = await market.symbols()
+    currency = symbols[0].split("/")[1].split(":")[0] if symbols and "/" in symbols[0] else "USDT"
+    if broker is None:
+        if settings.paper:
+            from engine.brokers.paper import PaperBroker
+
+            broker_settings = settings.broker
+            if broker_settings.paper_balance is None:
+                broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
+            broker = PaperBroker(broker_settings, clock, market.market, store=KvStateStore(repo), currency=currency)
+        else:
+            from engine.brokers.ccxt import build_broker
+
+            broker = build_broker(settings.exchange, clock)
+    runtime = RuntimeSettings(settings, repo)
+    planner = Planner(settings.plan, settings.broker.maintenance_margin_pct)
+    risk = RiskService(settings.risk, repo, bus, clock, settings.paper)
+    manager = PositionManager(repo, broker, bus, clock, market.market, taker_fee=settings.broker.taker_fee,
+                              breakeven_buffer_pct=settings.plan.breakeven_buffer_pct, paper=settings.paper,
+                              on_realized=risk.realized)
+    scanner = Scanner(market, Scorer(), timeframes=tuple(settings.scan.timeframes), candles=settings.scan.candles)
+    signals = SignalService(settings.scan, market, scanner, planner, repo, bus, clock, runtime, settings.paper)
+    trading = TradingService(settings, repo, bus, clock, market, broker, manager, RiskGate(settings.risk), risk,
+                             planner, runtime)
+    jobs = Jobs(clock, replay=replay is not None)
+    return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
+                      signals, trading, jobs, currency)
