@@ -1,0 +1,367 @@
+"""PaperBroker: a simulated Binance USDⓈ-M futures venue (one-way mode, isolated margin).
+
+Paper trading is a product feature: orders are validated like the exchange validates them,
+market orders pay slippage and taker fees, limits and take-profits rest and pay maker fees,
+stops trigger on the right side and fill past a gap, reduce-only orders never increase or flip a
+position, and isolated positions are liquidated. State is saved through a ``StateStore`` after
+every change (key ``"paper"``) and restored by ``start()``, so positions and resting orders
+survive a restart. Fill handlers are called once per fill, after the state holding it is saved.
+Arithmetic and rounding rules: ``engine.brokers.paper_ledger``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from config.settings import BrokerSettings, default_paper_balance
+from engine.brokers import paper_ledger as L
+from engine.brokers.base import FillHandler, StateStore
+from engine.brokers.errors import BrokerError, InsufficientFunds, InvalidOrder, WouldTriggerImmediately
+from engine.brokers.paper_checks import check_leverage, check_notional, check_shape
+from engine.brokers.paper_state import PaperOrder, PaperState
+from engine.clock import Clock
+from engine.domain.models import (
+    Balance,
+    Fill,
+    MarketSpec,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    VenueOrder,
+    VenuePosition,
+)
+from engine.domain.values import HUNDRED, ZERO
+from engine.market.base import PriceTick
+
+log = logging.getLogger("engine.brokers.paper")
+_LOG = {"component": "paper"}
+STORE_KEY = "paper"
+
+
+class PaperBroker:
+    """The simulated venue behind the ``Broker`` protocol. Without a store, state lives in memory only.
+
+    ``history_limit`` bounds how many final orders (with their fills) are remembered for look-ups
+    and idempotent re-sends; resting orders are always kept.
+    """
+
+    name = "paper"
+    paper = True
+
+    def __init__(self, settings: BrokerSettings, clock: Clock, markets: Callable[[str], Awaitable[MarketSpec]],
+                 store: StateStore | None = None, currency: str = "USDT", *, history_limit: int = 2000) -> None:
+        self.currency = currency
+        self._settings = settings
+        self._clock = clock
+        self._markets = markets
+        self._store = store
+        self._history_limit = history_limit
+        self._slip = settings.slippage_pct / HUNDRED
+        self._mm = settings.maintenance_margin_pct / HUNDRED
+        initial = settings.paper_balance
+        self._state = PaperState(wallet=initial if initial is not None else default_paper_balance(currency))
+        self._marks: dict[str, Decimal] = {}
+        self._specs: dict[str, MarketSpec] = {}
+        self._handlers: list[FillHandler] = []
+        self._undelivered: list[Fill] = []
+        self._lock = asyncio.Lock()
+        self._loaded = store is None
+        self._dirty = False  # changed since the last save
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    async def start(self) -> None:
+        async with self._lock:
+            await self._load()
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._loaded:
+                await self._commit()
+
+    def on_fill(self, handler: FillHandler) -> None:
+        self._handlers.append(handler)
+
+    async def market(self, symbol: str) -> MarketSpec:
+        return await self._spec(symbol)
+
+    async def prepare(self, symbol: str, leverage: int) -> None:
+        async with self._lock:
+            await self._load()
+            check_leverage(symbol, leverage, await self._spec(symbol), self._mm)
+            if self._state.leverage.get(symbol) != leverage:
+                self._state.leverage[symbol] = leverage
+                await self._commit()
+
+    # --- orders ----------------------------------------------------------------------------------
+    async def place_order(self, request: OrderRequest) -> VenueOrder:
+        async with self._lock:
+            await self._load()
+            existing = self._state.orders.get(request.client_id)
+            if existing is not None and existing.status.is_final:
+                return existing.view()  # an idempotent re-send: nothing happens again
+            try:
+                if existing is not None:
+                    raise InvalidOrder(f"client order id {request.client_id} is already used by an open order",
+                                       venue_code="duplicate_client_id")
+                order, fill = await self._accept(request)
+            except BrokerError as exc:
+                log.info("paper rejected %s %s %s %s %s: %s", request.client_id, request.symbol,
+                         request.type.value, request.action.value, request.qty, exc, extra=_LOG)
+                raise
+            await self._commit(fill)
+            if fill is None:
+                log.info("paper accepted %s %s %s %s %s (resting)", order.client_id, order.symbol,
+                         order.type.value, order.action.value, order.qty, extra=_LOG)
+            return order.view()
+
+    async def cancel_order(self, client_id: str, symbol: str) -> VenueOrder | None:
+        async with self._lock:
+            await self._load()
+            order = self._find(client_id, symbol)
+            if order is None:
+                return None
+            if order.status is OrderStatus.OPEN:
+                self._cancel(order, "cancelled by request")
+                await self._commit()
+            return order.view()
+
+    async def fetch_order(self, client_id: str, symbol: str) -> VenueOrder | None:
+        async with self._lock:
+            await self._load()
+            order = self._find(client_id, symbol)
+            return None if order is None else order.view()
+
+    async def fetch_fills(self, client_id: str, symbol: str) -> list[Fill]:
+        async with self._lock:
+            await self._load()
+            if self._find(client_id, symbol) is None:
+                return []
+            return list(self._state.fills.get(client_id, ()))
+
+    async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
+        async with self._lock:
+            await self._load()
+            return [o.view() for o in self._state.open_orders(symbol)]
+
+    # --- account ---------------------------------------------------------------------------------
+    async def positions(self) -> list[VenuePosition]:
+        async with self._lock:
+            await self._load()
+            return [VenuePosition(symbol=p.symbol, side=p.side, qty=p.qty, entry_price=p.entry,
+                                  leverage=p.leverage, liquidation_price=L.liquidation_price(p, self._mm),
+                                  unrealized_pnl=L.unrealized(p, self._marks.get(p.symbol)))
+                    for p in self._state.positions.values()]
+
+    async def balance(self) -> Balance:
+        async with self._lock:
+            await self._load()
+            upnl = sum((L.unrealized(p, self._marks.get(p.symbol)) for p in self._state.positions.values()), ZERO)
+            free = max(ZERO, L.raw_free(self._state, self._marks))
+            return Balance(currency=self.currency, wallet=self._state.wallet, equity=self._state.wallet + upnl,
+                           free=free)
+
+    def mark_price(self, symbol: str) -> Decimal | None:
+        return self._marks.get(symbol)
+
+    # --- matching --------------------------------------------------------------------------------
+    async def on_price(self, tick: PriceTick) -> None:
+        """Set the mark; liquidate a crossed position; then fill triggered orders in a fixed order."""
+        async with self._lock:
+            await self._load()
+            symbol, price = tick.symbol, tick.price
+            self._marks[symbol] = price
+            pos = self._state.positions.get(symbol)
+            if pos is not None and L.liquidated(pos, self._mm, price):
+                await self._commit(self._liquidate(symbol))
+            for order in sorted(self._state.open_orders(symbol), key=L.match_rank):
+                if order.status is not OrderStatus.OPEN:
+                    continue  # cancelled by an earlier fill of this tick
+                fill = await self._match(order, price)
+                if fill is not None:
+                    await self._commit(fill)
+            if self._dirty:
+                await self._commit()
+
+    async def _match(self, order: PaperOrder, price: Decimal) -> Fill | None:
+        if order.type is OrderType.STOP_MARKET:
+            assert order.trigger_price is not None
+            if not L.stop_triggered(order.action, order.trigger_price, price):
+                return None
+            spec = await self._spec(order.symbol)
+            fill_price = L.stop_fill_price(order, price, self._slip, spec.price_step)
+            return self._execute(order, fill_price, maker=False, check_funds=False)
+        level = order.level
+        assert level is not None
+        if not L.limit_crossed(order.action, level, price):
+            return None
+        return self._execute(order, level, maker=True, check_funds=False)
+
+    # --- internals -------------------------------------------------------------------------------
+    async def _accept(self, req: OrderRequest) -> tuple[PaperOrder, Fill | None]:
+        """Validate and place one request; returns the order and its immediate fill, if any."""
+        spec = await self._spec(req.symbol)
+        check_shape(req, spec)
+        state, mark = self._state, self._marks.get(req.symbol)
+        pos = state.positions.get(req.symbol)
+        if req.reduce_only and not L.reduces(pos, req.action):
+            raise InvalidOrder(f"reduce-only {req.action.value} would not reduce a {req.symbol} position",
+                               venue_code="reduce_only")
+        leverage = state.leverage.get(req.symbol, req.leverage)
+        check_leverage(req.symbol, leverage, spec, self._mm)
+        if req.type is OrderType.MARKET:
+            if mark is None:
+                raise InvalidOrder(f"no price for {req.symbol} yet", venue_code="no_price")
+            reference: Decimal = mark
+        elif req.type is OrderType.STOP_MARKET:
+            assert req.trigger_price is not None
+            reference = req.trigger_price
+        else:
+            reference = req.price if req.price is not None else req.trigger_price  # type: ignore[assignment]
+        check_notional(req, spec, reference)
+        order = PaperOrder(seq=state.order_seq + 1, client_id=req.client_id, symbol=req.symbol,
+                           action=req.action, type=req.type, qty=req.qty, created_at=self._clock.now(),
+                           price=req.price, trigger_price=req.trigger_price, reduce_only=req.reduce_only,
+                           leverage=leverage)
+        fill: Fill | None = None
+        if req.type is OrderType.MARKET:
+            assert mark is not None
+            fill = self._execute(order, L.slipped(mark, req.action, self._slip, spec.price_step), maker=False)
+        elif req.type is OrderType.STOP_MARKET:
+            if mark is not None and L.stop_triggered(req.action, reference, mark):
+                raise WouldTriggerImmediately(f"stop {reference} would trigger immediately at price {mark}",
+                                              venue_code="-2021")
+            self._rest(order)
+        elif mark is not None and L.limit_crossed(req.action, reference, mark):
+            fill = self._execute(order, L.marketable_price(req.action, reference, mark, spec.price_step),
+                                 maker=False)
+        else:
+            if not req.reduce_only:
+                order.reserved = L.margin_for(reference * req.qty, leverage)
+                fee = L.fee_for(reference * req.qty, self._settings.maker_fee)
+                free = L.raw_free(state, self._marks)
+                if free < order.reserved + fee:
+                    raise self._insufficient(order.reserved + fee, free)
+            self._rest(order)
+        state.order_seq = order.seq
+        return order, fill
+
+    def _rest(self, order: PaperOrder) -> None:
+        order.status = OrderStatus.OPEN
+        self._state.orders[order.client_id] = order
+
+    def _execute(self, order: PaperOrder, price: Decimal, *, maker: bool, check_funds: bool = True) -> Fill | None:
+        """Fill ``order`` completely (a reduce-only one up to the position) at ``price``."""
+        state = self._state
+        pos = state.positions.get(order.symbol)
+        qty = order.qty
+        if order.reduce_only:
+            if pos is None or not L.reduces(pos, order.action):
+                self._cancel(order, "nothing left to reduce")
+                return None
+            qty = min(qty, pos.qty)
+        fee = L.fee_for(qty * price, self._settings.maker_fee if maker else self._settings.taker_fee)
+        if check_funds and not order.reduce_only:
+            needed, available = L.shortfall(state, self._marks, order.symbol, order.action, qty, price, fee,
+                                            order.leverage, skip_order=order.client_id)
+            if available < needed:
+                raise self._insufficient(needed, available)
+        order.reserved = ZERO
+        leverage = L.opening_leverage(pos, order.action, order.leverage)
+        realized = L.apply_fill(state, order.symbol, order.action, qty, price, fee, leverage)
+        return self._record_fill(order, qty, price, fee, maker, realized)
+
+    def _liquidate(self, symbol: str) -> Fill:
+        """Close an isolated position at its liquidation price; the wallet loses exactly its margin."""
+        state = self._state
+        pos = state.positions[symbol]
+        for order in state.open_orders(symbol):  # the venue cancels the symbol's orders first
+            self._cancel(order, "liquidation")
+        price = L.liquidation_price(pos, self._mm)
+        gross = L.pnl(pos, price, pos.qty)
+        fee = max(ZERO, pos.margin + gross)  # clearance fee: what the margin had left at liquidation
+        state.liq_seq += 1
+        order = PaperOrder(seq=state.order_seq + 1, client_id=f"liq-{symbol}-{state.liq_seq}", symbol=symbol,
+                           action=pos.side.exit_action, type=OrderType.MARKET, qty=pos.qty,
+                           created_at=self._clock.now(), reduce_only=True, leverage=pos.leverage)
+        state.order_seq = order.seq
+        log.warning("paper liquidated %s %s %s entry %s at %s, margin %s lost", symbol, pos.side.value, pos.qty,
+                    pos.entry, price, pos.margin, extra=_LOG)
+        qty = pos.qty
+        realized = L.apply_fill(state, symbol, order.action, qty, price, fee, pos.leverage)
+        fill = self._record_fill(order, qty, price, fee, False, realized)
+        assert fill is not None
+        return fill
+
+    def _record_fill(self, order: PaperOrder, qty: Decimal, price: Decimal, fee: Decimal, maker: bool,
+                     realized: Decimal) -> Fill:
+        state = self._state
+        state.trade_seq += 1
+        now = self._clock.now()
+        fill = Fill(trade_id=f"p{state.trade_seq}", client_id=order.client_id, symbol=order.symbol,
+                    action=order.action, qty=qty, price=price, fee=fee, ts=now, is_maker=maker)
+        order.status, order.filled_qty, order.avg_price, order.fee = OrderStatus.FILLED, qty, price, fee
+        order.updated_at = now
+        state.orders[order.client_id] = order
+        state.fills.setdefault(order.client_id, []).append(fill)
+        log.info("paper fill %s %s %s %s @ %s fee %s realized %s (%s) wallet %s", fill.trade_id,
+                 order.client_id, order.action.value, qty, price, fee, realized,
+                 "maker" if maker else "taker", state.wallet, extra=_LOG)
+        for other in state.open_orders(order.symbol):  # reduce-only orders never outlive what they reduce
+            if other.reduce_only and not L.reduces(state.positions.get(order.symbol), other.action):
+                self._cancel(other, "position closed")
+        return fill
+
+    def _cancel(self, order: PaperOrder, why: str) -> None:
+        order.status, order.reserved, order.updated_at = OrderStatus.CANCELLED, ZERO, self._clock.now()
+        self._dirty = True
+        log.info("paper cancelled %s %s (%s)", order.client_id, order.symbol, why, extra=_LOG)
+
+    def _insufficient(self, needed: Decimal, available: Decimal) -> InsufficientFunds:
+        return InsufficientFunds(f"margin is insufficient: needs {needed} {self.currency} (margin + fee), "
+                                 f"{max(available, ZERO)} {self.currency} free", venue_code="-2019")
+
+    def _find(self, client_id: str, symbol: str) -> PaperOrder | None:
+        order = self._state.orders.get(client_id)
+        return order if order is not None and order.symbol == symbol else None
+
+    async def _spec(self, symbol: str) -> MarketSpec:
+        spec = self._specs.get(symbol)
+        if spec is None:
+            try:
+                spec = await self._markets(symbol)
+            except (KeyError, LookupError, ValueError) as exc:
+                raise InvalidOrder(f"unknown market {symbol}", venue_code="symbol") from exc
+            self._specs[symbol] = spec
+        return spec
+
+    async def _load(self) -> None:
+        if self._loaded or self._store is None:
+            return
+        text = await self._store.load(STORE_KEY)
+        if text:
+            try:
+                self._state = PaperState.from_json(text)
+            except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+                raise BrokerError(f"the saved paper account is unreadable: {exc}") from exc
+            log.info("paper account restored: wallet %s, %d positions, %d open orders", self._state.wallet,
+                     len(self._state.positions), len(self._state.open_orders()), extra=_LOG)
+        self._loaded = True
+
+    async def _commit(self, fill: Fill | None = None) -> None:
+        """Save the state, then hand every fill not yet delivered to the handlers, in order."""
+        if fill is not None:
+            self._undelivered.append(fill)
+        self._state.prune(self._history_limit)
+        if self._store is not None:
+            await self._store.save(STORE_KEY, self._state.to_json())
+        self._dirty = False
+        pending, self._undelivered = self._undelivered, []
+        for item in pending:
+            for handler in self._handlers:
+                try:
+                    handler(item)
+                except Exception:
+                    log.exception("paper fill handler failed for %s", item.trade_id, extra=_LOG)
