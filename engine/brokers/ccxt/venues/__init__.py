@@ -1,0 +1,24 @@
+"""Per-venue declarations: ``venue_for(name)`` picks the ``Venue`` for ``SP_EXCHANGE__NAME``."""
+
+from __future__ import annotations
+
+from engine.brokers.ccxt.venues.aster import Aster
+from engine.brokers.ccxt.venues.base import Venue
+from engine.brokers.ccxt.venues.binanceusdm import BinanceUsdm
+from engine.brokers.ccxt.venues.bybit import Bybit
+from engine.brokers.errors import BrokerError
+
+VENUES: dict[str, type[Venue]] = {v.name: v for v in (BinanceUsdm, Bybit, Aster)}
+ALIASES = {"binance": "binanceusdm", "binanceusdm": "binanceusdm", "binance-futures": "binanceusdm"}
+
+
+def venue_for(name: str) -> Venue:
+    key = ALIASES.get(name.lower(), name.lower())
+    cls = VENUES.get(key)
+    if cls is None:
+        known = ", ".join(sorted(VENUES))
+        raise BrokerError(f"SP_EXCHANGE__NAME={name!r} is not supported for live trading (known: {known})")
+    return cls()
+
+
+__all__ = ["Venue", "VENUES", "venue_for"]
