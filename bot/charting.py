@@ -1,0 +1,33 @@
+"""Charts as PNG bytes, drawn by ``engine.charts`` in a worker thread so the bot stays responsive."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from engine.views import ChartData
+
+
+def theme_of(runtime: dict[str, str], default: str) -> str:
+    theme = runtime.get("chart_theme", default)
+    return theme if theme in ("dark", "light") else default
+
+
+async def candles(data: ChartData, theme: str) -> bytes:
+    from engine import charts
+
+    return await asyncio.to_thread(charts.candles_png, data, theme)
+
+
+async def equity(curve: Sequence[tuple[datetime, Decimal]], theme: str) -> bytes:
+    from engine import charts
+
+    return await asyncio.to_thread(charts.equity_png, curve, theme)
+
+
+async def daily(bars: Sequence[tuple[date, Decimal]], theme: str) -> bytes:
+    from engine import charts
+
+    return await asyncio.to_thread(charts.daily_pnl_png, bars, theme)

@@ -1,0 +1,40 @@
+"""The command menu (setMyCommands): English by default, Chinese for users whose Telegram speaks it."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.types import BotCommand
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.i18n import SUPPORTED, use
+
+COMMANDS = (
+    ("status", __("Mode, equity, positions, today's PnL")),
+    ("positions", __("Open positions")),
+    ("balance", __("Balance")),
+    ("pnl", __("Profit and loss with a chart")),
+    ("history", __("Last closed trades")),
+    ("chart", __("Chart of a symbol")),
+    ("scan", __("Scan the market now")),
+    ("signal", __("Analyse one symbol")),
+    ("close", __("Close a position")),
+    ("pause", __("Pause new entries")),
+    ("resume", __("Resume new entries")),
+    ("settings", __("Runtime settings")),
+    ("lang", __("Language")),
+    ("panic", __("Close everything now")),
+    ("help", __("All commands")),
+)
+
+
+def commands(i18n: I18n, lang: str) -> list[BotCommand]:
+    with use(i18n, lang):
+        return [BotCommand(command=name, description=str(text)) for name, text in COMMANDS]
+
+
+async def set_commands(bot: Bot, i18n: I18n, default_lang: str = "en") -> None:
+    """The default menu in ``default_lang`` plus one per supported language."""
+    await bot.set_my_commands(commands(i18n, default_lang))
+    for lang in SUPPORTED:
+        await bot.set_my_commands(commands(i18n, lang), language_code=lang)

@@ -1,0 +1,14 @@
+"""One router per feature file; ``routers()`` builds them in order, the fallback router last.
+
+Each module's ``build_router()`` returns a fresh ``Router(name=__name__)`` so several
+dispatchers (tests, restarts) can each have their own."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def routers() -> list[Router]:
+    from bot.handlers import admin, charts, fallback, pnl, positions, settings, signals, start
+
+    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, fallback)]

@@ -1,0 +1,137 @@
+"""Signal cards' buttons (Confirm / Cancel), /scan and /signal SYMBOL."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+
+from bot import keyboards
+from bot.callbacks import SignalCb
+from bot.delivery import Delivery
+from bot.handlers.common import args, card_place, reply, who
+from bot.notifier import card_markup
+from bot.presenters import actions, cards, reports
+from config.settings import TelegramSettings
+from engine.domain.models import Signal, SignalStatus
+from engine.domain.reasons import ExecutionMode, RejectReason
+from engine.facade import Engine
+from engine.views import ConfirmOutcome
+
+log = logging.getLogger("bot.signals")
+
+
+def closed_line(signal: Signal | None, reason: RejectReason | str | None,
+                detail: dict[str, str] | None = None) -> str:
+    """The status line for a signal that can no longer be acted on."""
+    if reason == RejectReason.SIGNAL_EXPIRED or (signal and signal.status is SignalStatus.EXPIRED):
+        return cards.expired_line()
+    if signal is not None and reason in (RejectReason.SIGNAL_CLOSED, None):
+        if signal.status is SignalStatus.CONFIRMED:
+            return cards.confirmed_line(signal.status_by)
+        if signal.status is SignalStatus.CANCELLED:
+            return cards.cancelled_line(signal.status_by)
+        if signal.status is SignalStatus.REJECTED:
+            return cards.rejected_line(signal.reason)
+    return cards.rejected_line(reason, detail)
+
+
+async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine, tg: TelegramSettings,
+                  delivery: Delivery, is_admin: bool) -> None:
+    if not is_admin:
+        await query.answer(actions.admins_only(), show_alert=True)
+        return
+    by = who(query.from_user)
+    before = await engine.get_signal(callback_data.id)
+    result = await engine.confirm(callback_data.id, by, max_drift_pct=tg.max_drift_pct)
+    signal = result.signal or before
+    place = card_place(query)
+    now = engine.clock.now()
+    outcome = result.outcome
+    if outcome is ConfirmOutcome.DRIFT and signal is not None:
+        await query.answer(actions.toast_drift(), show_alert=True)
+        if place:
+            old = before.entry if before is not None else signal.entry
+            text = cards.drift(old, signal, result.price, paper=engine.paper, now=now)
+            delivery.edit_text(*place, text, keyboards.signal_card(signal.id))
+        return
+    if outcome is ConfirmOutcome.OPENED:
+        toast, line = actions.toast_opened(), cards.confirmed_line(by)
+    elif outcome is ConfirmOutcome.SUBMITTED:
+        toast, line = actions.toast_submitted(), cards.submitted_line(by)
+    elif outcome is ConfirmOutcome.ALREADY:
+        toast = actions.toast_already()
+        line = cards.confirmed_line(signal.status_by if signal and signal.status_by else by)
+    else:
+        expired = result.reason == RejectReason.SIGNAL_EXPIRED
+        toast = actions.toast_expired() if expired else actions.toast_rejected()
+        line = closed_line(signal, result.reason, result.detail)
+    await query.answer(toast, show_alert=outcome is ConfirmOutcome.REJECTED)
+    if place and signal is not None:
+        delivery.edit_text(*place, cards.final(signal, line, paper=engine.paper, now=now))
+    elif place:
+        delivery.edit_markup(*place, None)
+
+
+async def cancel(query: CallbackQuery, callback_data: SignalCb, engine: Engine, delivery: Delivery,
+                 is_admin: bool) -> None:
+    if not is_admin:
+        await query.answer(actions.admins_only(), show_alert=True)
+        return
+    by = who(query.from_user)
+    result = await engine.cancel(callback_data.id, by)
+    signal = result.signal or await engine.get_signal(callback_data.id)
+    place = card_place(query)
+    if result.ok:
+        await query.answer(actions.toast_cancelled())
+        line = cards.cancelled_line(by)
+    else:
+        await query.answer(actions.toast_cancel_failed(), show_alert=True)
+        line = closed_line(signal, result.reason)
+    if place and signal is not None:
+        delivery.edit_text(*place, cards.final(signal, line, paper=engine.paper, now=engine.clock.now()))
+    elif place:
+        delivery.edit_markup(*place, None)
+
+
+async def scan(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
+    if not is_admin:
+        await reply(message, delivery, actions.admins_only())
+        return
+    await reply(message, delivery, actions.scanning())
+    result = await engine.scan_now()
+    await reply(message, delivery, reports.scan_result(result))
+
+
+async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
+    """Readers may ask too; only admins get the buttons."""
+    words = args(message)
+    if not words:
+        await reply(message, delivery, actions.symbol_needed("/signal SYMBOL"))
+        return
+    symbol = await engine.known_symbol(words[0])
+    if symbol is None:
+        await reply(message, delivery, actions.unknown_symbol(words[0]))
+        return
+    raised = await engine.analyse(symbol)
+    if raised is None:
+        await reply(message, delivery, actions.no_data(symbol))
+        return
+    # Published as on demand (never auto-executed): the card goes to the chat that asked.
+    chat = message.chat.id
+    mode = engine.runtime_settings().get("execution_mode", ExecutionMode.CONFIRM.value)
+    text = cards.card(raised, paper=engine.paper, mode=mode, auto=False, now=engine.clock.now())
+    sent = await delivery.text(chat, text, card_markup(raised, mode, False) if is_admin else None)
+    if sent is not None:
+        await engine.save_card(raised.id, chat, sent.message_id)
+
+
+def build_router() -> Router:
+    router = Router(name=__name__)
+    router.callback_query.register(confirm, SignalCb.filter(F.action == "ok"))
+    router.callback_query.register(cancel, SignalCb.filter(F.action == "no"))
+    router.message.register(scan, Command("scan"))
+    router.message.register(signal, Command("signal"))
+    return router

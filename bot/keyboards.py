@@ -1,0 +1,78 @@
+"""Inline keyboards. Button labels are translated; callback data comes from ``bot.callbacks``."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import LangCb, PanicCb, PositionCb, SettingsCb, SignalCb
+from bot.presenters.words import SETTING, word
+
+# Preset choices per runtime setting; any other valid value can be sent with /settings KEY VALUE.
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "execution_mode": ("signal-only", "confirm", "auto"),
+    "min_score": ("60", "65", "70", "75", "80", "85", "90"),
+    "max_leverage": ("1", "2", "3", "5", "10", "20"),
+    "risk_per_trade_pct": ("0.25", "0.5", "1", "1.5", "2", "3"),
+    "max_positions": ("1", "2", "3", "5", "8", "10"),
+    "scan_interval_min": ("5", "15", "30", "60", "120", "240"),
+    "chart_theme": ("dark", "light"),
+}
+
+
+def _button(text: str, data: str, style: str | None = None) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data, style=style)
+
+
+def signal_card(signal_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("✅ " + _("Confirm"), SignalCb(action="ok", id=signal_id).pack(), "success"),
+        _button("❌ " + _("Cancel"), SignalCb(action="no", id=signal_id).pack(), "danger"),
+    ]])
+
+
+def position_close(position_id: str, label: str) -> list[InlineKeyboardButton]:
+    return [_button("✖️ " + _("Close {symbol}").format(symbol=label),
+                    PositionCb(action="close", id=position_id).pack())]
+
+
+def positions(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
+    """One Close button per (position id, symbol)."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[position_close(pid, label) for pid, label in rows])
+
+
+def close_confirm(position_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("✅ " + _("Yes, close"), PositionCb(action="yes", id=position_id).pack(), "danger"),
+        _button("↩️ " + _("Keep"), PositionCb(action="keep", id=position_id).pack()),
+    ]])
+
+
+def panic(request_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("🚨 " + _("Yes, close everything"), PanicCb(action="go", id=request_id).pack(), "danger"),
+    ]])
+
+
+def settings_menu(keys: list[str]) -> InlineKeyboardMarkup:
+    rows = [[_button(word(SETTING, key), SettingsCb(action="key", key=key).pack())] for key in keys]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def setting_choices(key: str, current: str) -> InlineKeyboardMarkup:
+    buttons = []
+    for idx, value in enumerate(SETTING_CHOICES.get(key, ())):
+        mark = "• " if value == current else ""
+        buttons.append(_button(mark + value, SettingsCb(action="set", key=key, idx=idx).pack()))
+    rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([_button("↩️ " + _("Back"), SettingsCb(action="menu").pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def languages() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("English", LangCb(lang="en").pack()),
+        _button("简体中文", LangCb(lang="zh").pack()),
+    ]])

@@ -1,0 +1,112 @@
+"""Alerts for the key events of a trade: entry, TP1 (with breakeven), TP2, stops, exits,
+rejections, pauses and errors that need a human. English keeps TP1, TP2, stop and
+breakeven literally."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from bot import format as fmt
+from bot.presenters.words import CLOSE, ERROR, PAUSE, paper_tag, reject_text, side_word, word
+from engine.domain.events import (
+    EngineError,
+    PositionClosed,
+    PositionOpened,
+    RiskRejected,
+    StopMovedToBreakeven,
+    TargetHit,
+    TradingPaused,
+)
+from engine.domain.models import CloseReason, Position
+
+
+def _head(icon: str, title: str, position: Position, paper: bool) -> str:
+    return (f"{icon} <b>{fmt.esc(title)}</b> · {side_word(position.side)} {fmt.esc(position.symbol)}"
+            f"{fmt.esc(paper_tag(paper))}")
+
+
+def entry_filled(ev: PositionOpened) -> str:
+    pos = ev.position
+    lines = [_head("🟢", _("Entry filled"), pos, ev.paper)]
+    lines.append(_("{qty} at {price}, leverage {leverage}×").format(
+        qty=fmt.qty(pos.qty), price=fmt.price(pos.entry_price), leverage=pos.leverage))
+    targets = " · ".join(f"TP{n} {fmt.price(t.price)}" for n, t in enumerate(pos.targets, start=1))
+    lines.append(_("Stop {price}").format(price=fmt.price(pos.stop_price)) + (" · " + targets if targets else ""))
+    if ev.single_target:
+        lines.append(_("Too small to split: the whole position exits at the first target."))
+    return "\n".join(lines)
+
+
+def target_hit(hit: TargetHit, breakeven: StopMovedToBreakeven | None = None,
+               closed: PositionClosed | None = None) -> str:
+    """One alert for a target: what was closed and its PnL, plus the breakeven move or the final PnL."""
+    pos = hit.position
+    title = _("TP{n} hit").format(n=hit.target)
+    lines = [_head("🎯", title, pos, hit.paper)]
+    initial = pos.qty or hit.qty
+    part = fmt.share(hit.qty / initial) if initial else fmt.qty(hit.qty)
+    lines.append(_("Closed {share} ({qty}) at {price}, PnL {pnl}").format(
+        share=part, qty=fmt.qty(hit.qty), price=fmt.price(hit.price), pnl=fmt.money(hit.pnl, signed=True)))
+    if breakeven is not None:
+        lines.append(_("Stop moved to breakeven: {price}").format(price=fmt.price(breakeven.new_stop)))
+    elif hit.new_stop is not None and closed is None:
+        lines.append(_("Stop moved to {price}").format(price=fmt.price(hit.new_stop)))
+    if closed is not None:
+        lines.append(_("Position closed. Total PnL {pnl} (fees {fees})").format(
+            pnl=fmt.money(closed.pnl, signed=True), fees=fmt.money(closed.fees)))
+    return "\n".join(lines)
+
+
+def breakeven_moved(ev: StopMovedToBreakeven) -> str:
+    lines = [_head("⚖️", _("Stop moved to breakeven"), ev.position, ev.paper)]
+    lines.append(_("Stop {old} → {new}").format(old=fmt.price(ev.old_stop), new=fmt.price(ev.new_stop)))
+    return "\n".join(lines)
+
+
+def position_closed(ev: PositionClosed) -> str:
+    pos = ev.position
+    titles = {
+        CloseReason.STOP: ("🛑", _("Stop hit")),
+        CloseReason.BREAKEVEN: ("⚖️", _("Breakeven stop hit")),
+        CloseReason.TRAILING: ("📉", _("Trailing stop hit")),
+        CloseReason.TIME: ("⏱", _("Time exit")),
+        CloseReason.MANUAL: ("✋", _("Closed by hand")),
+        CloseReason.PANIC: ("🚨", _("Closed by panic")),
+        CloseReason.LIQUIDATION: ("💥", _("Liquidated")),
+        CloseReason.EXTERNAL: ("❔", _("Closed outside the bot")),
+        CloseReason.TARGET: ("🏁", _("Final target hit")),
+    }
+    icon, title = titles.get(ev.reason, ("🏁", word(CLOSE, ev.reason)))
+    lines = [_head(icon, title, pos, ev.paper)]
+    if ev.exit_price is not None:
+        lines.append(_("Exit at {price}").format(price=fmt.price(ev.exit_price)))
+    lines.append(_("Total PnL {pnl} (fees {fees})").format(
+        pnl=fmt.money(ev.pnl, signed=True), fees=fmt.money(ev.fees)))
+    return "\n".join(lines)
+
+
+def risk_rejected(ev: RiskRejected) -> str:
+    sig = ev.signal
+    title = fmt.esc(_("Entry refused"))
+    head = f"🚫 <b>{title}</b> · {side_word(sig.side)} {fmt.esc(sig.symbol)}{fmt.esc(paper_tag(ev.paper))}"
+    why = _("Why: {why}.").format(why=fmt.esc(reject_text(ev.reason, ev.detail)))
+    return head + "\n" + why
+
+
+def trading_paused(ev: TradingPaused) -> str:
+    head = "⏸ <b>" + fmt.esc(_("New entries paused")) + "</b>" + fmt.esc(paper_tag(ev.paper))
+    lines = [head, _("Why: {why}.").format(why=fmt.esc(word(PAUSE, ev.reason)))]
+    if ev.until is not None:
+        lines.append(_("Until {when}. Open positions are still managed.").format(when=fmt.when(ev.until)))
+    else:
+        lines.append(_("Until /resume. Open positions are still managed."))
+    return "\n".join(lines)
+
+
+def engine_error(ev: EngineError, symbol: str | None = None) -> str:
+    head = "⚠️ <b>" + fmt.esc(_("Needs attention")) + "</b>" + fmt.esc(paper_tag(ev.paper))
+    what = word(ERROR, ev.code)
+    lines = [head, fmt.esc(what) + (f" · {fmt.esc(symbol)}" if symbol else "")]
+    if ev.detail:
+        lines.append(f"<code>{fmt.esc(ev.detail[:500])}</code>")
+    return "\n".join(lines)

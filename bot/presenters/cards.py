@@ -1,0 +1,90 @@
+"""Signal cards: the short message per signal, its final states, and the drift re-ask."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+
+from aiogram.utils.i18n import gettext as _
+
+from bot import format as fmt
+from bot.presenters.words import FACTOR, paper_tag, reject_text, side_icon, side_word, word
+from engine.domain.models import Signal
+from engine.domain.reasons import ExecutionMode, RejectReason
+
+
+def _factors(signal: Signal) -> str:
+    parts = []
+    for factor in signal.top_factors(3):
+        points = round(factor.contribution)
+        parts.append(f"{fmt.esc(word(FACTOR, factor.name))} {points:+d}")
+    return ", ".join(parts)
+
+
+def card_body(signal: Signal, *, paper: bool, now: datetime | None = None) -> str:
+    """The facts of a signal, one per line; every line is closed HTML (safe to split)."""
+    lines = [
+        f"{side_icon(signal.side)} <b>{side_word(signal.side)} {fmt.esc(signal.symbol)}</b>"
+        f" · {fmt.esc(signal.timeframe)}{fmt.esc(paper_tag(paper))}",
+    ]
+    score = _("Score: <b>{score}</b>/100").format(score=round(signal.score))
+    factors = _factors(signal)
+    lines.append(f"{score} ({factors})" if factors else score)
+    lines.append(_("Leverage: {leverage}×").format(leverage=signal.leverage))
+    lines.append(_("Entry: {price}").format(price=fmt.price(signal.entry)))
+    lines.append(_("Stop: {price} ({pct})").format(
+        price=fmt.price(signal.stop), pct=fmt.pct(fmt.change_pct(signal.entry, signal.stop))))
+    for number, target in enumerate(signal.targets, start=1):
+        lines.append(_("TP{n}: {price} ({pct}), closes {share}").format(
+            n=number, price=fmt.price(target.price),
+            pct=fmt.pct(fmt.change_pct(signal.entry, target.price)), share=fmt.share(target.share)))
+    lines.append(_("Expires: {when}").format(when=fmt.when(signal.expires_at, now)))
+    return "\n".join(lines)
+
+
+def card(signal: Signal, *, paper: bool, mode: str, auto: bool, now: datetime | None = None) -> str:
+    """A freshly raised signal's card; the mode decides the closing line."""
+    text = card_body(signal, paper=paper, now=now)
+    if auto:
+        return text + "\n\n⚙️ " + _("Auto mode: executing now…")
+    if mode == ExecutionMode.SIGNAL_ONLY:
+        return text + "\n\nℹ️ " + _("Signal only: no order will be placed.")
+    return text
+
+
+def confirmed_line(by: str | None) -> str:
+    if by == "auto":
+        return "⚙️ " + _("Executed automatically.")
+    return "✅ " + _("Confirmed by {who}.").format(who=fmt.esc(by or "?"))
+
+
+def cancelled_line(by: str | None) -> str:
+    return "❌ " + _("Cancelled by {who}.").format(who=fmt.esc(by or "?"))
+
+
+def expired_line() -> str:
+    return "⌛ " + _("Expired: this signal can no longer be confirmed.")
+
+
+def rejected_line(reason: RejectReason | str | None, detail: Mapping[str, str] | None = None) -> str:
+    return "🚫 " + _("Not opened: {why}.").format(why=fmt.esc(reject_text(reason, detail)))
+
+
+def submitted_line(by: str | None) -> str:
+    return "📨 " + _("Confirmed by {who}: entry order sent, waiting for the fill.").format(who=fmt.esc(by or "?"))
+
+
+def final(signal: Signal, status_line: str, *, paper: bool, now: datetime | None = None) -> str:
+    """The card after its outcome: same facts, no buttons, the outcome underneath."""
+    return card_body(signal, paper=paper, now=now) + "\n\n" + status_line
+
+
+def drift(old_entry: Decimal, signal: Signal, new_price: Decimal | None, *, paper: bool,
+          now: datetime | None = None) -> str:
+    """The re-planned card after the price drifted: show the new price and ask again."""
+    price_now = new_price if new_price is not None else signal.entry
+    head = "⚠️ " + _("The price moved from {old} to {new} ({pct}) since the card. "
+                     "The plan below uses the new price: confirm again?").format(
+        old=fmt.price(old_entry), new=fmt.price(price_now), pct=fmt.pct(fmt.change_pct(old_entry, price_now)))
+    return head + "\n\n" + card_body(signal, paper=paper, now=now)
