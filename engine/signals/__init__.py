@@ -1,0 +1,1 @@
+"""Signals: indicators (numpy), factors, the scorer and the scanner."""
