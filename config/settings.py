@@ -175,7 +175,8 @@ class Settings(BaseSettings):
     """Every setting of SignalPilot; see config/example.env for the list with meanings."""
 
     model_config = SettingsConfigDict(env_prefix="SP_", env_nested_delimiter="__", env_file=".env",
-                                      env_file_encoding="utf-8", extra="ignore", frozen=True)
+                                      env_file_encoding="utf-8", extra="ignore", frozen=True,
+                                      env_ignore_empty=True)
 
     mode: Literal["paper", "live"] = "paper"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -71,7 +71,7 @@ class SignalService:
             await self.repo.save_signal(signal)
             raised.append(signal)
             await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, auto=auto))
-        log.info("scan: %d symbols, %d signals", len(universe), len(raised))
+        log.debug("scan: %d symbols, %d signals", len(universe), len(raised))
         return len(universe), raised
 
     async def expire(self) -> list[Signal]:

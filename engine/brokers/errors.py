@@ -6,7 +6,9 @@ place; the paper broker raises them directly. Messages never carry secrets.
 
 from __future__ import annotations
 
-import re
+from engine.redaction import redact, register_secret
+
+__all__ = ["redact", "register_secret"]
 
 
 class BrokerError(Exception):
@@ -66,26 +68,3 @@ class AuthError(BrokerError):
 
 class PositionModeError(BrokerError):
     code = "position_mode"
-
-
-_SECRET_PATTERNS = [
-    re.compile(r"(signature=)[0-9a-fA-F]+"),
-    re.compile(r"(apiKey=|api_key=|X-MBX-APIKEY[\"':\s]+)[A-Za-z0-9]+"),
-    re.compile(r"\b\d{6,12}:[A-Za-z0-9_-]{30,}\b"),  # Telegram bot tokens
-]
-_known_secrets: set[str] = set()
-
-
-def register_secret(value: str | None) -> None:
-    """Remember a secret so that ``redact`` removes it from every message."""
-    if value and len(value) >= 6:
-        _known_secrets.add(value)
-
-
-def redact(text: str) -> str:
-    for secret in _known_secrets:
-        if secret in text:
-            text = text.replace(secret, "***")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + "***", text)
-    return text

@@ -20,7 +20,7 @@ from config.settings import BrokerSettings, default_paper_balance
 from engine.brokers import paper_ledger as L
 from engine.brokers.base import FillHandler, StateStore
 from engine.brokers.errors import BrokerError, InsufficientFunds, InvalidOrder, WouldTriggerImmediately
-from engine.brokers.paper_checks import check_leverage, check_notional, check_shape
+from engine.brokers.paper_checks import check_leverage, check_notional, check_shape, reference_price
 from engine.brokers.paper_state import PaperOrder, PaperState
 from engine.clock import Clock
 from engine.domain.models import (
@@ -150,18 +150,12 @@ class PaperBroker:
     async def positions(self) -> list[VenuePosition]:
         async with self._lock:
             await self._load()
-            return [VenuePosition(symbol=p.symbol, side=p.side, qty=p.qty, entry_price=p.entry,
-                                  leverage=p.leverage, liquidation_price=L.liquidation_price(p, self._mm),
-                                  unrealized_pnl=L.unrealized(p, self._marks.get(p.symbol)))
-                    for p in self._state.positions.values()]
+            return [L.position_view(p, self._marks.get(p.symbol), self._mm) for p in self._state.positions.values()]
 
     async def balance(self) -> Balance:
         async with self._lock:
             await self._load()
-            upnl = sum((L.unrealized(p, self._marks.get(p.symbol)) for p in self._state.positions.values()), ZERO)
-            free = max(ZERO, L.raw_free(self._state, self._marks))
-            return Balance(currency=self.currency, wallet=self._state.wallet, equity=self._state.wallet + upnl,
-                           free=free)
+            return L.balance_view(self._state, self._marks, self.currency)
 
     def mark_price(self, symbol: str) -> Decimal | None:
         return self._marks.get(symbol)
@@ -210,16 +204,9 @@ class PaperBroker:
             raise InvalidOrder(f"reduce-only {req.action.value} would not reduce a {req.symbol} position",
                                venue_code="reduce_only")
         leverage = state.leverage.get(req.symbol, req.leverage)
-        check_leverage(req.symbol, leverage, spec, self._mm)
-        if req.type is OrderType.MARKET:
-            if mark is None:
-                raise InvalidOrder(f"no price for {req.symbol} yet", venue_code="no_price")
-            reference: Decimal = mark
-        elif req.type is OrderType.STOP_MARKET:
-            assert req.trigger_price is not None
-            reference = req.trigger_price
-        else:
-            reference = req.price if req.price is not None else req.trigger_price  # type: ignore[assignment]
+        if not req.reduce_only:  # an exit is never refused over leverage
+            check_leverage(req.symbol, leverage, spec, self._mm)
+        reference = reference_price(req, mark)
         check_notional(req, spec, reference)
         order = PaperOrder(seq=state.order_seq + 1, client_id=req.client_id, symbol=req.symbol,
                            action=req.action, type=req.type, qty=req.qty, created_at=self._clock.now(),
@@ -238,12 +225,13 @@ class PaperBroker:
             fill = self._execute(order, L.marketable_price(req.action, reference, mark, spec.price_step),
                                  maker=False)
         else:
-            if not req.reduce_only:
-                order.reserved = L.margin_for(reference * req.qty, leverage)
-                fee = L.fee_for(reference * req.qty, self._settings.maker_fee)
+            if not req.reduce_only:  # hold margin for what the order would open, as the venue does
+                opening = L.split_fill(pos, req.action, req.qty)[1]
+                order.reserved = L.margin_for(reference * opening, L.opening_leverage(pos, req.action, leverage))
+                needed = order.reserved + L.fee_for(reference * req.qty, self._settings.maker_fee)
                 free = L.raw_free(state, self._marks)
-                if free < order.reserved + fee:
-                    raise self._insufficient(order.reserved + fee, free)
+                if opening > 0 and free < needed:
+                    raise self._insufficient(needed, free)
             self._rest(order)
         state.order_seq = order.seq
         return order, fill

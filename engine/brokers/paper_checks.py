@@ -42,6 +42,18 @@ def check_shape(req: OrderRequest, spec: MarketSpec) -> None:
                            venue_code="reduce_only_required")
 
 
+def reference_price(req: OrderRequest, mark: Decimal | None) -> Decimal:
+    """The price an order is judged at: the mark for a market order, else its trigger or limit."""
+    if req.type is OrderType.MARKET:
+        if mark is None:
+            raise InvalidOrder(f"no price for {req.symbol} yet", venue_code="no_price")
+        return mark
+    level = req.trigger_price if req.type is OrderType.STOP_MARKET else req.price
+    level = level if level is not None else req.trigger_price
+    assert level is not None  # check_shape made sure
+    return level
+
+
 def check_notional(req: OrderRequest, spec: MarketSpec, price: Decimal) -> None:
     """Minimum notional at the order's reference price; reduce-only orders are exempt (as on Binance)."""
     if req.reduce_only or spec.min_notional <= 0:

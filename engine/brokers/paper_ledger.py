@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, ROUND_UP, Decimal
 
 from engine.brokers.paper_state import PaperOrder, PaperPosition, PaperState
-from engine.domain.models import OrderType
+from engine.domain.models import Balance, OrderType, VenuePosition
 from engine.domain.values import ONE, ZERO, OrderAction, Side, price_toward
 
 MONEY = Decimal("0.00000001")
@@ -181,3 +181,17 @@ def apply_fill(state: PaperState, symbol: str, action: OrderAction, qty: Decimal
             pos.qty = total
             pos.margin += margin_for(price * opening, pos.leverage)
     return realized
+
+
+# --- views -------------------------------------------------------------------------------------
+def position_view(pos: PaperPosition, mark: Decimal | None, mm: Decimal) -> VenuePosition:
+    return VenuePosition(symbol=pos.symbol, side=pos.side, qty=pos.qty, entry_price=pos.entry,
+                         leverage=pos.leverage, liquidation_price=liquidation_price(pos, mm),
+                         unrealized_pnl=unrealized(pos, mark))
+
+
+def balance_view(state: PaperState, marks: Mapping[str, Decimal], currency: str) -> Balance:
+    """Wallet (cash incl. realized PnL and posted margin), equity = wallet + unrealized, free ≥ 0."""
+    upnl = sum((unrealized(p, marks.get(p.symbol)) for p in state.positions.values()), ZERO)
+    return Balance(currency=currency, wallet=state.wallet, equity=state.wallet + upnl,
+                   free=max(ZERO, raw_free(state, marks)))

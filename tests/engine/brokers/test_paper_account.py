@@ -135,3 +135,11 @@ async def test_every_change_is_saved_as_json_text_with_exact_decimals():
     before = store.saves
     await v.broker.cancel_order("en", "BTCUSDT")  # already final: nothing changes
     assert store.saves == before
+
+
+async def test_isolated_margin_is_rounded_up_to_8_decimals():
+    v = await venue(**FREE)
+    await v.broker.prepare("BTCUSDT", 7)
+    await v.tick("50100.0")
+    await v.broker.place_order(market("en", BUY, "0.002"))  # 100.2 / 7 = 14.314285714…
+    assert (await v.broker.balance()).free == D("9985.68571428")  # 10000 − 14.31428572

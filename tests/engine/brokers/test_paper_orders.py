@@ -203,3 +203,17 @@ async def test_the_history_limit_forgets_the_oldest_final_orders_only():
     assert await v.broker.fetch_fills("a", "BTCUSDT") == []
     assert (await v.broker.fetch_order("b", "BTCUSDT")).status is OrderStatus.FILLED
     assert (await v.broker.fetch_order("rest", "BTCUSDT")).status is OrderStatus.OPEN
+
+
+async def test_a_plain_limit_that_only_closes_a_position_needs_no_free_margin():
+    v = await venue(paper_balance=D("100.04"), slippage_pct=0)
+    await v.broker.prepare("BTCUSDT", 1)
+    await v.tick("50000")
+    await v.broker.place_order(market("en", BUY, "0.002"))
+    assert (await v.broker.balance()).free == 0
+    with pytest.raises(InsufficientFunds):  # a flip would open 0.002 short: that needs margin
+        await v.broker.place_order(limit("flip", SELL, "0.004", "51000.0"))
+    await v.broker.place_order(limit("exit", SELL, "0.002", "51000.0"))
+    await v.tick("51000")
+    assert await v.broker.positions() == []
+    assert (await v.broker.balance()).wallet == D("101.9796")  # 100.04 − 0.04 + 2 − 0.0204 maker fee

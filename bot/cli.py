@@ -1,0 +1,149 @@
+"""The ``signalpilot`` command: ``run`` (engine + Telegram bot or console) and ``backtest``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from config.settings import Settings, SettingsError, load_settings
+from engine.brokers.errors import AuthError, BrokerError
+from engine.redaction import redact, setup_logging
+
+log = logging.getLogger("signalpilot")
+
+EXIT_CONFIG = 2
+
+
+def _date(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD or ISO-8601)") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="signalpilot", description="Telegram-first futures trading bot.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the engine, and the Telegram bot when SP_TELEGRAM__TOKEN is set")
+    sub.add_parser("check", help="validate the settings and exit")
+    bt = sub.add_parser("backtest", help="replay candles through the engine and report")
+    bt.add_argument("--data", type=Path, required=True, help="directory of {BASE}_{QUOTE}-{tf}.csv files")
+    bt.add_argument("--symbols", default="", help="comma-separated, e.g. ETH/BTC,LTC/BTC (default: all files)")
+    bt.add_argument("--timeframe", default="5m", help="base timeframe of the files (default 5m)")
+    bt.add_argument("--from", dest="start", type=_date, help="first day, e.g. 2018-01-12")
+    bt.add_argument("--to", dest="end", type=_date, help="last day")
+    bt.add_argument("--json", type=Path, help="write the report as JSON")
+    bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
+    bt.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"signalpilot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(settings.log_level)
+    if args.command == "check":
+        print("settings are valid")
+        return 0
+    if args.command == "backtest":
+        return asyncio.run(_backtest(settings, args))
+    try:
+        return asyncio.run(_run(settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _run(settings: Settings) -> int:
+    from engine.facade import Engine
+
+    try:
+        engine = await Engine.create(settings)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"signalpilot: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_CONFIG
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await engine.start()
+    except AuthError as exc:
+        print(f"signalpilot: the exchange refused the API keys: {exc}", file=sys.stderr)
+        await engine.stop()
+        return EXIT_CONFIG
+    except BrokerError as exc:
+        print(f"signalpilot: cannot start trading: {exc}", file=sys.stderr)
+        await engine.stop()
+        return EXIT_CONFIG
+    try:
+        if settings.telegram.token is not None:
+            from bot.app import run_bot
+
+            await run_bot(engine, settings, stop)
+        else:
+            from bot.console import ConsolePrinter
+
+            ConsolePrinter(engine)
+            mode = "paper" if settings.paper else "LIVE"
+            print(f"SignalPilot running ({mode}, {settings.market.source} data). Telegram is not connected: "
+                  "set SP_TELEGRAM__TOKEN and SP_TELEGRAM__ADMINS (your user id) to trade from your phone "
+                  "(or SP_RISK__EXECUTION_MODE=auto to let it paper-trade on its own).",
+                  flush=True)
+            await stop.wait()
+    finally:
+        await engine.stop()
+        print("SignalPilot stopped; state saved.", flush=True)
+    return 0
+
+
+async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
+    from engine.backtest.report import format_text, to_json_dict
+    from engine.backtest.runner import run_backtest
+
+    if not args.data.is_dir():
+        print(f"signalpilot: --data {args.data} is not a directory", file=sys.stderr)
+        return EXIT_CONFIG
+    symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="candle", file=sys.stderr, mininterval=0.5)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.refresh() if done == total else bar.update(0)
+
+    started = datetime.now(UTC)
+    try:
+        result = await run_backtest(settings, args.data, symbols, args.timeframe, args.start, args.end, progress)
+    except (FileNotFoundError, KeyError, ValueError) as exc:
+        print(f"signalpilot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    print(format_text(result.summary))
+    print(f"{result.candles} candles replayed in {seconds:.1f} s ({result.candles / max(seconds, 1e-9):,.0f} candles/s); "
+          f"account currency {result.currency}, start equity {result.initial_equity}")
+    if args.json:
+        args.json.write_text(json.dumps(to_json_dict(result.summary, result.trades), indent=2))
+    if args.chart:
+        from engine.charts import equity_png
+
+        args.chart.write_bytes(equity_png(result.equity_curve, title="Backtest equity"))
+    return 0
