@@ -14,7 +14,6 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.exceptions import (
     TelegramBadRequest,
-    TelegramConflictError,
     TelegramForbiddenError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -392,43 +391,6 @@ async def test_delete_webhook_drop_pending_updates_drops_the_queue(tg: FakeTeleg
         tg.user_message(USER, "/ping")
         await tg.wait_sent(USER, contains="pong")
     assert seen == ["ping"]
-
-
-async def test_polling_is_refused_while_a_webhook_is_set(tg: FakeTelegram, bot: Bot) -> None:
-    await bot.set_webhook("https://example.invalid/hook")
-    assert (await bot.get_webhook_info()).url == "https://example.invalid/hook"
-    with pytest.raises(TelegramConflictError, match="webhook is active"):
-        await bot.get_updates()
-    await bot.delete_webhook()
-    assert await bot.get_updates() == []
-
-
-async def test_webhook_receives_updates_and_its_reply_is_executed(tg: FakeTelegram) -> None:
-    received: list[tuple[str | None, dict]] = []
-
-    async def hook(request: aiohttp.web.Request) -> aiohttp.web.Response:
-        update = await request.json()
-        received.append((request.headers.get("X-Telegram-Bot-Api-Secret-Token"), update))
-        chat = update["message"]["chat"]["id"]
-        return aiohttp.web.json_response({"method": "sendMessage", "chat_id": chat, "text": "got it"})
-
-    app = aiohttp.web.Application()
-    app.router.add_post("/hook", hook)
-    runner = aiohttp.web.AppRunner(app)
-    await runner.setup()
-    site = aiohttp.web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        bot = tg.make_bot()
-        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", secret_token="s3cret")
-        await bot.session.close()
-        tg.user_message(USER, "/start")
-        reply = await tg.wait_sent(USER, contains="got it")
-    finally:
-        await runner.cleanup()
-    assert reply.text == "got it"
-    assert [(secret, u["message"]["text"]) for secret, u in received] == [("s3cret", "/start")]
-    assert tg.pending_updates == []
 
 
 async def test_wait_for_times_out_with_the_recent_calls(tg: FakeTelegram, bot: Bot) -> None:

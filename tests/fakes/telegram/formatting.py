@@ -195,7 +195,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
                 out.add(text[i + 1])
                 i += 2
                 continue
-            raise ParseError(f"Character '\\' is reserved and must be escaped with the preceding '\\'")
+            raise ParseError("Character '\\' is reserved and must be escaped with the preceding '\\'")
         if ch == "`":
             i = _md2_code(text, i, out)
             continue
@@ -223,7 +223,7 @@ def parse_markdown_v2(text: str) -> tuple[str, list[dict]]:
         if ch == "]" and stack and stack[-1][0] in ("text_link", "custom_emoji"):
             kind, start, _ = stack.pop()
             if not text.startswith("(", i + 1):
-                raise ParseError(f"Character ']' is reserved and must be escaped with the preceding '\\'")
+                raise ParseError("Character ']' is reserved and must be escaped with the preceding '\\'")
             url, i = _md2_url(text, i + 2)
             if kind == "custom_emoji":
                 out.entity("custom_emoji", start, custom_emoji_id=url.split("id=", 1)[-1])

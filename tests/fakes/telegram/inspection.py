@@ -43,6 +43,16 @@ class InspectionMixin:
         return self.state.commands
 
     @property
+    def pins(self) -> dict[int, list[int]]:
+        """chat id → ids of the pinned messages, oldest first."""
+        return self.state.pins
+
+    @property
+    def profile(self) -> dict[tuple[str, str], Any]:
+        """("name"|"description"|"short_description", language) → text; ("menu_button", chat id or "")."""
+        return self.state.profile
+
+    @property
     def pending_updates(self) -> list[dict]:
         """Updates queued and not yet confirmed by the bot (getUpdates offset)."""
         return list(self.state.updates)

@@ -44,7 +44,7 @@ def scope_key(scope: dict | None) -> str:
     return kind
 
 
-def _language(params: dict[str, Any]) -> str:
+def language_of(params: dict[str, Any]) -> str:
     language = params.get("language_code") or ""
     if language and not re.fullmatch(r"[a-z]{2}", language):
         raise bad_request("invalid language code specified")
@@ -61,7 +61,7 @@ def set_my_commands(state: TelegramState, params: dict[str, Any]) -> bool:
             raise bad_request("BOT_COMMAND_INVALID")
         if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
             raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
-    key = (scope_key(params.get("scope")), _language(params))
+    key = (scope_key(params.get("scope")), language_of(params))
     if commands:
         state.commands[key] = [{"command": c["command"], "description": c["description"]} for c in commands]
     else:
@@ -71,12 +71,12 @@ def set_my_commands(state: TelegramState, params: dict[str, Any]) -> bool:
 
 @method("getMyCommands")
 def get_my_commands(state: TelegramState, params: dict[str, Any]) -> list[dict]:
-    return list(state.commands.get((scope_key(params.get("scope")), _language(params)), []))
+    return list(state.commands.get((scope_key(params.get("scope")), language_of(params)), []))
 
 
 @method("deleteMyCommands")
 def delete_my_commands(state: TelegramState, params: dict[str, Any]) -> bool:
-    state.commands.pop((scope_key(params.get("scope")), _language(params)), None)
+    state.commands.pop((scope_key(params.get("scope")), language_of(params)), None)
     return True
 
 

@@ -19,7 +19,7 @@ from .records import UploadedFile, bad_request
 JSON_FIELDS = frozenset({
     "reply_markup", "reply_parameters", "link_preview_options", "entities", "caption_entities",
     "commands", "scope", "allowed_updates", "media", "results", "permissions", "options",
-    "reaction", "message_ids",
+    "reaction", "message_ids", "menu_button",
 })
 INT_FIELDS = frozenset({
     "chat_id", "message_id", "from_chat_id", "user_id", "offset", "limit", "timeout",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import editing, misc, sending, updates  # noqa: F401  (importing registers the methods)
+from . import editing, misc, profile, sending, updates  # noqa: F401  (importing registers the methods)
 from .injection import Fault, InjectionMixin
 from .inspection import InspectionMixin
 from .objects import user_object

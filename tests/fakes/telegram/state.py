@@ -33,6 +33,8 @@ class TelegramState:
         self.blocked: set[int] = set()
         self.files: dict[str, StoredFile] = {}
         self.commands: dict[tuple[str, str], list[dict]] = {}
+        self.profile: dict[tuple[str, str], Any] = {}  # ("description", "en") → text, ("menu_button", chat)…
+        self.pins: dict[int, list[int]] = {}  # chat id → pinned message ids, oldest first
         self.callback_queries: dict[str, dict] = {}
         self.callback_answers: dict[str, dict] = {}
         self.calls: list[Call] = []
