@@ -57,7 +57,7 @@ class RiskGate:
         if data.state.state is TradingState.HALTED:
             return Decision.reject(RejectReason.HALTED)
         if data.state.state is TradingState.PAUSED:
-            return Decision.reject(RejectReason.PAUSED, reason=data.state.reason or "",
+            return Decision.reject(RejectReason.PAUSED, pause_reason=data.state.reason or "",
                                    until=data.state.until.isoformat() if data.state.until else "")
         if len(data.open_positions) >= lim.max_positions:
             return Decision.reject(RejectReason.MAX_POSITIONS, limit=lim.max_positions)

@@ -74,6 +74,7 @@ class RiskService:
     async def resume(self, by: str | None = None) -> bool:
         if self.state.state is TradingState.ACTIVE:
             return False
-        await self._save(self.state.resumed())
+        # the drawdown is measured again from here: the admin has seen it
+        await self._save(replace(self.state.resumed(), equity_peak=Decimal(0)))
         await self.bus.publish(TradingResumed(ts=self.clock.now(), paper=self.paper, by=by))
         return True

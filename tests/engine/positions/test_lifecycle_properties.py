@@ -1,0 +1,93 @@
+"""Lifecycle invariants over random price paths, through the real manager, paper broker and database:
+never without a stop while open; remaining never negative; exits sum to the entry quantity; the
+stop never loosens; realized PnL equals an independent recomputation from fills and fees."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from config.settings import BrokerSettings
+from engine.brokers.paper import PaperBroker
+from engine.bus import EventBus
+from engine.clock import ManualClock
+from engine.domain.models import CloseReason, MarketSpec, OrderType, PositionState, Signal, Target
+from engine.domain.values import ZERO, OrderAction, Side
+from engine.market.base import PriceTick
+from engine.positions.manager import PositionManager
+from engine.storage.db import Database
+from engine.storage.repository import Repository
+
+MKT = MarketSpec("ETH/USDT", "ETH", "USDT", Decimal("0.01"), Decimal("0.001"), Decimal("0.001"), Decimal("5"))
+T0 = datetime(2024, 3, 1, tzinfo=UTC)
+
+
+async def market(symbol: str) -> MarketSpec:
+    return MKT
+
+
+def make_signal(side: Side) -> Signal:
+    e = Decimal("100")
+    sign = side.sign
+    return Signal(id="sig", symbol="ETH/USDT", side=side, score=80, factors=(), entry=e,
+                  stop=e - sign * Decimal("2"),
+                  targets=(Target(e + sign * Decimal("4"), Decimal("0.5")), Target(e + sign * Decimal("8"), Decimal("0.5"))),
+                  leverage=3, created_at=T0, expires_at=T0 + timedelta(minutes=15))
+
+
+async def scenario(side: Side, moves: list[int], trailing: bool, tmp: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp / 'p.db'}")
+    await db.migrate()
+    repo = Repository(db)
+    clock = ManualClock(T0)
+    broker = PaperBroker(BrokerSettings(paper_balance=Decimal("10000")), clock, market)
+    mgr = PositionManager(repo, broker, EventBus(), clock, market, taker_fee=Decimal("0.0004"),
+                          breakeven_buffer_pct=Decimal("0.05"), paper=True)
+    try:
+        await broker.on_price(PriceTick("ETH/USDT", Decimal("100"), clock.now()))
+        pos = await mgr.open(make_signal(side), Decimal("1.237"), single_target=False,
+                             trailing_pct=Decimal("1.5") if trailing else ZERO, time_stop=None, liquidation_price=None)
+        assert pos.state is PositionState.OPEN
+        price = Decimal("100")
+        last_stop = pos.stop_price
+        for step in moves:
+            price = max(Decimal("50"), price + Decimal(step) / 10)
+            clock.set(clock.now() + timedelta(minutes=5))
+            await mgr.on_tick(PriceTick("ETH/USDT", price, clock.now()))
+            current = await repo.get_position(pos.id)
+            assert current.remaining >= 0
+            assert (current.stop_price - last_stop) * side.sign >= 0, "the stop loosened"
+            last_stop = current.stop_price
+            if current.state is PositionState.OPEN:
+                stops = [o for o in await broker.open_orders("ETH/USDT") if o.type is OrderType.STOP_MARKET]
+                assert len(stops) >= 1, "open without a stop at the broker"
+                assert stops[-1].trigger_price == current.stop_price
+        if (await repo.get_position(pos.id)).state is PositionState.OPEN:
+            await mgr.close(pos.id, CloseReason.MANUAL)
+        final = await repo.get_position(pos.id)
+        assert final.state is PositionState.CLOSED and final.remaining == 0
+        assert sum((e.qty for e in final.exits), ZERO) == final.qty
+        fills = await repo.fills_for(pos.id)
+        flow = ZERO
+        for f in fills:
+            flow += f.price * f.qty * (1 if f.action is OrderAction.SELL else -1) - f.fee
+        assert final.realized_pnl == flow
+        assert final.fees == sum((f.fee for f in fills), ZERO)
+        assert (await broker.balance()).wallet == Decimal("10000") + final.realized_pnl
+        assert await broker.open_orders() == []
+    finally:
+        await db.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(side=st.sampled_from([Side.LONG, Side.SHORT]), trailing=st.booleans(),
+       moves=st.lists(st.integers(min_value=-60, max_value=60), min_size=1, max_size=40))
+def test_lifecycle_invariants_on_random_paths(side: Side, trailing: bool, moves: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(scenario(side, moves, trailing, Path(tmp)))

@@ -1,0 +1,54 @@
+"""Risk service: the daily loss limit pauses entries until the next UTC day; drawdown pauses too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from config.settings import RiskSettings
+from engine.bus import EventBus
+from engine.clock import ManualClock
+from engine.domain.events import Event, TradingPaused, TradingResumed
+from engine.domain.reasons import PauseReason, TradingState
+from engine.risk.service import RiskService
+from engine.storage.db import Database
+from engine.storage.repository import Repository
+
+
+async def test_daily_loss_pauses_until_midnight_and_survives_restart(database: Database) -> None:
+    clock = ManualClock(datetime(2024, 5, 1, 15, 0, tzinfo=UTC))
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(Event, events.append)
+    repo = Repository(database)
+    risk = RiskService(RiskSettings(daily_loss_limit_pct=Decimal("5")), repo, bus, clock, paper=True)
+    await risk.load(Decimal("1000"))
+    await risk.realized(Decimal("-30"))
+    assert risk.state.state is TradingState.ACTIVE
+    await risk.realized(Decimal("-20.5"))
+    paused = [e for e in events if isinstance(e, TradingPaused)]
+    assert len(paused) == 1 and paused[0].reason is PauseReason.DAILY_LOSS
+    assert paused[0].until == datetime(2024, 5, 2, tzinfo=UTC)
+
+    again = RiskService(RiskSettings(), repo, bus, clock, paper=True)
+    await again.load(Decimal("949.5"))
+    assert again.state.state is TradingState.PAUSED
+    clock.set(datetime(2024, 5, 2, 0, 1, tzinfo=UTC))
+    await again.on_equity(Decimal("949.5"))
+    assert again.state.state is TradingState.ACTIVE and again.state.day_pnl == 0
+    assert any(isinstance(e, TradingResumed) for e in events)
+
+
+async def test_drawdown_pauses_and_manual_resume(database: Database) -> None:
+    clock = ManualClock(datetime(2024, 5, 1, tzinfo=UTC))
+    bus = EventBus()
+    risk = RiskService(RiskSettings(max_drawdown_pct=Decimal("10")), Repository(database), bus, clock, paper=True)
+    await risk.load(Decimal("1000"))
+    await risk.on_equity(Decimal("1200"))
+    await risk.on_equity(Decimal("1081"))
+    assert risk.state.state is TradingState.ACTIVE
+    clock.set(clock.now() + timedelta(minutes=1))
+    await risk.on_equity(Decimal("1080"))
+    assert risk.state.state is TradingState.PAUSED and risk.state.reason is PauseReason.MAX_DRAWDOWN
+    assert await risk.resume("admin") is True
+    assert await risk.resume("admin") is False
