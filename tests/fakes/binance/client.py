@@ -55,6 +55,6 @@ def make_client(fake: FakeBinance, api_key: str | None = None, secret: str | Non
     if linear_errors:
         for kind in ("exact", "broad"):
             merged = dict(exchange.exceptions[kind])
-            merged.update(exchange.exceptions["linear"][kind])
+            merged.update(exchange.exceptions["linear"].get(kind, {}))
             exchange.exceptions[kind] = merged
     return exchange
