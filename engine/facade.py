@@ -17,7 +17,7 @@ from engine.domain.events import EngineError, PanicCompleted, ScanCompleted
 from engine.domain.models import Balance, CloseReason, Position, Signal
 from engine.domain.reasons import ErrorCode, PauseReason
 from engine.market.base import PriceTick
-from engine.positions.recovery import recover
+from engine.positions.reconcile import reconcile
 from engine.queries import Queries
 from engine.tasks import cancel_all, spawn
 from engine.views import (
@@ -72,14 +72,13 @@ class Engine:
                 start = datetime.fromisoformat(saved)
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
         await c.broker.start()
-        report = await recover(c.manager)
-        if report.repaired:
-            await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=ErrorCode.RECONCILED,
-                                               detail=_summary(report)))
+        await self._reconcile_job()
         await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
         c.jobs.add("equity", self._equity_job, 15)
+        if not c.broker.paper:
+            c.jobs.add("reconcile", self._reconcile_job, self.settings.exchange.reconcile_min)
         if run_jobs:
             c.jobs.start()
         if not c.broker.paper:
@@ -125,6 +124,12 @@ class Engine:
 
     async def _scan_job(self) -> None:
         await self.scan_now()
+
+    async def _reconcile_job(self) -> None:
+        report = await reconcile(self.c.manager)
+        if report.repaired:
+            await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=ErrorCode.RECONCILED,
+                                               detail=report.summary()))
 
     async def _equity_job(self) -> None:
         equity = (await self.c.broker.balance()).equity
@@ -257,14 +262,3 @@ class Engine:
     def next_scan_at(self) -> datetime | None:
         return self.c.jobs.next_run("scan")
 
-
-def _summary(report: object) -> str:
-    parts = []
-    for name in ("resent", "lost", "stops_replaced", "failed_entries"):
-        items = getattr(report, name)
-        if items:
-            parts.append(f"{name}={len(items)}")
-    fills = getattr(report, "fills_applied", 0)
-    if fills:
-        parts.append(f"fills={fills}")
-    return ", ".join(parts)

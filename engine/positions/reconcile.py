@@ -1,0 +1,88 @@
+"""Reconciliation with the venue (at start and every few minutes): adopt what the exchange says.
+
+- a position closed on the exchange (stop filled while the bot was down, or closed by hand) is
+  closed in the database with its real fills (or, without fills, as ``external``);
+- a missing protective order is placed again (recovery.py does it for every open position);
+- an orphan order of ours (our client id prefix, no live order in the database) is cancelled;
+- a venue position we do not know about is reported, never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from engine.domain.models import CloseReason, Exit, OrderStatus, PositionState
+from engine.domain.values import ZERO
+from engine.positions.manager import PositionManager
+from engine.positions.recovery import RecoveryReport, recover
+
+log = logging.getLogger("engine.reconcile")
+
+
+@dataclass
+class ReconcileReport:
+    recovery: RecoveryReport
+    closed_external: list[str] = field(default_factory=list)
+    orphans_cancelled: list[str] = field(default_factory=list)
+    unknown_positions: list[str] = field(default_factory=list)
+
+    @property
+    def repaired(self) -> bool:
+        return self.recovery.repaired or bool(self.closed_external or self.orphans_cancelled or self.unknown_positions)
+
+    def summary(self) -> str:
+        r = self.recovery
+        parts = [f"{name}={len(items)}" for name, items in (
+            ("orders_resent", r.resent), ("orders_lost", r.lost), ("stops_replaced", r.stops_replaced),
+            ("entries_failed", r.failed_entries), ("closed_on_exchange", self.closed_external),
+            ("orphans_cancelled", self.orphans_cancelled), ("unknown_positions", self.unknown_positions)) if items]
+        if r.fills_applied:
+            parts.append(f"fills_applied={r.fills_applied}")
+        return ", ".join(parts)
+
+
+async def reconcile(mgr: PositionManager) -> ReconcileReport:
+    report = ReconcileReport(await recover(mgr))
+    venue = {p.symbol: p for p in await mgr.broker.positions()}
+    now = mgr.clock.now()
+    for pos in list(mgr.open_positions()):
+        if pos.state is not PositionState.OPEN:
+            continue
+        if pos.symbol in venue and venue[pos.symbol].qty > 0:
+            continue
+        # flat on the venue but open here, and no fill explains it: adopt the venue's word
+        async with mgr._lock:
+            current = mgr._open.get(pos.id)
+            if current is None or current.state is not PositionState.OPEN:
+                continue
+            mark = mgr.broker.mark_price(pos.symbol) or pos.stop_price
+            gross = (mark - pos.entry_price) * current.remaining * pos.side.sign
+            exit_ = Exit(ts=now, price=mark, qty=current.remaining, reason=CloseReason.EXTERNAL.value, fee=ZERO,
+                         pnl=gross)
+            closed = replace(current, state=PositionState.CLOSED, remaining=ZERO, closed_at=now,
+                             close_reason=CloseReason.EXTERNAL, realized_pnl=current.realized_pnl + gross,
+                             exits=(*current.exits, exit_))
+            stale = [replace(o, status=OrderStatus.CANCELLED, error="position closed on the exchange")
+                     for o in mgr.orders_of(pos.id) if not o.status.is_final]
+            await mgr.repo.save(closed, stale, now)
+            mgr._remember(closed, stale)
+        for order in stale:
+            try:
+                await mgr.broker.cancel_order(order.client_id, order.symbol)
+            except Exception:  # already gone on the venue
+                pass
+        report.closed_external.append(pos.id)
+    live_ids = {o.client_id for o in await mgr.repo.live_orders()}
+    for order in await mgr.broker.open_orders():
+        if order.client_id.startswith("sp-") and order.client_id not in live_ids:
+            try:
+                await mgr.broker.cancel_order(order.client_id, order.symbol)
+                report.orphans_cancelled.append(order.client_id)
+            except Exception as exc:
+                log.warning("orphan %s not cancelled: %s", order.client_id, exc)
+    ours = {p.symbol for p in mgr.open_positions()}
+    report.unknown_positions = [s for s, p in venue.items() if p.qty > 0 and s not in ours]
+    if report.repaired:
+        log.warning("reconciliation: %s", report.summary())
+    return report
