@@ -45,14 +45,15 @@ class PaperBroker:
     """The simulated venue behind the ``Broker`` protocol. Without a store, state lives in memory only.
 
     ``history_limit`` bounds how many final orders (with their fills) are remembered for look-ups
-    and idempotent re-sends; resting orders are always kept.
+    and idempotent re-sends (each save writes them all); resting orders, and filled orders of a
+    symbol whose position is still open, are always kept.
     """
 
     name = "paper"
     paper = True
 
     def __init__(self, settings: BrokerSettings, clock: Clock, markets: Callable[[str], Awaitable[MarketSpec]],
-                 store: StateStore | None = None, currency: str = "USDT", *, history_limit: int = 2000) -> None:
+                 store: StateStore | None = None, currency: str = "USDT", *, history_limit: int = 200) -> None:
         self.currency = currency
         self._settings = settings
         self._clock = clock
@@ -237,8 +238,7 @@ class PaperBroker:
         return order, fill
 
     def _rest(self, order: PaperOrder) -> None:
-        order.status = OrderStatus.OPEN
-        self._state.orders[order.client_id] = order
+        self._state.rest(order)
 
     def _execute(self, order: PaperOrder, price: Decimal, *, maker: bool, check_funds: bool = True) -> Fill | None:
         """Fill ``order`` completely (a reduce-only one up to the position) at ``price``."""
@@ -292,8 +292,7 @@ class PaperBroker:
                     action=order.action, qty=qty, price=price, fee=fee, ts=now, is_maker=maker)
         order.status, order.filled_qty, order.avg_price, order.fee = OrderStatus.FILLED, qty, price, fee
         order.updated_at = now
-        state.orders[order.client_id] = order
-        state.fills.setdefault(order.client_id, []).append(fill)
+        state.finish(order, fill)
         log.info("paper fill %s %s %s %s @ %s fee %s realized %s (%s) wallet %s", fill.trade_id,
                  order.client_id, order.action.value, qty, price, fee, realized,
                  "maker" if maker else "taker", state.wallet, extra=_LOG)
@@ -304,6 +303,8 @@ class PaperBroker:
 
     def _cancel(self, order: PaperOrder, why: str) -> None:
         order.status, order.reserved, order.updated_at = OrderStatus.CANCELLED, ZERO, self._clock.now()
+        if order.client_id in self._state.orders:  # (a request refused before it rested is not recorded)
+            self._state.finish(order)
         self._dirty = True
         log.info("paper cancelled %s %s (%s)", order.client_id, order.symbol, why, extra=_LOG)
 

@@ -8,6 +8,7 @@ not part of it: they are market data, and a stale mark must never price an order
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -71,56 +72,93 @@ class PaperOrder:
 
 @dataclass(slots=True)
 class PaperState:
+    """The account. Resting orders are indexed apart, and a final order's JSON is encoded only once,
+    so a tick and a save cost little however long the order history is."""
+
     wallet: Decimal
     leverage: dict[str, int] = field(default_factory=dict)
     positions: dict[str, PaperPosition] = field(default_factory=dict)
-    orders: dict[str, PaperOrder] = field(default_factory=dict)  # by client id, in placement order
+    orders: dict[str, PaperOrder] = field(default_factory=dict)  # every known order by client id, oldest first
     fills: dict[str, list[Fill]] = field(default_factory=dict)  # by client id
     order_seq: int = 0
     trade_seq: int = 0
     liq_seq: int = 0
+    _open: dict[str, PaperOrder] = field(default_factory=dict, init=False, repr=False)
+    _encoded: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._open = {cid: o for cid, o in self.orders.items() if o.status is OrderStatus.OPEN}
 
     def open_orders(self, symbol: str | None = None) -> list[PaperOrder]:
-        return [o for o in self.orders.values()
-                if o.status is OrderStatus.OPEN and (symbol is None or o.symbol == symbol)]
+        """Resting orders in placement order."""
+        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+
+    def rest(self, order: PaperOrder) -> None:
+        order.status = OrderStatus.OPEN
+        self.orders[order.client_id] = order
+        self._open[order.client_id] = order
+
+    def finish(self, order: PaperOrder, fill: Fill | None = None) -> None:
+        """Record an order that just became final (filled, with its fill, or cancelled)."""
+        assert order.status.is_final
+        self.orders[order.client_id] = order
+        self._open.pop(order.client_id, None)
+        if fill is not None:
+            self.fills.setdefault(order.client_id, []).append(fill)
 
     def prune(self, keep_final: int) -> int:
-        """Forget the oldest final orders (and their fills) beyond ``keep_final``; returns how many."""
-        final = [o for o in self.orders.values() if o.status.is_final]
-        excess = len(final) - keep_final
+        """Forget the oldest final orders (and their fills) beyond ``keep_final``; returns how many.
+
+        Filled orders of a symbol that still has a position are kept: recovery may need their fills.
+        """
+        excess = len(self.orders) - len(self._open) - keep_final
         if excess <= 0:
             return 0
-        for order in sorted(final, key=lambda o: o.seq)[:excess]:
-            del self.orders[order.client_id]
-            self.fills.pop(order.client_id, None)
-        return excess
+        drop: list[str] = []
+        for order in self.orders.values():
+            if len(drop) == excess:
+                break
+            if order.status is OrderStatus.CANCELLED or (order.status.is_final and order.symbol not in self.positions):
+                drop.append(order.client_id)
+        for cid in drop:
+            del self.orders[cid]
+            self.fills.pop(cid, None)
+            self._encoded.pop(cid, None)
+        return len(drop)
 
     # --- JSON ----------------------------------------------------------------------------------
     def to_json(self) -> str:
-        return json.dumps({
+        head = json.dumps({
             "version": FORMAT_VERSION,
             "wallet": str(self.wallet),
             "leverage": dict(self.leverage),
             "positions": [_position_out(p) for p in self.positions.values()],
-            "orders": [_order_out(o) for o in self.orders.values()],
-            "fills": {cid: [_fill_out(f) for f in fills] for cid, fills in self.fills.items()},
             "order_seq": self.order_seq,
             "trade_seq": self.trade_seq,
             "liq_seq": self.liq_seq,
         }, separators=(",", ":"))
+        return head[:-1] + ',"orders":[' + ",".join(map(self._encode, self.orders.values())) + "]}"
+
+    def _encode(self, order: PaperOrder) -> str:
+        text = self._encoded.get(order.client_id)
+        if text is None:
+            text = json.dumps(_order_out(order, self.fills.get(order.client_id, ())), separators=(",", ":"))
+            if order.status.is_final:  # a final order never changes again
+                self._encoded[order.client_id] = text
+        return text
 
     @classmethod
     def from_json(cls, text: str) -> PaperState:
         data = json.loads(text)
         if data.get("version") != FORMAT_VERSION:
             raise ValueError(f"unsupported paper state version {data.get('version')!r}")
-        orders = sorted((_order_in(o) for o in data["orders"]), key=lambda o: o.seq)
+        orders = sorted(data["orders"], key=lambda d: int(d["seq"]))
         return cls(
             wallet=Decimal(data["wallet"]),
             leverage={k: int(v) for k, v in data["leverage"].items()},
             positions={p.symbol: p for p in map(_position_in, data["positions"])},
-            orders={o.client_id: o for o in orders},
-            fills={cid: [_fill_in(f) for f in fills] for cid, fills in data["fills"].items()},
+            orders={d["client_id"]: _order_in(d) for d in orders},
+            fills={d["client_id"]: [_fill_in(f) for f in d["fills"]] for d in orders if d["fills"]},
             order_seq=int(data["order_seq"]),
             trade_seq=int(data["trade_seq"]),
             liq_seq=int(data["liq_seq"]),
@@ -149,13 +187,13 @@ def _position_in(d: dict[str, Any]) -> PaperPosition:
                          entry=Decimal(d["entry"]), margin=Decimal(d["margin"]), leverage=int(d["leverage"]))
 
 
-def _order_out(o: PaperOrder) -> dict[str, Any]:
+def _order_out(o: PaperOrder, fills: Iterable[Fill]) -> dict[str, Any]:
     return {"seq": o.seq, "client_id": o.client_id, "symbol": o.symbol, "action": o.action.value,
             "type": o.type.value, "qty": str(o.qty), "created_at": o.created_at.isoformat(),
             "price": _opt_str(o.price), "trigger_price": _opt_str(o.trigger_price),
             "reduce_only": o.reduce_only, "leverage": o.leverage, "reserved": str(o.reserved),
             "status": o.status.value, "filled_qty": str(o.filled_qty), "avg_price": _opt_str(o.avg_price),
-            "fee": str(o.fee), "updated_at": _opt_time(o.updated_at)}
+            "fee": str(o.fee), "updated_at": _opt_time(o.updated_at), "fills": [_fill_out(f) for f in fills]}
 
 
 def _order_in(d: dict[str, Any]) -> PaperOrder:

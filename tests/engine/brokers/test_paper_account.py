@@ -131,7 +131,8 @@ async def test_every_change_is_saved_as_json_text_with_exact_decimals():
     await v.broker.place_order(market("en", BUY, "0.010"))
     saved = json.loads(store.data["paper"])
     assert D(saved["wallet"]) == D("9999.79996") and saved["positions"][0]["entry"] == "50010.0"
-    assert saved["fills"]["en"][0]["ts"] == v.clock.now().isoformat()
+    [order] = saved["orders"]
+    assert order["client_id"] == "en" and order["fills"][0]["ts"] == v.clock.now().isoformat()
     before = store.saves
     await v.broker.cancel_order("en", "BTCUSDT")  # already final: nothing changes
     assert store.saves == before

@@ -58,7 +58,7 @@ def settings(**overrides: object) -> BrokerSettings:
     return BrokerSettings(**overrides)  # type: ignore[arg-type]
 
 
-async def venue(store: MemoryStore | None = None, clock: ManualClock | None = None, *, history_limit: int = 2000,
+async def venue(store: MemoryStore | None = None, clock: ManualClock | None = None, *, history_limit: int = 200,
                 **overrides: object) -> Venue:
     clock = clock or ManualClock(T0)
     broker = PaperBroker(settings(**overrides), clock, markets, store=store, history_limit=history_limit)

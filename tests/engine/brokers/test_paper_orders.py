@@ -7,7 +7,7 @@ import pytest
 from engine.brokers.errors import InsufficientFunds, InvalidOrder
 from engine.domain.models import OrderStatus
 from engine.domain.values import Side
-from tests.engine.brokers.test_paper_helpers import BUY, SELL, D, limit, market, take_profit, venue
+from tests.engine.brokers.test_paper_helpers import BUY, SELL, D, limit, market, stop, take_profit, venue
 
 
 async def test_market_buy_fills_at_mark_plus_slippage_and_pays_the_taker_fee():
@@ -193,16 +193,34 @@ async def test_prepare_checks_leverage_against_the_market_and_maintenance_margin
     assert bal.wallet - bal.free == D("100.12")  # margin 500.1 / 5 + unrealized loss 0.1
 
 
-async def test_the_history_limit_forgets_the_oldest_final_orders_only():
+async def test_the_history_limit_forgets_the_oldest_final_orders_but_not_those_of_an_open_position():
     v = await venue(history_limit=2)
     await v.tick("50000")
     await v.broker.place_order(limit("rest", BUY, "0.002", "40000.0"))
-    for cid in ("a", "b", "c"):
-        await v.broker.place_order(market(cid, BUY, "0.002"))
-    assert await v.broker.fetch_order("a", "BTCUSDT") is None
+    for cid, action in (("a", BUY), ("b", SELL), ("c", BUY), ("d", SELL)):
+        await v.broker.place_order(market(cid, action, "0.002"))
+    known = [cid for cid in "abcd" if await v.broker.fetch_order(cid, "BTCUSDT") is not None]
+    assert known == ["c", "d"]
     assert await v.broker.fetch_fills("a", "BTCUSDT") == []
-    assert (await v.broker.fetch_order("b", "BTCUSDT")).status is OrderStatus.FILLED
-    assert (await v.broker.fetch_order("rest", "BTCUSDT")).status is OrderStatus.OPEN
+    assert (await v.broker.fetch_order("rest", "BTCUSDT")).status is OrderStatus.OPEN  # resting: always kept
+    await v.broker.place_order(market("e", BUY, "0.002"))  # a position is open again: its history stays
+    assert await v.broker.fetch_order("c", "BTCUSDT") is not None
+    await v.broker.place_order(market("f", SELL, "0.002"))
+    known = [cid for cid in "cdef" if await v.broker.fetch_order(cid, "BTCUSDT") is not None]
+    assert known == ["e", "f"]
+
+
+async def test_replaced_stops_of_a_long_lived_position_do_not_pile_up():
+    v = await venue(history_limit=2)
+    await v.tick("50000")
+    await v.broker.place_order(market("en", BUY, "0.002"))
+    for n in range(1, 6):  # a trailing stop moved five times
+        await v.broker.place_order(stop(f"sl{n}", SELL, "0.002", f"4{n}000.0"))
+        if n < 5:
+            await v.broker.cancel_order(f"sl{n}", "BTCUSDT")
+    known = [cid for cid in ("en", "sl1", "sl2", "sl3", "sl4", "sl5")
+             if await v.broker.fetch_order(cid, "BTCUSDT") is not None]
+    assert known == ["en", "sl4", "sl5"]  # the entry's fill stays while its position is open
 
 
 async def test_a_plain_limit_that_only_closes_a_position_needs_no_free_margin():
