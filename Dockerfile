@@ -5,16 +5,19 @@ COPY pyproject.toml README.md ./
 COPY engine engine
 COPY bot bot
 COPY config config
-COPY locales locales
-RUN pip install --no-cache-dir --upgrade pip wheel \
- && pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip install --no-cache-dir --upgrade pip \
+ && pip install --no-cache-dir --prefix=/install .
 
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PYTHONPATH=/app
 RUN useradd --create-home --uid 10001 signalpilot
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+COPY --from=build /install /usr/local
 WORKDIR /app
+# the source tree (with locales/) is what runs; the installed copy provides the command and dependencies
+COPY engine engine
+COPY bot bot
+COPY config config
+COPY locales locales
 RUN mkdir -p /app/data && chown signalpilot:signalpilot /app/data
 VOLUME ["/app/data"]
 USER signalpilot
