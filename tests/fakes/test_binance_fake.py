@@ -82,6 +82,7 @@ async def test_fetch_ohlcv_serves_loaded_real_candles():
 # ------------------------------------------------------------------ account settings
 async def test_set_leverage_changes_margin_and_respects_bracket(fake, ex):
     assert (await ex.set_leverage(10, BTC))["leverage"] == 10
+    assert (await ex.fetch_leverage(BTC))["longLeverage"] == 10
     with pytest.raises(ccxt.BadRequest, match="-4028"):
         await ex.set_leverage(100, XRP)  # XRPUSDT tops out at 75x
     await ex.create_order(BTC, "market", "buy", 0.01)
@@ -91,6 +92,7 @@ async def test_set_leverage_changes_margin_and_respects_bracket(fake, ex):
 
 async def test_set_margin_mode_twice_raises_margin_mode_already_set(fake, ex):
     await ex.set_margin_mode("isolated", BTC)
+    assert (await ex.fetch_margin_mode(BTC))["marginMode"] == "isolated"
     with pytest.raises(ccxt.MarginModeAlreadySet):
         await ex.set_margin_mode("isolated", BTC)
     await ex.create_order(BTC, "market", "buy", 0.01)
@@ -338,6 +340,7 @@ async def test_request_budget_per_minute_answers_429():
             await client.close()
     assert 1 <= retry_after <= 60
     assert venue.requests_last_minute() == 3 and venue.count("GET /fapi/v1/time") == 4
+    assert venue.peak_requests_per_minute() == 4  # every request seen, refused ones included
 
 
 async def test_random_faults_are_reproducible_with_a_seed():

@@ -17,7 +17,8 @@ Usage (adapter tests)::
                 algo = await ex.fetch_order(stop["id"], "BTC/USDT:USDT", params={"trigger": True})
                 assert algo["info"]["algoStatus"] == "FINISHED"
                 child = await ex.fetch_order(algo["info"]["actualOrderId"], "BTC/USDT:USDT")
-                assert fake.positions == {}
+                assert child["filled"] == 0.01 and fake.positions == {}
+                fills = await ex.fetch_my_trades("BTC/USDT:USDT", params={"orderId": child["id"]})
             finally:
                 await ex.close()
 
@@ -29,8 +30,13 @@ random faults); ``fake.clock_offset_ms`` (provokes -1021); ``FakeBinance(request
 triggered algo order's child the algo's client id (default: a generated one, ``algo<algoId>``).
 
 Inspection: ``fake.requests`` (method, path, params, time), ``fake.counts`` / ``fake.count(...)``,
-``fake.requests_last_minute()``, ``fake.orders``, ``fake.algo_orders``, ``fake.positions`` (non-flat),
+``fake.requests_last_minute()``, ``fake.peak_requests_per_minute()``, ``fake.orders``, ``fake.algo_orders``, ``fake.positions`` (non-flat),
 ``fake.trades``, ``fake.balance`` (wallet, Decimal), ``fake.exchange`` (the matching engine).
+
+Errors: ccxt picks its USDⓈ-M error table by URL prefix, so against the fake -2019/-2021/-2022/-4164/
+-4116/-4120 arrive as plain ``ccxt.ExchangeError`` with the code in the message (map by code);
+``make_client(fake, linear_errors=True)`` restores the production classes. An unknown endpoint
+answers 404 with code -5000 and shows up in ``fake.counts``.
 
 Websockets: ``make_client(fake, pro=True)`` gives ``ccxt.pro.binanceusdm``; watch_ticker,
 watch_mark_price, watch_ohlcv, watch_orders (ORDER_TRADE_UPDATE and ALGO_UPDATE), watch_positions and

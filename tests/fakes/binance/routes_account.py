@@ -34,6 +34,19 @@ def leverage_bracket(fake: FakeBinance, params: dict):
     return [bracket_info(spec) for spec in specs]
 
 
+def symbol_config(fake: FakeBinance, params: dict) -> list[dict]:
+    """What ccxt's fetch_leverage / fetch_margin_mode read."""
+    symbol = params.get("symbol")
+    specs = [fake.exchange.spec(symbol)] if symbol else list(fake.exchange.specs.values())
+    rows = []
+    for spec in specs:
+        settings = fake.exchange.settings[spec.symbol]
+        cap = max(b.notional_cap for b in spec.leverage_brackets() if b.initial_leverage >= settings.leverage)
+        rows.append({"symbol": spec.symbol, "marginType": settings.margin_type, "isAutoAddMargin": "false",
+                     "leverage": settings.leverage, "maxNotionalValue": format(cap, "f")})
+    return rows
+
+
 def margin_type(fake: FakeBinance, params: dict) -> dict:
     fake.exchange.set_margin_type(params.get("symbol"), params.get("marginType"))
     return OK
@@ -117,6 +130,7 @@ SIGNED_ROUTES = {
     ("POST", "/fapi/v1/leverage"): leverage,
     ("GET", "/fapi/v1/leverageBracket"): leverage_bracket,
     ("POST", "/fapi/v1/marginType"): margin_type,
+    ("GET", "/fapi/v1/symbolConfig"): symbol_config,
     ("GET", "/fapi/v1/positionSide/dual"): get_dual,
     ("POST", "/fapi/v1/positionSide/dual"): set_dual,
     ("GET", "/fapi/v2/positionRisk"): position_risk_v2,

@@ -172,7 +172,18 @@ class FakeBinance:
         return sum(n for key, n in self.counts.items() if key.split(" ", 1)[1] == target)
 
     def requests_last_minute(self) -> int:
+        """Requests accepted in the last 60 s (the ones the budget counts)."""
         return self.budget.used_requests(self.now_ms())
+
+    def peak_requests_per_minute(self) -> int:
+        """Most requests seen (refused ones included) in any 60-second window so far."""
+        times = [r.time_ms for r in self.requests]
+        peak, start = 0, 0
+        for end, t in enumerate(times):
+            while times[start] <= t - 60_000:
+                start += 1
+            peak = max(peak, end - start + 1)
+        return peak
 
     # ------------------------------------------------------------------ request pipeline
     async def _handle(self, request: web.Request) -> web.StreamResponse:
