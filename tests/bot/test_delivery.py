@@ -1,0 +1,161 @@
+"""The outgoing queue against the fake Bot API over HTTP: Telegram's rate limits, 429 retry_after,
+retries with backoff, nothing lost, order kept per chat, long messages split at line breaks."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.delivery import Delivery, Limits
+from tests.fakes.telegram_api import FakeTelegram
+
+NO_LIMITS = Limits(per_chat_interval=0, group_per_minute=10_000, global_per_second=10_000,
+                   backoff_base=0.05, backoff_max=0.2)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    bot = tg.make_bot()
+    yield bot
+    await bot.session.close()
+
+
+def send_times(tg: FakeTelegram, chat_id: int) -> list[float]:
+    return [c.at for c in tg.calls_to("sendMessage") if c.ok and c.params["chat_id"] == chat_id]
+
+
+async def test_one_message_per_interval_per_chat_in_order_other_chats_not_held_up(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, Limits(per_chat_interval=0.2))
+    for n in range(4):
+        delivery.send_text(1, f"a{n}")
+    delivery.send_text(2, "b0")
+    assert await delivery.drain(5)
+    assert [m.text for m in tg.sent(1)] == ["a0", "a1", "a2", "a3"]
+    times = send_times(tg, 1)
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= 0.18, gaps
+    assert send_times(tg, 2)[0] < times[1]  # chat 2 did not wait behind chat 1
+
+
+async def test_429_is_waited_out_and_the_message_is_resent_in_order(tg: FakeTelegram, bot: Bot,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    delivery = Delivery(bot, NO_LIMITS)
+    tg.flood("sendMessage", count=1, retry_after=1)
+    first = delivery.send_text(7, "first")[0]
+    delivery.send_text(7, "second")
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        assert await delivery.drain(5)
+    calls = [c for c in tg.calls_to("sendMessage")]
+    assert [c.status for c in calls] == [429, 200, 200]
+    assert calls[1].at - calls[0].at >= 0.95  # retry_after honoured
+    assert [m.text for m in tg.sent(7)] == ["first", "second"]
+    assert (await first).text == "first"
+    assert "429" in caplog.text
+
+
+async def test_server_errors_are_retried_with_backoff(tg: FakeTelegram, bot: Bot,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    delivery = Delivery(bot, NO_LIMITS)
+    tg.fail("sendMessage", 2, status=502)
+    with caplog.at_level(logging.WARNING, logger="bot.delivery"):
+        message = await delivery.text(5, "eventually")
+    assert message is not None and message.text == "eventually"
+    statuses = [c.status for c in tg.calls_to("sendMessage")]
+    assert statuses == [502, 502, 200]
+    ats = [c.at for c in tg.calls_to("sendMessage")]
+    assert ats[1] - ats[0] >= 0.045 and ats[2] - ats[1] >= 0.09  # 0.05 s, then 0.1 s: the backoff grows
+    assert caplog.text.count("retry") == 2
+
+
+async def test_a_permanent_failure_is_logged_and_does_not_block_the_chat(tg: FakeTelegram, bot: Bot,
+                                                                         caplog: pytest.LogCaptureFixture) -> None:
+    delivery = Delivery(bot, NO_LIMITS)
+    tg.fail("sendMessage", 1, status=400, description="Bad Request: chat not found")
+    with caplog.at_level(logging.ERROR, logger="bot.delivery"):
+        lost = delivery.send_text(9, "lost")[0]
+        kept = delivery.send_text(9, "kept")[0]
+        assert await delivery.drain(5)
+    with pytest.raises(Exception, match="chat not found"):
+        await lost
+    assert (await kept).text == "kept"
+    assert "dropped SendMessage" in caplog.text and delivery.failed == 1
+
+
+async def test_giving_up_after_max_attempts_never_raises_into_the_caller(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, Limits(per_chat_interval=0, max_attempts=3, backoff_base=0.01, backoff_max=0.01))
+    tg.fail("sendMessage", 10, status=500)
+    delivery.send_text(3, "doomed")  # fire and forget: no exception reaches here
+    assert await delivery.drain(5)
+    assert len(tg.calls_to("sendMessage")) == 3 and delivery.failed == 1
+
+
+async def test_bad_markup_is_resent_as_plain_text(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, NO_LIMITS)
+    message = await delivery.text(4, "<b>unclosed & raw")
+    assert message is not None
+    assert tg.sent(4)[0].text == "unclosed & raw"
+
+
+async def test_long_messages_are_split_at_line_breaks_keyboard_last_reply_first(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, NO_LIMITS)
+    card = await delivery.text(6, "card")
+    assert card is not None
+    lines = [f"{i:05d} " + "y" * 60 for i in range(150)]  # ~10,000 characters
+    keyboard = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="OK", callback_data="x")]])
+    futures = delivery.send_text(6, "\n".join(lines), keyboard, reply_to=card.message_id)
+    await asyncio.gather(*futures)
+    parts = tg.sent(6)[1:]
+    assert len(parts) == 3 and all(len(p.text or "") <= 4096 for p in parts)
+    assert "\n".join(p.text or "" for p in parts) == "\n".join(lines)
+    assert parts[0].reply_to_message_id == card.message_id
+    assert parts[-1].buttons and not parts[0].buttons
+
+
+async def test_group_chats_get_at_most_the_group_rate(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, Limits(per_chat_interval=0, group_per_minute=3, group_period=0.5))
+    for n in range(5):
+        delivery.send_text(-100, f"g{n}")
+    assert await delivery.drain(5)
+    times = send_times(tg, -100)
+    assert len(times) == 5
+    assert times[3] - times[0] >= 0.48  # the 4th waited for the window
+    assert times[2] - times[0] < 0.3
+
+
+async def test_overall_rate_is_capped_across_chats(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, Limits(per_chat_interval=0, global_per_second=4, global_period=0.5))
+    for chat in range(1, 9):
+        delivery.send_text(chat, "hi")
+    assert await delivery.drain(5)
+    times = sorted(c.at for c in tg.calls_to("sendMessage"))
+    assert times[4] - times[0] >= 0.48 and len(times) == 8
+
+
+async def test_editing_to_the_same_text_is_not_an_error(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, NO_LIMITS)
+    message = await delivery.text(8, "same")
+    assert message is not None
+    result = await delivery.edit_text(8, message.message_id, "same")
+    assert result is None and delivery.failed == 0
+
+
+async def test_stop_sends_what_is_queued_then_refuses_new_items(tg: FakeTelegram, bot: Bot) -> None:
+    delivery = Delivery(bot, Limits(per_chat_interval=0.05))
+    for n in range(3):
+        delivery.send_text(1, f"m{n}")
+    await delivery.stop(timeout=5)
+    assert [m.text for m in tg.sent(1)] == ["m0", "m1", "m2"]
+    late = delivery.send_text(1, "late")[0]
+    with pytest.raises(RuntimeError):
+        await late
