@@ -19,8 +19,14 @@ from decimal import Decimal
 from config.settings import BrokerSettings, default_paper_balance
 from engine.brokers import paper_ledger as L
 from engine.brokers.base import FillHandler, StateStore
-from engine.brokers.errors import BrokerError, InsufficientFunds, InvalidOrder, WouldTriggerImmediately
-from engine.brokers.paper_checks import check_leverage, check_notional, check_shape, reference_price
+from engine.brokers.errors import (
+    BrokerError,
+    InsufficientFunds,
+    InvalidOrder,
+    UnknownOutcome,
+    WouldTriggerImmediately,
+)
+from engine.brokers.paper_checks import check_leverage, validate
 from engine.brokers.paper_state import PaperOrder, PaperState
 from engine.clock import Clock
 from engine.domain.models import (
@@ -112,7 +118,11 @@ class PaperBroker:
                 log.info("paper rejected %s %s %s %s %s: %s", request.client_id, request.symbol,
                          request.type.value, request.action.value, request.qty, exc, extra=_LOG)
                 raise
-            await self._commit(fill)
+            try:
+                await self._commit(fill)
+            except Exception as exc:  # executed in memory, not saved: the caller must look it up
+                raise UnknownOutcome(f"paper order {order.client_id} was executed but its state could not "
+                                     f"be saved ({type(exc).__name__}); fetch it by client id") from exc
             if fill is None:
                 log.info("paper accepted %s %s %s %s %s (resting)", order.client_id, order.symbol,
                          order.type.value, order.action.value, order.qty, extra=_LOG)
@@ -198,17 +208,10 @@ class PaperBroker:
     async def _accept(self, req: OrderRequest) -> tuple[PaperOrder, Fill | None]:
         """Validate and place one request; returns the order and its immediate fill, if any."""
         spec = await self._spec(req.symbol)
-        check_shape(req, spec)
         state, mark = self._state, self._marks.get(req.symbol)
         pos = state.positions.get(req.symbol)
-        if req.reduce_only and not L.reduces(pos, req.action):
-            raise InvalidOrder(f"reduce-only {req.action.value} would not reduce a {req.symbol} position",
-                               venue_code="reduce_only")
         leverage = state.leverage.get(req.symbol, req.leverage)
-        if not req.reduce_only:  # an exit is never refused over leverage
-            check_leverage(req.symbol, leverage, spec, self._mm)
-        reference = reference_price(req, mark)
-        check_notional(req, spec, reference)
+        reference = validate(req, spec, reduces=L.reduces(pos, req.action), leverage=leverage, mark=mark, mm=self._mm)
         order = PaperOrder(seq=state.order_seq + 1, client_id=req.client_id, symbol=req.symbol,
                            action=req.action, type=req.type, qty=req.qty, created_at=self._clock.now(),
                            price=req.price, trigger_price=req.trigger_price, reduce_only=req.reduce_only,

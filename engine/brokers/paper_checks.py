@@ -13,6 +13,20 @@ def on_step(value: Decimal, step: Decimal) -> bool:
     return step <= 0 or value % step == 0
 
 
+def validate(req: OrderRequest, spec: MarketSpec, *, reduces: bool, leverage: int, mark: Decimal | None,
+             mm: Decimal) -> Decimal:
+    """Every placement check in the venue's order; returns the price the order is judged at."""
+    check_shape(req, spec)
+    if req.reduce_only and not reduces:
+        raise InvalidOrder(f"reduce-only {req.action.value} would not reduce a {req.symbol} position",
+                           venue_code="reduce_only")
+    if not req.reduce_only:  # an exit is never refused over leverage
+        check_leverage(req.symbol, leverage, spec, mm)
+    reference = reference_price(req, mark)
+    check_notional(req, spec, reference)
+    return reference
+
+
 def check_shape(req: OrderRequest, spec: MarketSpec) -> None:
     """Everything that can be judged from the request and the market alone."""
     if req.qty <= 0:

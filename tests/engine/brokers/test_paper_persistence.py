@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.brokers.errors import BrokerError
+from engine.brokers.errors import BrokerError, UnknownOutcome
 from engine.clock import ManualClock
 from engine.domain.models import OrderStatus
 from engine.domain.values import Side
@@ -103,3 +103,31 @@ async def test_without_a_store_the_account_lives_in_memory():
     await v.broker.place_order(market("a", BUY, "0.002"))
     await v.broker.close()
     assert len(await v.broker.positions()) == 1
+
+
+class FlakyStore(MemoryStore):
+    """Saves fail while ``down`` is set (a locked or unreachable database)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+
+    async def save(self, key: str, value: str) -> None:
+        if self.down:
+            raise OSError("database is locked")
+        await super().save(key, value)
+
+
+async def test_a_fill_that_could_not_be_saved_is_an_unknown_outcome_and_is_delivered_after_the_next_save():
+    store = FlakyStore()
+    v = await venue(store)
+    await v.tick("50000")
+    store.down = True
+    with pytest.raises(UnknownOutcome, match="fetch it by client id"):
+        await v.broker.place_order(market("en", BUY, "0.010"))
+    assert v.fills == []  # never delivered before it is saved
+    assert (await v.broker.fetch_order("en", "BTCUSDT")).status is OrderStatus.FILLED
+    store.down = False
+    await v.broker.place_order(stop("sl", SELL, "0.010", "49000.0"))
+    assert [f.client_id for f in v.fills] == ["en"]
+    assert '"en"' in store.data["paper"]
