@@ -89,22 +89,21 @@ def load_candle_file(path: Path) -> CandleFile:
         raise CsvFormatError(f"{path.name}: name must look like BASE_QUOTE-5m.csv")
     symbol, timeframe = parsed
     rows = _read_rows(path, CANDLE_HEADER)
+    cells = [x for r in rows for x in r]
     try:
-        ts = np.array([int(float(r[0])) for r in rows], dtype=np.int64)
-        values = np.array([[float(x) for x in r[1:]] for r in rows], dtype=np.float64).reshape(-1, 5)
+        values = np.array(cells, dtype=np.float64).reshape(-1, 6)
     except ValueError as exc:
         raise CsvFormatError(f"{path.name}: {exc}") from exc
-    decimals = 0
-    for r in rows:
-        for text in r[1:5]:
-            decimals = max(decimals, _decimals(text))
+    prices = set(cells[1::6]) | set(cells[2::6]) | set(cells[3::6]) | set(cells[4::6])
+    decimals = max(map(_decimals, prices), default=0)
     # sort by time; a repeated timestamp keeps the row that came last in the file
+    ts = values[:, 0].astype(np.int64)  # ms timestamps are exact in float64 (< 2**53)
     order = np.argsort(ts, kind="stable")
     ts, values = ts[order], values[order]
     if ts.size:
         keep = np.append(ts[1:] != ts[:-1], True)
         ts, values = ts[keep], values[keep]
-    cols = [np.ascontiguousarray(values[:, i]) for i in range(5)]
+    cols = [np.ascontiguousarray(values[:, i]) for i in range(1, 6)]
     for arr in (ts, *cols):
         arr.flags.writeable = False
     return CandleFile(symbol, timeframe, ts, *cols, price_decimals=min(decimals, MAX_PRICE_DECIMALS))

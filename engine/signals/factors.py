@@ -85,10 +85,11 @@ def rsi(s: TfSnapshot) -> float | None:
 
 
 def macd(s: TfSnapshot) -> float | None:
-    """MACD line and histogram, in ATRs."""
-    if not _ok(s.macd, s.macd_hist, s.atr) or s.atr <= 0:
+    """MACD line and histogram (in percent, as PPO), measured in ATRs."""
+    if not _ok(s.ppo, s.ppo_hist, s.atr, s.close) or s.atr <= 0 or s.close <= 0:
         return None
-    return 0.5 * math.tanh(s.macd / (0.4 * s.atr)) + 0.5 * math.tanh(s.macd_hist / (0.2 * s.atr))
+    atr_pct = s.atr_pct
+    return 0.5 * math.tanh(s.ppo / (0.4 * atr_pct)) + 0.5 * math.tanh(s.ppo_hist / (0.2 * atr_pct))
 
 
 def obv_slope(s: TfSnapshot) -> float | None:
@@ -151,7 +152,7 @@ def display_value(name: str, s: TfSnapshot) -> float | None:
         "ema_trend": (s.close - s.ema_slow) / s.atr if _ok(s.ema_slow, s.atr) and s.atr > 0 else math.nan,
         "adx": s.adx,
         "rsi": s.rsi,
-        "macd": s.macd_hist / s.atr if _ok(s.macd_hist, s.atr) and s.atr > 0 else math.nan,
+        "macd": s.ppo_hist / s.atr_pct if _ok(s.ppo_hist, s.atr_pct) and s.atr_pct > 0 else math.nan,
         "obv_slope": s.obv_slope,
         "atr_pct": s.atr_pct,
         "bb_width": 100.0 * s.bb_width,

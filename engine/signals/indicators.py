@@ -16,7 +16,8 @@ Conventions (the ones TA-Lib and most charting sites use):
   so the first ATR is the mean of TR[1..n] at index n.
 * ``adx``: +DM/−DM and TR smoothed by Wilder; DX = 100·|+DI−−DI|/(+DI+−DI); ADX = Wilder average of DX,
   first value at index 2n-1.
-* ``macd``: EMA(fast) − EMA(slow); signal = EMA(signal) of that line from its first value.
+* ``macd``: EMA(fast) − EMA(slow); signal = EMA(signal) of that line from its first value;
+  ``ppo`` is the same in percent of EMA(slow).
 * ``bollinger_width``: (upper − lower) / middle = 2·k·σ/SMA, σ the population standard deviation.
 * ``volume_zscore``: the candle's volume against the mean and σ of the n candles before it.
 * ``obv``: on-balance volume, 0 at the first candle; ``linear_slope`` is the least-squares slope per
@@ -178,6 +179,20 @@ def macd(close: np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9
     """(MACD line, signal line, histogram)."""
     ef, es = smooth_many([(close, fast, "ema"), (close, slow, "ema")])
     line = ef - es
+    sig = ema(line, signal)
+    return line, sig, line - sig
+
+
+def ppo(close: np.ndarray, fast: int = 12, slow: int = 26, signal: int = 9
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MACD in percent of the slow EMA (the percentage price oscillator): (line, signal, histogram).
+
+    Unlike MACD in price units it treats a rise and a fall of the same percentage alike, so it
+    compares across symbols and does not favour uptrends.
+    """
+    ef, es = smooth_many([(close, fast, "ema"), (close, slow, "ema")])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        line = np.where(es != 0, 100.0 * (ef - es) / es, np.nan)
     sig = ema(line, signal)
     return line, sig, line - sig
 

@@ -64,9 +64,9 @@ class TfSnapshot:
     plus_di: float
     minus_di: float
     rsi: float
-    macd: float
-    macd_signal: float
-    macd_hist: float
+    ppo: float  # MACD line in % of the slow EMA
+    ppo_signal: float
+    ppo_hist: float
     bb_width: float  # fraction of the middle band
     bb_rel: float  # width / its median over the lookback
     volume_z: float
@@ -105,7 +105,8 @@ def compute_snapshots(candles: Sequence[Candles], timeframes: Sequence[str],
         (gain, p.rsi, "wilder"), (loss, p.rsi, "wilder"), (tr, p.atr, "wilder"),
         (tr, p.adx, "wilder"), (pdm, p.adx, "wilder"), (mdm, p.adx, "wilder"),
     ])
-    line = m_fast - m_slow
+    with np.errstate(divide="ignore", invalid="ignore"):
+        line = np.where(m_slow != 0, 100.0 * (m_fast - m_slow) / m_slow, np.nan)  # PPO: MACD in %
     pdi, mdi, dx = ind.di_dx(s_tr, s_pdm, s_mdm)
     signal, adx_v = ind.smooth_many([(line, p.macd_signal, "ema"), (dx, p.adx, "wilder")])
     rsi_v = ind.rsi_from_averages(a_gain[:, -1], a_loss[:, -1])
