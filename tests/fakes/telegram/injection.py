@@ -7,18 +7,21 @@ from dataclasses import dataclass
 
 from .formatting import command_entities
 from .objects import chat_object, strip_reply
+from .ratelimit import Limit, RateLimiter
 from .records import ApiError, SentMessage
 from .state import TelegramState
 
 
 @dataclass
 class Fault:
-    """The next `remaining` calls of `method` (optionally only for one chat) answer with `error`."""
+    """The next `remaining` calls of `method` (optionally only for one chat) wait `delay` seconds,
+    then answer with `error` (or normally when there is none)."""
 
     method: str
     remaining: int
-    error: ApiError
+    error: ApiError | None
     chat_id: int | None = None
+    delay: float = 0.0
 
     def matches(self, method: str, params: dict) -> bool:
         if self.remaining <= 0 or self.method != method.lower():
@@ -37,6 +40,7 @@ class InjectionMixin:
 
     state: TelegramState
     faults: list[Fault]
+    rate_limiter: RateLimiter | None
 
     # ------------------------------------------------------------ updates from users
 
@@ -127,9 +131,20 @@ class InjectionMixin:
         text = description or _DEFAULT_DESCRIPTIONS.get(status, f"Error {status}")
         self.faults.append(Fault(method.lower(), count, ApiError(status, text), chat_id))
 
-    def _take_fault(self, method: str, params: dict) -> ApiError | None:
+    def delay(self, method: str, seconds: float, count: int = 1, *, chat_id: int | None = None) -> None:
+        """The next `count` calls of `method` answer only after `seconds` (for client timeouts, slowness)."""
+        self.faults.append(Fault(method.lower(), count, None, chat_id, seconds))
+
+    def rate_limit(self, per_chat: Limit | None = (1, 1.0), per_group: Limit | None = (20, 60.0),
+                   overall: Limit | None = (30, 1.0)) -> None:
+        """Answer 429 like Telegram's flood control when the bot sends (or edits) faster than
+        (messages, seconds) per private chat, per group, or overall. None switches a limit off."""
+        self.rate_limiter = RateLimiter(per_chat, per_group, overall)
+
+    def _take_fault(self, method: str, params: dict) -> Fault | None:
+        """The first armed fault for this call, used up by one; faults apply in the order they were set."""
         for fault in self.faults:
             if fault.matches(method, params):
                 fault.remaining -= 1
-                return fault.error
+                return fault
         return None

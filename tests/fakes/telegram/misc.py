@@ -144,7 +144,8 @@ def get_webhook_info(state: TelegramState, params: dict[str, Any]) -> dict:
                             "pending_update_count": len(state.updates)}
     if hook["url"]:
         info["max_connections"] = hook.get("max_connections", 40)
-        info["allowed_updates"] = sorted(state.allowed_updates)
+        if state.allowed_updates is not None:
+            info["allowed_updates"] = sorted(state.allowed_updates)
     for key in ("last_error_date", "last_error_message"):
         if hook.get(key):
             info[key] = hook[key]

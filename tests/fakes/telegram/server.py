@@ -21,6 +21,7 @@ from .injection import Fault, InjectionMixin
 from .inspection import InspectionMixin
 from .objects import user_object
 from .params import decode_value, read_params
+from .ratelimit import RateLimiter
 from .records import ApiError, Call
 from .registry import lookup
 from .state import TelegramState
@@ -48,6 +49,7 @@ class FakeTelegram(InjectionMixin, InspectionMixin):
         self.bot_user = user_object(int(bot_id), bot_name, username=bot_username, is_bot=True)
         self.state = TelegramState(self.bot_user, now)
         self.faults: list[Fault] = []
+        self.rate_limiter: RateLimiter | None = None
         self.port = 0
         self._webhook_retry_delay = webhook_retry_delay
         self._runner: web.AppRunner | None = None
@@ -145,8 +147,14 @@ class FakeTelegram(InjectionMixin, InspectionMixin):
             if error is not None:
                 raise error
             fault = self._take_fault(canonical, params)
-            if fault is not None:
-                raise fault
+            if fault is not None and fault.delay:
+                await self._pause(fault.delay)
+            if fault is not None and fault.error is not None:
+                raise fault.error
+            if self.rate_limiter is not None:
+                limited = self.rate_limiter.check(canonical, params.get("chat_id"))
+                if limited is not None:
+                    raise limited
             result = handler(self.state, params)
             if inspect.isawaitable(result):
                 result = await result
@@ -160,6 +168,12 @@ class FakeTelegram(InjectionMixin, InspectionMixin):
             return 500, {"ok": False, "error_code": 500, "description": description}
         self._record(canonical, params, 200, result, None)
         return 200, {"ok": True, "result": result}
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, but return at once when the server closes (so teardown never waits for a delay)."""
+        deadline = time.monotonic() + seconds
+        while not self.state.closing and (remaining := deadline - time.monotonic()) > 0:
+            await self.state.changed.wait(remaining)
 
     async def _execute_reply(self, name: str, params: dict[str, Any]) -> None:
         """A method returned in a webhook reply: run it like a request (its answer goes nowhere)."""

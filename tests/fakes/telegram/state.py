@@ -12,12 +12,8 @@ from typing import Any
 from .objects import chat_object, user_object
 from .records import ApiError, Call, SentMessage, Signal, StoredFile, UploadedFile, bad_request
 
-DEFAULT_UPDATE_TYPES = frozenset({
-    "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",
-    "business_message", "edited_business_message", "deleted_business_messages", "inline_query",
-    "chosen_inline_result", "callback_query", "shipping_query", "pre_checkout_query", "purchased_paid_media",
-    "poll", "poll_answer", "my_chat_member", "chat_join_request", "chat_boost", "removed_chat_boost",
-})  # what Telegram sends when allowed_updates is empty: not chat_member nor message reactions
+NOT_SENT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+# Telegram sends every other update type while allowed_updates is unset or empty
 
 
 class TelegramState:
@@ -41,7 +37,7 @@ class TelegramState:
         self.sent_messages: list[SentMessage] = []
         self.webhook: dict[str, Any] = {"url": ""}
         self.updates: list[dict] = []
-        self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
+        self.allowed_updates: frozenset[str] | None = None  # None: Telegram's default set
         self.changed = Signal()  # fired on every new update and every recorded call
         self.poller: object | None = None  # the getUpdates request currently entitled to answer
         self.closing = False
@@ -154,12 +150,17 @@ class TelegramState:
 
     def pending(self, limit: int) -> list[dict]:
         """Up to `limit` queued updates of allowed types; updates of other types are dropped."""
-        self.updates = [u for u in self.updates if _kind(u) in self.allowed_updates]
+        self.updates = [u for u in self.updates if self.allowed(_kind(u))]
         return [copy.deepcopy(u) for u in self.updates[:limit]]
 
     def set_allowed_updates(self, allowed: list[str] | None) -> None:
         if allowed is not None:
-            self.allowed_updates = frozenset(allowed) if allowed else DEFAULT_UPDATE_TYPES
+            self.allowed_updates = frozenset(allowed) if allowed else None
+
+    def allowed(self, kind: str) -> bool:
+        if self.allowed_updates is None:
+            return kind not in NOT_SENT_BY_DEFAULT
+        return kind in self.allowed_updates
 
     # ------------------------------------------------------------ callbacks
 
