@@ -134,6 +134,7 @@ class ReplayMarketData:
             stop = int(np.searchsorted(self._times + self._base_ms, _to_ms(end), "right"))
         self._first, self._stop = first, max(first, stop)
         self._cursor: int | None = None
+        self._lock = asyncio.Lock()  # one step at a time, even when run() and step() overlap
 
     def _load(self, wanted: list[str] | None) -> dict[str, _Series]:
         series: dict[str, _Series] = {}
@@ -274,6 +275,10 @@ class ReplayMarketData:
 
     async def step(self, on_tick: TickHandler, on_bar: BarHandler | None = None) -> bool:
         """Replay exactly one base period; False (and nothing done) when the data is finished."""
+        async with self._lock:
+            return await self._step(on_tick, on_bar)
+
+    async def _step(self, on_tick: TickHandler, on_bar: BarHandler | None) -> bool:
         self._prime()
         assert self._cursor is not None
         if self._cursor >= self._stop:

@@ -350,3 +350,17 @@ async def test_funding_of_the_real_perpetual() -> None:
     now = int(clk.now().timestamp() * 1000)
     expected = float([r for r in rows if int(r[0]) <= now][-1][1])
     assert await market.funding_rate("XRP/USDT") == expected
+
+
+async def test_overlapping_steps_replay_each_period_once() -> None:
+    clk = clock()
+    market = ReplayMarketData(SAMPLE, clk, symbols=["ETH/BTC"], warmup=300, speed=0)
+    rec = Recorder(clk)
+
+    async def slow_tick(t: PriceTick) -> None:  # yields to the other steps mid-candle
+        await asyncio.sleep(0)
+        await rec.tick(t)
+
+    await asyncio.gather(*(market.step(slow_tick, rec.bar) for _ in range(5)))
+    assert rec.bars == [market.start_time + timedelta(minutes=5 * k) for k in range(1, 6)]
+    assert len(rec.ticks) == 20 and market.progress == (5, 5460)
