@@ -52,7 +52,8 @@ class Components:
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
-                broker: Broker | None = None, database_url: str | None = None) -> Components:
+                broker: Broker | None = None, database_url: str | None = None,
+                persist_venue: bool = True) -> Components:
     for secret in (settings.telegram.token, settings.exchange.api_key, settings.exchange.api_secret,
                    settings.telegram.webhook_secret):
         if secret is not None:
@@ -67,10 +68,10 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                 speed=settings.market.replay_speed)
             market = replay
         else:
-            from engine.market.live import build_live_market
+            from engine.brokers.ccxt import build_live_market
 
             clock = clock or LiveClock()
-            market = build_live_market(settings.exchange, clock)
+            market = build_live_market(settings.exchange, clock, poll_seconds=settings.market.poll_seconds)
     elif isinstance(market, ReplayMarketData):
         replay = market
     assert clock is not None
@@ -86,7 +87,8 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             broker_settings = settings.broker
             if broker_settings.paper_balance is None:
                 broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
-            broker = PaperBroker(broker_settings, clock, market.market, store=KvStateStore(repo), currency=currency)
+            broker = PaperBroker(broker_settings, clock, market.market,
+                                 store=KvStateStore(repo) if persist_venue else None, currency=currency)
         else:
             from engine.brokers.ccxt import build_broker
 

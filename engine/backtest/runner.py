@@ -55,7 +55,8 @@ async def run_backtest(settings: Settings, data_dir: Path, symbols: list[str], t
                               warmup=settings.market.replay_warmup, speed=0, start=start, end=end)
     settings = settings.model_copy(update={"mode": "paper"})
     with tempfile.TemporaryDirectory(prefix="sp-backtest-") as tmp:
-        c = await build(settings, clock=clock, market=market, database_url=f"sqlite+aiosqlite:///{tmp}/backtest.db")
+        c = await build(settings, clock=clock, market=market, database_url=f"sqlite+aiosqlite:///{tmp}/backtest.db",
+                        persist_venue=False)  # a throwaway run: the venue lives in memory
         try:
             return await _replay(c, market, progress)
         finally:
