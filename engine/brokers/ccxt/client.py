@@ -4,11 +4,12 @@ The one place where ``SP_EXCHANGE__BASE_URL`` is applied: the host of every REST
 ``exchange.urls['api']`` is replaced (paths kept), and every websocket url gets the same host
 with ``ws``/``wss`` for ``http``/``https``. Testnet (``SP_EXCHANGE__TESTNET``) uses ccxt's
 sandbox urls. Keys are registered with ``engine.brokers.errors.register_secret`` here, so any
-message that later carries them is redacted.
+message that later carries them is redacted — including ccxt's own DEBUG log of request headers.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -17,7 +18,24 @@ import ccxt.pro as ccxt_pro
 
 from config.settings import ExchangeSettings
 from engine.brokers.ccxt.venues import Venue, venue_for
-from engine.brokers.errors import BrokerError, register_secret
+from engine.brokers.errors import BrokerError, redact, register_secret
+
+CCXT_LOGGER = "ccxt.base.exchange"  # ccxt logs request headers (the API key) at DEBUG here
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites a record's message without keys, secrets or signatures before any handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact(record.getMessage())
+        record.msg, record.args = message, ()
+        return True
+
+
+def install_log_redaction() -> None:
+    logger = logging.getLogger(CCXT_LOGGER)
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
 
 
 def _swap_host(url: str, base: str) -> str:
@@ -53,6 +71,7 @@ def make_exchange(settings: ExchangeSettings, *, pro: bool = False, venue: Venue
                   rate_limit: bool = True, timeout_ms: int | None = None) -> Any:
     """A ccxt client for ``settings.name`` (REST, or websocket+REST when ``pro``)."""
     venue = venue or venue_for(settings.name)
+    install_log_redaction()
     module = ccxt_pro if pro else ccxt_async
     cls = getattr(module, venue.ccxt_id, None)
     if cls is None:

@@ -74,7 +74,9 @@ CODE_MAP: dict[str, type[BrokerError]] = {
     "-1003": RateLimited,  # too many requests
     "-1015": RateLimited,  # too many new orders
     "-1007": UnknownOutcome,  # timeout waiting for the backend: execution status unknown
+    "-1000": NetworkError,  # unknown error (HTTP 5xx): outcome unknown
     "-1001": NetworkError,  # internal error / disconnected
+    "-1006": NetworkError,  # unexpected response from the message bus: outcome unknown
 }
 
 NO_CHANGE_CODES = frozenset({"-4046", "-4059"})
@@ -118,6 +120,8 @@ def translate(exc: BaseException, action: str, *, creating: bool = False,
         return BrokerError(text, venue_code=code or "no_change")
     if code in CODE_MAP:
         kind = CODE_MAP[code]
+        if kind is NetworkError and creating:
+            return UnknownOutcome(text, venue_code=code)
         if kind is RateLimited:
             return RateLimited(text, retry_after=_retry_after(headers), venue_code=code)
         return kind(text, venue_code=code)

@@ -35,11 +35,14 @@ def build_broker(settings: ExchangeSettings, clock: Clock, *, testnet: bool | No
 
 
 def build_live_market(settings: ExchangeSettings, clock: Clock, *, poll_seconds: float = 5.0,
-                      rate_limit: bool = True) -> LiveMarketData:
-    """Live candles and prices from the same venue (public data: keys are not needed)."""
+                      rate_limit: bool = True, **options: float) -> LiveMarketData:
+    """Live candles and prices from the same venue (public data: keys are not needed).
+
+    ``options`` go to ``LiveMarketData`` (tickers_ttl, funding_ttl, backoff_start, backoff_max).
+    """
     from engine.market.live import LiveMarketData
 
     venue = venue_for(settings.name)
     public = settings.model_copy(update={"api_key": None, "api_secret": None})
     exchange = make_exchange(public, pro=venue.websocket, venue=venue, rate_limit=rate_limit)
-    return LiveMarketData(exchange, venue, clock, poll_seconds=poll_seconds)
+    return LiveMarketData(exchange, venue, clock, poll_seconds=poll_seconds, **options)

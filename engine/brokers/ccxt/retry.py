@@ -25,12 +25,13 @@ class Caller:
     """Runs ccxt coroutines through ``map_errors`` with retries and clock resync."""
 
     def __init__(self, exchange: Any, clock: Clock, *, attempts: int = 4, base_delay: float = 0.25,
-                 max_delay: float = 8.0) -> None:
+                 max_delay: float = 8.0, max_wait: float = 60.0) -> None:
         self.exchange = exchange
         self.clock = clock
         self.attempts = attempts
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.max_wait = max_wait  # longest Retry-After honoured before giving up the wait
         self.requests = 0  # REST calls started through this caller (for budgets and tests)
         self.resyncs = 0
 
@@ -78,5 +79,5 @@ class Caller:
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
-            return min(max(retry_after, 0.0), 60.0)
+            return min(max(retry_after, 0.0), self.max_wait)
         return min(self.base_delay * (2 ** (attempt - 1)), self.max_delay)

@@ -72,7 +72,7 @@ class UserStream:
         if not self._failing:
             self._down_since = self._now()
             err = exc if isinstance(exc, BrokerError) else translate(exc, f"stream {name}")
-            log.warning("%s user-data stream down (%s): polling REST every %.0fs", self.broker.name, err,
+            log.warning("%s user-data stream down (%s): polling REST every %gs", self.broker.name, err,
                         self.config.poll_interval)
         self._failing.add(name)
 
@@ -90,7 +90,8 @@ class UserStream:
 
     def connected(self) -> bool:
         """Whether every websocket of the broker's client is open (events flow again)."""
-        clients = list((getattr(self.broker.exchange, "clients", None) or {}).values())
+        clients = [c for url, c in (getattr(self.broker.exchange, "clients", None) or {}).items()
+                   if "://" in str(url)]  # ccxt parks bookkeeping pseudo-clients here too
         return bool(clients) and all(getattr(c, "isConnected", False) and not c.closed() for c in clients)
 
     async def wait_connected(self, timeout: float) -> bool:

@@ -1,0 +1,263 @@
+"""Live market data from the exchange through ccxt (REST) and ccxt.pro (websocket prices).
+
+* ``candles`` returns closed candles only (open time + timeframe <= the clock's now; asked with
+  ``until`` so a replayed clock works too) and keeps a cache per (symbol, timeframe): a later
+  call fetches just the candles that closed since.
+* ``run(on_tick)`` streams last prices (``watch_ticker``, one loop per watched symbol) and
+  falls back to one REST ``fetch_tickers`` call per ``poll_seconds`` for the symbols whose
+  stream is down. Symbols are watched once ``watch`` or ``price`` named them.
+* ``quote_volume`` and ``funding_rate`` read one all-market request, cached for a while.
+
+Build it with ``engine.brokers.ccxt.build_live_market(settings, clock)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from engine.brokers.ccxt import convert
+from engine.brokers.ccxt.errors import translate
+from engine.brokers.ccxt.retry import Caller
+from engine.brokers.ccxt.venues import Venue
+from engine.brokers.errors import BrokerError, InvalidOrder
+from engine.clock import Clock
+from engine.domain.models import MarketSpec
+from engine.domain.values import dec, timeframe_seconds, to_millis
+from engine.market.base import Candles, PriceTick, TickHandler
+from engine.tasks import cancel_all, spawn
+
+log = logging.getLogger("engine.market.live")
+
+MAX_CANDLES = 1500  # Binance's kline limit per request
+
+
+class LiveMarketData:
+    def __init__(self, exchange: Any, venue: Venue, clock: Clock, *, poll_seconds: float = 5.0,
+                 stream: bool = True, tickers_ttl: float = 60.0, funding_ttl: float = 300.0,
+                 backoff_start: float = 0.5, backoff_max: float = 30.0) -> None:
+        self.exchange = exchange
+        self.venue = venue
+        self.clock = clock
+        self.call = Caller(exchange, clock)
+        self.poll_seconds = poll_seconds
+        self.stream = stream and hasattr(exchange, "watch_ticker")
+        self.tickers_ttl = tickers_ttl
+        self.funding_ttl = funding_ttl
+        self.backoff_start = backoff_start
+        self.backoff_max = backoff_max
+        self._candles: dict[tuple[str, str], Candles] = {}
+        self._prices: dict[str, tuple[Decimal, float]] = {}
+        self._tickers: tuple[float, dict[str, Any]] | None = None
+        self._funding: tuple[float, dict[str, Any]] | None = None
+        self._watched: set[str] = set()
+        self._loops: dict[str, asyncio.Task[Any]] = {}
+        self._down: set[str] = set()
+        self._changed = asyncio.Event()
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    # --- markets ---------------------------------------------------------------------------
+    async def _markets(self) -> dict[str, Any]:
+        if not self.exchange.markets:
+            await self.call("load markets", self.exchange.load_markets)
+        return self.exchange.markets
+
+    async def resolve(self, symbol: str) -> str:
+        """The venue's unified symbol for ``BTC/USDT:USDT``, ``BTC/USDT`` or ``BTCUSDT``."""
+        markets = await self._markets()
+        if symbol in markets:
+            return symbol
+        settled = f"{symbol}:{self.venue.settle}"
+        if settled in markets:
+            return settled
+        found = (getattr(self.exchange, "markets_by_id", None) or {}).get(symbol.replace("/", ""))
+        if isinstance(found, list) and found:
+            return found[0]["symbol"]
+        raise InvalidOrder(f"{self.venue.name} has no market {symbol!r}")
+
+    async def symbols(self) -> list[str]:
+        markets = await self._markets()
+        return sorted(sym for sym, m in markets.items()
+                      if m.get("swap") and m.get("linear") and m.get("active") is not False
+                      and m.get("settle") == self.venue.settle)
+
+    async def market(self, symbol: str) -> MarketSpec:
+        sym = await self.resolve(symbol)
+        return convert.market_spec(self.exchange.markets[sym], self.exchange.precisionMode,
+                                   self.venue.max_leverage)
+
+    # --- candles ---------------------------------------------------------------------------
+    async def candles(self, symbol: str, timeframe: str, limit: int) -> Candles:
+        sym = await self.resolve(symbol)
+        step = timeframe_seconds(timeframe) * 1000
+        last_closed = (to_millis(self.clock.now()) // step) * step - step  # open time of the last closed
+        key = (sym, timeframe)
+        cached = self._candles.get(key)
+        if cached is not None and len(cached) >= limit and int(cached.ts[-1]) >= last_closed:
+            return _upto(cached, last_closed).tail(limit)
+        if cached is not None and len(cached) >= limit:
+            missing = (last_closed - int(cached.ts[-1])) // step
+            since = int(cached.ts[-1]) + step
+            count = min(int(missing) + 1, MAX_CANDLES)
+            rows = await self.call(f"candles {sym} {timeframe}", self.exchange.fetch_ohlcv, sym, timeframe,
+                                   since, count, {"until": last_closed + step - 1})
+            merged = _merge(cached, rows)
+        else:
+            count = min(limit + 1, MAX_CANDLES)
+            rows = await self.call(f"candles {sym} {timeframe}", self.exchange.fetch_ohlcv, sym, timeframe,
+                                   None, count, {"until": last_closed + step - 1})
+            merged = _merge(Candles.empty(), rows)
+        merged = _upto(merged, last_closed)
+        self._candles[key] = merged.tail(max(limit, min(len(merged), MAX_CANDLES)))
+        return merged.tail(limit)
+
+    # --- prices ----------------------------------------------------------------------------
+    def watch(self, *symbols: str) -> None:
+        """Stream these symbols' prices through ``run`` (ids are resolved on the first tick)."""
+        new = set(symbols) - self._watched
+        if new:
+            self._watched |= new
+            self._changed.set()
+
+    def unwatch(self, *symbols: str) -> None:
+        self._watched -= set(symbols)
+        self._changed.set()
+
+    async def price(self, symbol: str) -> Decimal | None:
+        sym = await self.resolve(symbol)
+        self.watch(sym)
+        cached = self._prices.get(sym)
+        if cached is not None and self._now() - cached[1] <= max(2 * self.poll_seconds, 10.0):
+            return cached[0]
+        ticker = await self.call(f"ticker {sym}", self.exchange.fetch_ticker, sym)
+        last = ticker.get("last") or ticker.get("close")
+        if last is None:
+            return None
+        self._prices[sym] = (dec(last), self._now())
+        return dec(last)
+
+    async def quote_volume(self, symbol: str) -> float:
+        sym = await self.resolve(symbol)
+        now = self._now()
+        if self._tickers is None or now - self._tickers[0] > self.tickers_ttl:
+            self._tickers = (now, await self.call("tickers", self.exchange.fetch_tickers))
+        ticker = self._tickers[1].get(sym) or {}
+        return float(ticker.get("quoteVolume") or 0.0)
+
+    async def funding_rate(self, symbol: str) -> float | None:
+        sym = await self.resolve(symbol)
+        if not self.exchange.has.get("fetchFundingRates"):
+            return None
+        now = self._now()
+        if self._funding is None or now - self._funding[0] > self.funding_ttl:
+            self._funding = (now, await self.call("funding rates", self.exchange.fetch_funding_rates))
+        rate = (self._funding[1].get(sym) or {}).get("fundingRate")
+        return None if rate is None else float(rate)
+
+    # --- streaming -------------------------------------------------------------------------
+    async def run(self, on_tick: TickHandler) -> None:
+        """Stream prices of the watched symbols until cancelled (REST polling for those down)."""
+        last_poll = 0.0
+        try:
+            while True:
+                self._sync_loops(on_tick)
+                down = sorted(self._down | (self._watched if not self.stream else set()))
+                if down and self._now() - last_poll >= self.poll_seconds:
+                    last_poll = self._now()
+                    await self._poll(down, on_tick)
+                self._changed.clear()
+                try:
+                    await asyncio.wait_for(self._changed.wait(), timeout=min(1.0, self.poll_seconds))
+                except TimeoutError:
+                    pass
+        finally:
+            loops, self._loops = list(self._loops.values()), {}
+            await cancel_all(loops)
+
+    def _sync_loops(self, on_tick: TickHandler) -> None:
+        if not self.stream:
+            return
+        for sym in self._watched - set(self._loops):
+            self._loops[sym] = spawn(self._watch_loop(sym, on_tick), f"price-{sym}")
+        for sym in set(self._loops) - self._watched:
+            self._loops.pop(sym).cancel()
+            self._down.discard(sym)
+
+    async def _watch_loop(self, symbol: str, on_tick: TickHandler) -> None:
+        delay = self.backoff_start
+        while True:
+            try:
+                ticker = await self.exchange.watch_ticker(symbol)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                if symbol not in self._down:
+                    log.warning("price stream %s down (%s): REST every %gs", symbol,
+                                translate(exc, f"price stream {symbol}"), self.poll_seconds)
+                self._down.add(symbol)
+                self._changed.set()
+                await self.clock.sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+                continue
+            delay = self.backoff_start
+            self._down.discard(symbol)
+            await self._emit(symbol, ticker, on_tick)
+
+    async def _poll(self, symbols: list[str], on_tick: TickHandler) -> None:
+        try:
+            tickers = await self.call("tickers (stream down)", self.exchange.fetch_tickers, symbols)
+        except BrokerError as exc:
+            log.warning("price poll failed: %s", exc)
+            return
+        for sym in symbols:
+            if sym in tickers:
+                await self._emit(sym, tickers[sym], on_tick)
+
+    async def _emit(self, symbol: str, ticker: dict[str, Any], on_tick: TickHandler) -> None:
+        last = ticker.get("last") or ticker.get("close")
+        if last is None:
+            return
+        price = dec(last)
+        self._prices[symbol] = (price, self._now())
+        try:
+            await on_tick(PriceTick(symbol, price, self.clock.now()))
+        except Exception:
+            log.exception("tick handler failed for %s", symbol)
+
+    async def close(self) -> None:
+        loops, self._loops = list(self._loops.values()), {}
+        await cancel_all(loops)
+        try:
+            await self.exchange.close()
+        except Exception:
+            log.debug("market exchange close failed")
+
+
+def _merge(cached: Candles, rows: list[list[Any]]) -> Candles:
+    """``cached`` plus ccxt OHLCV rows; a row with a known open time replaces the old one."""
+    if not rows:
+        return cached
+    table = {int(t): (o, h, lo, c, v) for t, o, h, lo, c, v in zip(
+        cached.ts.tolist(), cached.open.tolist(), cached.high.tolist(), cached.low.tolist(),
+        cached.close.tolist(), cached.volume.tolist(), strict=True)}
+    for row in rows:
+        table[int(row[0])] = tuple(float(x if x is not None else np.nan) for x in row[1:6])
+    keys = sorted(table)
+    values = np.array([table[k] for k in keys], dtype=np.float64).reshape(len(keys), 5)
+    return Candles(np.array(keys, dtype=np.int64), values[:, 0].copy(), values[:, 1].copy(),
+                   values[:, 2].copy(), values[:, 3].copy(), values[:, 4].copy())
+
+
+def _upto(candles: Candles, last_open: int) -> Candles:
+    """Only the candles that opened at or before ``last_open`` (closed ones)."""
+    n = int(np.searchsorted(candles.ts, last_open, side="right"))
+    if n == len(candles):
+        return candles
+    return Candles(candles.ts[:n], candles.open[:n], candles.high[:n], candles.low[:n], candles.close[:n],
+                   candles.volume[:n])
