@@ -46,17 +46,30 @@ Usage::
                 await dp.stop_polling()
                 await polling
 
+Users: `tg.user_message(user_id, text, chat_id=None, language_code="en", first_name=None)` (returns the
+Message; a negative chat_id is a group), `tg.press(user_id, message_id, chat_id, data)` (returns the callback
+query id), `tg.press_button(user_id, sent_or_message, "label")`, `tg.inject(raw_update)`, `tg.block(user_id)`
+(sending to them answers 403 "bot was blocked by the user").
+
 Faults: `tg.flood("sendMessage", count=1, retry_after=3)` (429 → aiogram TelegramRetryAfter),
-`tg.fail("sendPhoto", 2, status=500)`, `tg.block(user_id)` (403); `chat_id=` limits a fault to one chat.
+`tg.fail("sendPhoto", 2, status=500)` (TelegramServerError), `tg.delay("sendMessage", 30)` (slow answer →
+client timeout), `chat_id=` limits any of them to one chat; `tg.rate_limit()` turns on Telegram-like flood
+control (1 msg/s per chat, 20/min per group, 30/s overall; sends and edits count).
 
 Reading back: `tg.calls` (Call: method, params with decoded values, at=time.monotonic(), status, result;
 unpacks as (method, params, at)), `tg.calls_to("sendMessage")`, `tg.sent(chat_id)` (SentMessage: text as
 the user sees it, source as sent, entities, reply_to_message_id, reply_markup, buttons, photo/document
 bytes), `tg.messages[(chat_id, message_id)]`, `tg.deleted`, `tg.callback_answers[query_id]`,
 `tg.commands[(scope_key, language_code)]` (scope "default", "all_private_chats", "chat:<id>"…; language ""
-for all), `tg.pending_updates`. Waiting instead of sleeping: `await tg.wait_for(predicate_or_method,
-timeout=5, since=tg.mark())`, `await tg.wait_sent(chat_id, contains=…)`; both raise WaitTimeout (an
-AssertionError) listing the last calls.
+for all), `tg.pins`, `tg.profile`, `tg.pending_updates`. Waiting instead of sleeping:
+`await tg.wait_for(predicate_or_method, timeout=5, since=tg.mark())`, `await tg.wait_sent(chat_id,
+contains=…)`; both raise WaitTimeout (an AssertionError) listing the last calls.
+
+Also served: getUpdates, set/delete/getWebhookInfo (with a webhook set, updates are POSTed to it and a
+method in its JSON reply is executed), sendMediaGroup, deleteMessages, getFile + file download,
+set/get/deleteMyCommands, set/getMyName/Description/ShortDescription, set/getChatMenuButton, getChat,
+pin/unpinChatMessage, logOut, close. Anything else answers 404 "Not Found: method not found".
+Constructor: `FakeTelegram(token=…, bot_name=…, bot_username=…, now=time.time)` (`now` dates messages).
 """
 
 from tests.fakes.telegram import (
