@@ -73,10 +73,11 @@ def build_dispatcher(engine: Engine, settings: Settings, *, bot: Bot | None = No
                         merge_window=opts.merge_window)
     dp = Dispatcher(engine=engine, settings=settings, tg=tg, delivery=delivery, notifier=notifier, book=book,
                     access=access, panic_desk=PanicDesk(opts.panic_ttl), i18n_core=i18n, options=opts)
-    for observer in (dp.message, dp.callback_query):
-        observer.outer_middleware(LanguageMiddleware(i18n, book, access))
-        observer.outer_middleware(AuthMiddleware(access, opts.refusal_cooldown))
-        observer.outer_middleware(ThrottlingMiddleware(opts.throttle_limit, opts.throttle_period))
+    chain = (LanguageMiddleware(i18n, book, access), AuthMiddleware(access, opts.refusal_cooldown),
+             ThrottlingMiddleware(opts.throttle_limit, opts.throttle_period))
+    for observer in (dp.message, dp.callback_query):  # one chain: messages and presses share the limits
+        for middleware in chain:
+            observer.outer_middleware(middleware)
     dp.include_routers(*routers())
 
     @dp.startup()

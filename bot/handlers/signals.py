@@ -12,7 +12,7 @@ from bot import keyboards
 from bot.callbacks import SignalCb
 from bot.delivery import Delivery
 from bot.handlers.common import args, card_place, reply, who
-from bot.notifier import card_markup
+from bot.notifier import Notifier, card_markup
 from bot.presenters import actions, cards, reports
 from config.settings import TelegramSettings
 from engine.domain.models import Signal, SignalStatus
@@ -96,12 +96,16 @@ async def cancel(query: CallbackQuery, callback_data: SignalCb, engine: Engine, 
         delivery.edit_markup(*place, None)
 
 
-async def scan(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
+async def scan(message: Message, engine: Engine, delivery: Delivery, notifier: Notifier, is_admin: bool) -> None:
     if not is_admin:
         await reply(message, delivery, actions.admins_only())
         return
     await reply(message, delivery, actions.scanning())
     result = await engine.scan_now()
+    try:  # let the new cards go first, so the summary comes after them
+        await notifier.idle(timeout=10)
+    except TimeoutError:
+        pass
     await reply(message, delivery, reports.scan_result(result))
 
 

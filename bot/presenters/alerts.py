@@ -27,7 +27,7 @@ def _head(icon: str, title: str, position: Position, paper: bool) -> str:
 
 def entry_filled(ev: PositionOpened) -> str:
     pos = ev.position
-    lines = [_head("🟢", _("Entry filled"), pos, ev.paper)]
+    lines = [_head("📥", _("Entry filled"), pos, ev.paper)]
     lines.append(_("{qty} at {price}, leverage {leverage}×").format(
         qty=fmt.qty(pos.qty), price=fmt.price(pos.entry_price), leverage=pos.leverage))
     targets = " · ".join(f"TP{n} {fmt.price(t.price)}" for n, t in enumerate(pos.targets, start=1))

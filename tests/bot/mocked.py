@@ -19,7 +19,7 @@ from aiogram.methods import (
     SendPhoto,
     TelegramMethod,
 )
-from aiogram.types import Update
+from aiogram.types import Message, Update
 
 TOKEN = "42:TEST-token-for-unit-tests"
 BOT_ID = 42
@@ -60,7 +60,7 @@ class MockedSession(BaseSession):
                 data["caption"] = method.caption
             return method.__returning__.model_validate(data, context={"bot": bot})  # type: ignore[union-attr]
         if isinstance(method, EditMessageText):
-            return method.__returning__.model_validate(  # type: ignore[union-attr]
+            return Message.model_validate(
                 {"message_id": method.message_id, "date": now, "text": method.text,
                  "chat": {"id": int(method.chat_id), "type": "private"}}, context={"bot": bot})
         if isinstance(method, (AnswerCallbackQuery, EditMessageReplyMarkup)):
