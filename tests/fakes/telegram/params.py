@@ -56,12 +56,22 @@ async def read_params(request: web.Request) -> dict[str, Any]:
             body = await request.json()
             if not isinstance(body, dict):
                 raise bad_request("request body must be a JSON object")
-            raw.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()})
+            raw.update(json_fields(body))
         else:
             raw.update(_form_fields(await request.post()))
+    return decode_fields(raw)
+
+
+def decode_fields(raw: dict[str, Any]) -> dict[str, Any]:
+    """Typed parameters from raw form fields (strings and uploaded files), attach:// resolved."""
     files = {k: v for k, v in raw.items() if isinstance(v, UploadedFile)}
     params = {k: decode_value(k, v) for k, v in raw.items() if not isinstance(v, UploadedFile)}
     return _attach(params, files)
+
+
+def json_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """A JSON request body as form fields would carry it: nested values as JSON strings."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
 
 
 def _form_fields(form: MultiMapping) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from . import editing, misc, profile, sending, updates  # noqa: F401  (importing
 from .injection import Fault, InjectionMixin
 from .inspection import InspectionMixin
 from .objects import user_object
-from .params import decode_value, read_params
+from .params import read_params
 from .ratelimit import RateLimiter
 from .records import ApiError, Call
 from .registry import lookup
@@ -73,7 +73,7 @@ class FakeTelegram(InjectionMixin, InspectionMixin):
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = self._runner.addresses[0][1]
-        delivery = updates.WebhookDelivery(self.state, self._execute_reply, self._webhook_retry_delay)
+        delivery = updates.WebhookDelivery(self.state, self.execute, self._webhook_retry_delay)
         self._webhook_task = asyncio.create_task(delivery.run(), name="fake-telegram-webhook")
         return self
 
@@ -174,10 +174,6 @@ class FakeTelegram(InjectionMixin, InspectionMixin):
         deadline = time.monotonic() + seconds
         while not self.state.closing and (remaining := deadline - time.monotonic()) > 0:
             await self.state.changed.wait(remaining)
-
-    async def _execute_reply(self, name: str, params: dict[str, Any]) -> None:
-        """A method returned in a webhook reply: run it like a request (its answer goes nowhere)."""
-        await self.execute(name, {key: decode_value(key, value) for key, value in params.items()})
 
     def _record(self, method: str, params: dict, status: int, result: Any, description: str | None) -> None:
         self.state.calls.append(Call(method, params, time.monotonic(), status, result, description))

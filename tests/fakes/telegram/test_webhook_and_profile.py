@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import aiohttp.web
 import pytest
-from aiogram import Bot
+from aiogram import Bot, Dispatcher, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
-from aiogram.types import MenuButtonCommands
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, MenuButtonCommands, Message
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -119,3 +121,28 @@ async def test_profile_texts_menu_button_chat_and_pins(tg: FakeTelegram, bot: Bo
     await bot.unpin_chat_message(USER)
     with pytest.raises(TelegramBadRequest, match="message to unpin not found"):
         await bot.unpin_chat_message(USER)
+
+
+async def test_aiogram_webhook_handler_reply_with_a_photo_is_executed(tg: FakeTelegram, bot: Bot) -> None:
+    router = Router()
+
+    @router.message(Command("chart"))
+    async def chart(message: Message) -> object:
+        return message.answer_photo(BufferedInputFile(b"png-bytes", "chart.png"), caption="BTC")  # webhook reply
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    app = aiohttp.web.Application()
+    SimpleRequestHandler(dp, bot, handle_in_background=False, secret_token="s3cret").register(app, path="/hook")
+    setup_application(app, dp, bot=bot)
+    runner = aiohttp.web.AppRunner(app)
+    await runner.setup()
+    await aiohttp.web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook", secret_token="s3cret")
+        tg.user_message(USER, "/chart")
+        sent = await tg.wait_sent(USER, contains="BTC")
+    finally:
+        await runner.cleanup()
+    assert sent.photo == b"png-bytes" and sent.method == "sendPhoto"
+    assert (await bot.get_webhook_info()).pending_update_count == 0

@@ -15,7 +15,8 @@ from typing import Any
 
 import aiohttp
 
-from .records import ApiError
+from .params import decode_fields, json_fields
+from .records import ApiError, UploadedFile
 from .registry import method
 from .state import TelegramState
 
@@ -49,8 +50,9 @@ async def get_updates(state: TelegramState, params: dict[str, Any]) -> list[dict
 class WebhookDelivery:
     """Posts queued updates, in order, to the webhook URL while one is set (like Telegram, one at a time).
 
-    A 2xx answer confirms the update; a JSON body with a "method" is executed as a Bot API call,
-    as Telegram does for webhook replies. Failures are kept in getWebhookInfo and retried.
+    A 2xx answer confirms the update; a reply carrying a "method" (JSON, or multipart form as aiogram's
+    SimpleRequestHandler sends it) is executed as a Bot API call, as Telegram does. Failures are kept
+    in getWebhookInfo and retried.
     """
 
     def __init__(self, state: TelegramState, execute: Callable[[str, dict], Awaitable[Any]],
@@ -80,15 +82,18 @@ class WebhookDelivery:
         try:
             async with session.post(url, json=update, headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=10)) as resp:
-                body = await resp.read()
                 if not 200 <= resp.status < 300:
                     return self._failed(f"Wrong response from the webhook: {resp.status} {resp.reason}")
+                reply = await _reply_fields(resp)
         except (aiohttp.ClientError, TimeoutError) as exc:
             return self._failed(f"Connection failed: {type(exc).__name__}")
-        reply = _json_object(body)
-        if reply and isinstance(reply.get("method"), str):
-            name = reply.pop("method")
-            await self._execute(name, reply)
+        name = reply.pop("method", None)
+        if isinstance(name, str) and name:
+            try:
+                params = decode_fields(reply)
+            except ApiError:
+                return True  # Telegram silently drops a malformed webhook reply
+            await self._execute(name, params)
         return True
 
     def _failed(self, message: str) -> bool:
@@ -97,9 +102,22 @@ class WebhookDelivery:
         return False
 
 
-def _json_object(body: bytes) -> dict | None:
+async def _reply_fields(resp: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The raw fields of a webhook reply (form parts or a JSON object); {} for anything else."""
+    if resp.content_type == "multipart/form-data":
+        fields: dict[str, Any] = {}
+        reader = aiohttp.MultipartReader.from_response(resp)
+        async for part in reader:
+            if not isinstance(part, aiohttp.BodyPartReader) or not part.name:
+                continue
+            if part.filename:
+                content_type = part.headers.get(aiohttp.hdrs.CONTENT_TYPE, "application/octet-stream")
+                fields[part.name] = UploadedFile(part.name, part.filename, content_type, bytes(await part.read()))
+            else:
+                fields[part.name] = await part.text()
+        return fields
     try:
-        value = json.loads(body) if body else None
+        body = json.loads(await resp.read() or b"null")
     except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+        return {}
+    return json_fields(body) if isinstance(body, dict) else {}
