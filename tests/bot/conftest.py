@@ -121,7 +121,7 @@ async def live_bot(engine_factory, fake_telegram: FakeTelegram):  # type: ignore
         live = LiveBot(fake_telegram, engine, stop, task)
         running.append(live)
         if wait_ready:
-            await fake_telegram.wait_for("getUpdates", since=mark, timeout=10)
+            await fake_telegram.wait_for("getMe", since=mark, timeout=10)  # polling starts right after
         return live
 
     yield make
