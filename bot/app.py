@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -14,6 +15,12 @@ from urllib.parse import urlparse
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
 from aiogram.types import ErrorEvent
 
 from bot.access import Access
@@ -127,11 +134,15 @@ async def run_bot(engine: Engine, settings: Settings, stop_event: asyncio.Event,
     secret = (tg.webhook_secret.get_secret_value() if tg.webhook_secret else secrets.token_urlsafe(32))
     try:
         if webhook:
-            await bot.set_webhook(tg.webhook_url, secret_token=secret, drop_pending_updates=True,  # type: ignore[arg-type]
-                                  allowed_updates=ALLOWED_UPDATES)
+            ready = await _until_done(lambda: bot.set_webhook(
+                tg.webhook_url, secret_token=secret, drop_pending_updates=True,  # type: ignore[arg-type]
+                allowed_updates=ALLOWED_UPDATES), stop_event, "setWebhook")
         else:
-            await bot.delete_webhook(drop_pending_updates=True)
-        await set_commands(bot, dp["i18n_core"], tg.default_lang)
+            ready = await _until_done(lambda: bot.delete_webhook(drop_pending_updates=True), stop_event,
+                                      "deleteWebhook")
+        if not ready or not await _until_done(lambda: set_commands(bot, dp["i18n_core"], tg.default_lang),
+                                              stop_event, "setMyCommands"):
+            return
         notifier.start()
         if webhook:
             await _serve_webhook(dp, bot, tg, secret, stop_event)
@@ -143,6 +154,30 @@ async def run_bot(engine: Engine, settings: Settings, stop_event: asyncio.Event,
         await panic_desk.close()
         await bot.session.close()
         log.info("telegram bot stopped")
+
+
+class TelegramTokenRejected(RuntimeError):
+    """Telegram answered 401 to SP_TELEGRAM__TOKEN (the token itself is never shown)."""
+
+
+async def _until_done(call: Callable[[], Awaitable[object]], stop_event: asyncio.Event, what: str) -> bool:
+    """Run a start-up call, retrying while Telegram cannot be reached; False if stopped meanwhile."""
+    delay = 1.0
+    while not stop_event.is_set():
+        try:
+            await call()
+            return True
+        except TelegramUnauthorizedError:
+            raise TelegramTokenRejected("Telegram refused SP_TELEGRAM__TOKEN (401 Unauthorized)") from None
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+            wait = float(exc.retry_after) if isinstance(exc, TelegramRetryAfter) else delay
+            log.warning("%s failed (%s); retrying in %.0f s", what, type(exc).__name__, wait)
+            delay = min(delay * 2, 30.0)
+            try:
+                await asyncio.wait_for(stop_event.wait(), wait)
+            except TimeoutError:
+                pass
+    return False
 
 
 async def _poll(dp: Dispatcher, bot: Bot, opts: Options, stop_event: asyncio.Event) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 
 from bot import format as fmt
-from bot.presenters.words import CLOSE_FAIL, SETTING, paper_tag, side_word, word
+from bot.presenters.words import CLOSE_FAIL, SETTING, order_leg, paper_tag, side_word, word
 from engine.domain.events import PanicCompleted
 from engine.domain.models import Position
 from engine.views import CloseResult, SettingUpdate
@@ -140,15 +140,17 @@ def panic_result(done: PanicCompleted) -> str:
         lines.append(_("Nothing was open."))
     for item in done.items:
         kind = _("position") if item.kind == "position" else _("order")
+        leg = order_leg(item.ref) if item.kind == "order" else ""
+        symbol = item.symbol + (f" ({leg})" if leg else "")
         if item.ok:
-            line = "✅ " + _("{kind} {symbol}: closed").format(kind=kind, symbol=fmt.esc(item.symbol))
+            line = "✅ " + _("{kind} {symbol}: closed").format(kind=kind, symbol=fmt.esc(symbol))
             if item.kind == "position":
                 line += ", " + _("PnL {pnl}").format(pnl=fmt.money(item.pnl, signed=True))
             elif item.kind == "order":
-                line = "✅ " + _("{kind} {symbol}: cancelled").format(kind=kind, symbol=fmt.esc(item.symbol))
+                line = "✅ " + _("{kind} {symbol}: cancelled").format(kind=kind, symbol=fmt.esc(symbol))
         else:
             line = "❌ " + _("{kind} {symbol}: failed ({why})").format(
-                kind=kind, symbol=fmt.esc(item.symbol), why=fmt.esc(item.detail or "?"))
+                kind=kind, symbol=fmt.esc(symbol), why=fmt.esc(item.detail or "?"))
         lines.append(line)
     lines.append(_("New entries are paused. Send /resume to trade again."))
     return "\n".join(lines)

@@ -111,6 +111,22 @@ REJECT_DETAIL = {
     RejectReason.INSUFFICIENT_MARGIN: __("needs {margin}, free {free}"),
 }
 
+ORDER_LEG = {
+    "en": __("entry"),
+    "sl": __("stop"),
+    "tp1": "TP1",
+    "tp2": "TP2",
+    "tp3": "TP3",
+    "cl": __("close"),
+}
+
+
+def order_leg(client_id: str) -> str:
+    """The leg of one of our orders from its client id (``sp-<position>-<leg>-<attempt>``), in words."""
+    parts = client_id.split("-")
+    return word(ORDER_LEG, parts[-2]) if len(parts) >= 4 and parts[0] == "sp" else ""
+
+
 SETTING = {
     "execution_mode": __("Mode"),
     "min_score": __("Minimum score"),

@@ -94,3 +94,32 @@ async def test_a_second_panic_while_one_runs_does_not_run_twice(unit_bot) -> Non
     await h.settle()
     assert runs == ["User111 (111)"]
     assert h.session.of(EditMessageText)[-1].text.startswith("🚨 <b>Panic done</b>")
+
+
+async def test_panic_works_while_a_scan_is_busy_and_trading_is_paused(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    h = await unit_bot(sections={"risk": {"risk_per_trade_pct": "0.25"}})
+    await h.engine.step_market(1)
+    signal = await h.engine.analyse("ETH/BTC")
+    await h.engine.confirm(signal.id, "test")
+    await h.engine.pause("test")
+    release = asyncio.Event()
+    real_scan = h.engine.scan_now
+
+    class BusyEngine:  # a scan that hangs (a slow exchange) — panic must not wait for it
+        def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+            return getattr(h.engine, name)
+
+        async def scan_now(self):  # type: ignore[no-untyped-def]
+            await release.wait()
+            return await real_scan()
+
+    h.dp["engine"] = BusyEngine()
+    scanning = asyncio.create_task(h.dp.feed_update(h.bot, message_update(ADMIN, "/scan")))
+    await asyncio.sleep(0.05)
+    await h.feed(message_update(ADMIN, "/panic"))
+    prompt = next(m for m in h.session.of(SendMessage) if "red button" in m.text)
+    await asyncio.wait_for(h.feed(callback_update(ADMIN, buttons(prompt)[0].callback_data, message_id=5)), 5)
+    assert await h.engine.positions() == [] and not scanning.done()
+    assert "✅ position ETH/BTC: closed" in h.session.of(EditMessageText)[-1].text
+    release.set()
+    await scanning
