@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message
 
 from bot.delivery import Delivery
@@ -10,7 +10,12 @@ from bot.handlers.common import reply
 from bot.presenters import actions
 
 
-async def unknown_command(message: Message, delivery: Delivery) -> None:
+async def unknown_command(message: Message, delivery: Delivery, bot: Bot) -> None:
+    head = (message.text or "").split()[0]
+    if "@" in head:  # /cmd@SomeBot in a group: answer only what is addressed to us
+        me = await bot.me()
+        if head.split("@", 1)[1].lower() != (me.username or "").lower():
+            return
     await reply(message, delivery, actions.unknown_command())
 
 

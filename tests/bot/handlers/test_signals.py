@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
+from aiogram.types import User
 
 from engine.domain.models import SignalStatus
 from tests.bot.conftest import ADMIN, ADMIN2, READER
@@ -129,3 +130,12 @@ async def test_scan_reports_how_many_signals_and_cards_reach_each_admin(unit_bot
     assert len([t for t in h.session.texts(ADMIN2) if "Score:" in t]) == 8
     await h.feed(message_update(READER, "/scan"))
     assert h.session.texts(READER) == ["⛔ Only admins can do that."]
+
+
+async def test_commands_for_other_bots_in_a_group_are_left_alone(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    h = await unit_bot()
+    h.session.add_result(User(id=42, is_bot=True, first_name="Bot", username="sp_bot"))  # getMe
+    await h.feed(message_update(ADMIN, "/weather@OtherBot", chat_id=-500))
+    await h.feed(message_update(ADMIN, "/weather@sp_bot", chat_id=-500))
+    await h.feed(message_update(ADMIN, "hello all", chat_id=-500))
+    assert h.session.texts(-500) == ["Unknown command. Send /help for the list."]
