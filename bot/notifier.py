@@ -87,8 +87,14 @@ class Notifier:
             self.engine.bus.subscribe(event_type, self._on_event)
         self._task = spawn(self._run(), name="bot-notifier")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 2.0) -> None:
+        """Stop listening; events already received get ``timeout`` seconds to reach the queue."""
         self.engine.bus.unsubscribe(self._on_event)
+        if self._task is not None and not self._idle.is_set():
+            try:
+                await asyncio.wait_for(self._idle.wait(), timeout)
+            except TimeoutError:
+                log.warning("%d event(s) not notified at shutdown", len(self._events))
         if self._task is not None:
             self._task.cancel()
             try:
