@@ -3,6 +3,9 @@
 * ``candles`` returns closed candles only (open time + timeframe <= the clock's now; asked with
   ``until`` so a replayed clock works too) and keeps a cache per (symbol, timeframe): a later
   call fetches just the candles that closed since.
+* with ``stream_candles`` every (symbol, timeframe) loaded once is then kept current by
+  ``watch_ohlcv``: a scan of an unchanged universe costs no REST request at all; a gap in the
+  streamed candles (a dropped socket) is filled over REST.
 * ``run(on_tick)`` streams last prices (``watch_ticker``, one loop per watched symbol) and
   falls back to one REST ``fetch_tickers`` call per ``poll_seconds`` for the symbols whose
   stream is down. Symbols are watched once ``watch`` or ``price`` named them.
@@ -39,7 +42,8 @@ MAX_CANDLES = 1500  # Binance's kline limit per request
 class LiveMarketData:
     def __init__(self, exchange: Any, venue: Venue, clock: Clock, *, poll_seconds: float = 5.0,
                  stream: bool = True, tickers_ttl: float = 60.0, funding_ttl: float = 300.0,
-                 backoff_start: float = 0.5, backoff_max: float = 30.0) -> None:
+                 backoff_start: float = 0.5, backoff_max: float = 30.0, stream_candles: bool = True,
+                 max_candle_streams: int = 200, min_fallback_seconds: float = 15.0) -> None:
         self.exchange = exchange
         self.venue = venue
         self.clock = clock
@@ -58,6 +62,11 @@ class LiveMarketData:
         self._loops: dict[str, asyncio.Task[Any]] = {}
         self._down: set[str] = set()
         self._changed = asyncio.Event()
+        self.stream_candles = stream_candles and hasattr(exchange, "watch_ohlcv")
+        self.max_candle_streams = max_candle_streams
+        self.fallback_seconds = max(poll_seconds, min_fallback_seconds)  # REST prices while a socket is down
+        self._live_rows: dict[tuple[str, str], dict[int, tuple[float, ...]]] = {}
+        self._kline_loops: dict[tuple[str, str], asyncio.Task[Any]] = {}
 
     def _now(self) -> float:
         return self.clock.now().timestamp()
@@ -98,10 +107,13 @@ class LiveMarketData:
         step = timeframe_seconds(timeframe) * 1000
         last_closed = (to_millis(self.clock.now()) // step) * step - step  # open time of the last closed
         key = (sym, timeframe)
-        cached = self._candles.get(key)
+        cached = self._absorb(key, last_closed)
         if cached is not None and len(cached) >= limit and int(cached.ts[-1]) >= last_closed:
-            return _upto(cached, last_closed).tail(limit)
-        if cached is not None and len(cached) >= limit:
+            view = _upto(cached, last_closed).tail(limit)
+            if int(view.ts[-1]) == last_closed and _contiguous(view, step):
+                return view
+            cached = None  # a hole (socket was down): load again
+        if cached is not None and len(cached) >= limit and _contiguous(cached.tail(limit), step):
             missing = (last_closed - int(cached.ts[-1])) // step
             since = int(cached.ts[-1]) + step
             count = min(int(missing) + 1, MAX_CANDLES)
@@ -115,7 +127,46 @@ class LiveMarketData:
             merged = _merge(Candles.empty(), rows)
         merged = _upto(merged, last_closed)
         self._candles[key] = merged.tail(max(limit, min(len(merged), MAX_CANDLES)))
+        self._stream_klines(key)
         return merged.tail(limit)
+
+    def _absorb(self, key: tuple[str, str], last_closed: int) -> Candles | None:
+        """The cache with the streamed candles that have closed merged in."""
+        cached = self._candles.get(key)
+        live = self._live_rows.get(key)
+        if cached is None or not live:
+            return cached
+        closed = [[ts, *row] for ts, row in sorted(live.items()) if ts <= last_closed]
+        if closed:
+            for row in closed:
+                live.pop(int(row[0]), None)
+            cached = _merge(cached, closed)
+            self._candles[key] = cached.tail(min(len(cached), MAX_CANDLES))
+        return cached
+
+    def _stream_klines(self, key: tuple[str, str]) -> None:
+        if not self.stream_candles or key in self._kline_loops or len(self._kline_loops) >= self.max_candle_streams:
+            return
+        self._kline_loops[key] = spawn(self._kline_loop(*key), f"candles-{key[0]}-{key[1]}")
+
+    async def _kline_loop(self, symbol: str, timeframe: str) -> None:
+        delay = self.backoff_start
+        key = (symbol, timeframe)
+        while True:
+            try:
+                rows = await self.exchange.watch_ohlcv(symbol, timeframe)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("candle stream %s %s down: %s", symbol, timeframe,
+                         translate(exc, f"candle stream {symbol}"))
+                await self.clock.sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+                continue
+            delay = self.backoff_start
+            live = self._live_rows.setdefault(key, {})
+            for row in rows[-3:]:
+                live[int(row[0])] = tuple(float(x) for x in row[1:6])
 
     # --- prices ----------------------------------------------------------------------------
     def watch(self, *symbols: str) -> None:
@@ -133,7 +184,8 @@ class LiveMarketData:
         sym = await self.resolve(symbol)
         self.watch(sym)
         cached = self._prices.get(sym)
-        if cached is not None and self._now() - cached[1] <= max(2 * self.poll_seconds, 10.0):
+        streaming = sym in self._loops and sym not in self._down
+        if cached is not None and (streaming or self._now() - cached[1] <= self.fallback_seconds):
             return cached[0]
         ticker = await self.call(f"ticker {sym}", self.exchange.fetch_ticker, sym)
         last = ticker.get("last") or ticker.get("close")
@@ -168,7 +220,7 @@ class LiveMarketData:
             while True:
                 self._sync_loops(on_tick)
                 down = sorted(self._down | (self._watched if not self.stream else set()))
-                if down and self._now() - last_poll >= self.poll_seconds:
+                if down and self._now() - last_poll >= self.fallback_seconds:
                     last_poll = self._now()
                     await self._poll(down, on_tick)
                 self._changed.clear()
@@ -199,7 +251,7 @@ class LiveMarketData:
             except Exception as exc:
                 if symbol not in self._down:
                     log.warning("price stream %s down (%s): REST every %gs", symbol,
-                                translate(exc, f"price stream {symbol}"), self.poll_seconds)
+                                translate(exc, f"price stream {symbol}"), self.fallback_seconds)
                 self._down.add(symbol)
                 self._changed.set()
                 await self.clock.sleep(delay)
@@ -231,7 +283,8 @@ class LiveMarketData:
             log.exception("tick handler failed for %s", symbol)
 
     async def close(self) -> None:
-        loops, self._loops = list(self._loops.values()), {}
+        loops = list(self._loops.values()) + list(self._kline_loops.values())
+        self._loops, self._kline_loops = {}, {}
         await cancel_all(loops)
         try:
             await self.exchange.close()
@@ -252,6 +305,10 @@ def _merge(cached: Candles, rows: list[list[Any]]) -> Candles:
     values = np.array([table[k] for k in keys], dtype=np.float64).reshape(len(keys), 5)
     return Candles(np.array(keys, dtype=np.int64), values[:, 0].copy(), values[:, 1].copy(),
                    values[:, 2].copy(), values[:, 3].copy(), values[:, 4].copy())
+
+
+def _contiguous(candles: Candles, step: int) -> bool:
+    return len(candles) < 2 or bool(np.all(np.diff(candles.ts) == step))
 
 
 def _upto(candles: Candles, last_open: int) -> Candles:

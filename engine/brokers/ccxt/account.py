@@ -66,6 +66,10 @@ class Account:
             if caps:
                 self._max_leverage[symbol] = max(caps)
 
+    def leverage_of(self, symbol: str) -> int:
+        """The leverage ``prepare`` set for ``symbol`` (1 when unknown)."""
+        return self._prepared.get(symbol, 1)
+
     def max_leverage(self, symbol: str) -> int:
         return self._max_leverage.get(symbol, self.broker.venue.max_leverage)
 

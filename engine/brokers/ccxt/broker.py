@@ -10,6 +10,7 @@ client id and returned if it reached the venue.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -76,7 +77,16 @@ class CcxtBroker:
         open positions or orders) before anything is placed.
         """
         if not self._has_keys:
+            await self.close()
             raise AuthError("live trading needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET")
+        try:
+            await self._start()
+        except BaseException:
+            await self.close()  # nothing placed, no socket or session left open
+            raise
+        self.started = True
+
+    async def _start(self) -> None:
         await self.call("load markets", self.exchange.load_markets)
         try:
             await self.call("check API keys", self.exchange.fetch_balance)
@@ -88,7 +98,6 @@ class CcxtBroker:
         await self.open_orders()  # resting orders of an earlier run: their fills map to our ids
         if self.stream is not None:
             await self.stream.start()
-        self.started = True
 
     async def close(self) -> None:
         if self.stream is not None:
@@ -294,8 +303,9 @@ class CcxtBroker:
     # --- account ---------------------------------------------------------------------------
     async def positions(self) -> list[VenuePosition]:
         raws = await self.call("positions", self.exchange.fetch_positions)
-        found = (convert.venue_position(raw) for raw in raws)
-        return [p for p in found if p is not None]
+        found = [convert.venue_position(raw) for raw in raws]
+        return [p if raw.get("leverage") else replace(p, leverage=self.account.leverage_of(p.symbol))
+                for p, raw in zip(found, raws, strict=True) if p is not None]
 
     async def balance(self) -> Balance:
         raw = await self.call("balance", self.exchange.fetch_balance)

@@ -150,19 +150,25 @@ class FillRouter:
         return convert.trade_key(raw) in self._seen
 
     def offer(self, raw: Mapping[str, Any], now: float, force: bool = False) -> bool:
-        """Hand one trade to the engine if its order is known; returns whether it was handled."""
+        """Hand one trade to the engine if its order is known; returns whether it was handled.
+
+        A trade of an unknown order waits while a conditional order of ours in the same symbol
+        may have become it (its child id is not known yet) — unless ``force``.
+        """
         key = convert.trade_key(raw)
         if key in self._seen:
             return True
         client_id = self.resolve(raw)
-        if client_id is None and not force:
-            if all(item is not raw for item, _ in self.pending):
-                self.pending.append((dict(raw), now))
-            return False
         if client_id is None:
-            info = raw.get("info") or {}
-            client_id = str(raw.get("clientOrderId") or info.get("c") or f"venue-{raw.get('order')}")
-            log.warning("fill %s of an order the bot did not place (client id %s)", key, client_id)
+            own = self._own_client_id(raw)
+            liquidation = own.startswith(self.venue.liquidation_ids) if self.venue.liquidation_ids else False
+            if not force and not liquidation and self._may_be_child(raw):
+                if all(item is not raw for item, _ in self.pending):
+                    self.pending.append((dict(raw), now))
+                return False
+            client_id = f"liq-{own}" if liquidation else own
+            if not liquidation:
+                log.info("fill %s of an order the bot did not place (client id %s)", key, client_id)
         self._remember(key)
         item = convert.fill(raw, client_id)
         tracked = self.orders.get(client_id)
@@ -176,6 +182,16 @@ class FillRouter:
         else:
             self._handler(item)
         return True
+
+    @staticmethod
+    def _own_client_id(raw: Mapping[str, Any]) -> str:
+        info = raw.get("info") or {}
+        return str(raw.get("clientOrderId") or info.get("c") or f"venue-{raw.get('order')}")
+
+    def _may_be_child(self, raw: Mapping[str, Any]) -> bool:
+        symbol = raw.get("symbol")
+        return any(t.conditional and t.child_id is None and not t.settled and t.symbol == symbol
+                   for t in self.orders.values())
 
     def retry_pending(self, now: float, force_older_than: float | None = None) -> list[dict[str, Any]]:
         """Deliver the waiting trades that can now be resolved; returns those still waiting."""

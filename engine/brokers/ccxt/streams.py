@@ -36,7 +36,7 @@ log = logging.getLogger("engine.brokers.ccxt.stream")
 
 @dataclass(frozen=True)
 class StreamConfig:
-    poll_interval: float = 15.0  # REST polling while the stream is down
+    poll_interval: float = 20.0  # REST polling while the stream is down (with prices: ≤ 12 requests/min)
     safety_interval: float = 60.0  # REST check while the stream is up
     backoff_start: float = 0.5
     backoff_max: float = 30.0
@@ -116,7 +116,11 @@ class UserStream:
         for name, watch, handle in loops:
             self._tasks.append(spawn(self._loop(name, watch, handle), f"ccxt-stream-{name}"))
         if await self.wait_connected(self.config.connect_timeout):
-            await self.poll()  # events between the start-up look-ups and the socket are not pushed again
+            try:
+                await self.poll()  # events between the start-up look-ups and the socket are not pushed again
+            except BrokerError as exc:
+                log.warning("%s: first poll failed (%s); the supervisor retries", self.broker.name, exc)
+                self._last_poll = 0.0
         else:
             self._fail("connect", TimeoutError("user-data stream did not connect"))
         self._tasks.append(spawn(self._supervise(), "ccxt-stream-supervisor"))

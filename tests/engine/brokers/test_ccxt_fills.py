@@ -92,3 +92,31 @@ async def test_without_streams_the_poll_alone_finds_fills():
         assert [f.client_id for f in fills] == ["sp-p1-en-0", "sp-p1-tp1-0"]
         assert await poll_once(broker) == 0
         _ = BTC
+
+
+def _trade(trade_id: int, order_id: int, client_id: str, qty: str = "0.005") -> dict:
+    # a trade as ccxt.pro's watch_my_trades gives it for an ORDER_TRADE_UPDATE
+    return {"id": str(trade_id), "order": str(order_id), "symbol": BTC, "side": "sell", "amount": float(qty),
+            "price": 61000.0, "timestamp": 1_700_000_000_000, "fee": {"cost": 0.1, "currency": "USDT"},
+            "takerOrMaker": "taker", "info": {"c": client_id, "i": order_id}}
+
+
+def test_router_maps_a_child_trade_that_came_before_its_algo_update_and_tags_liquidations():
+    from engine.brokers.ccxt.fills import FillRouter
+    from engine.brokers.ccxt.venues import venue_for
+
+    router = FillRouter(venue_for("binanceusdm"))
+    got = []
+    router.set_handler(got.append)
+    router.track("sp-p1-tp1-0", BTC, conditional=True, exchange_id="1000000002")
+    assert router.offer(_trade(7, 4000000009, "algo1000000002"), now=0.0) is False  # child id not known yet
+    router.offer(_trade(8, 4000000010, "autoclose-20240101"), now=0.0)  # the venue's forced close: at once
+    assert [f.client_id for f in got] == ["liq-autoclose-20240101"]
+    algo_update = {"id": "1000000002", "clientOrderId": "sp-p1-tp1-0", "symbol": BTC, "status": "closed",
+                   "amount": 0.005, "filled": 0.0, "info": {"aid": 1000000002, "caid": "sp-p1-tp1-0",
+                                                             "ai": "4000000009", "aq": "0.005"}}
+    router.learn(algo_update)
+    router.retry_pending(now=0.1)
+    assert [f.client_id for f in got] == ["liq-autoclose-20240101", "sp-p1-tp1-0"]
+    assert router.offer(_trade(7, 4000000009, "algo1000000002"), now=0.2) is True and len(got) == 2  # once
+    assert router.watching() == []  # triggered, filled and reported: settled

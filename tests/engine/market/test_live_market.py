@@ -63,9 +63,34 @@ async def test_candles_are_closed_ones_at_the_clock_and_later_calls_fetch_only_n
             await market.close()
 
 
+async def test_streamed_candles_keep_the_cache_current_without_rest():
+    now = datetime.now(UTC)
+    if now.second >= 55:  # keep the whole test inside one minute of the fake's (real) clock
+        await asyncio.sleep(61 - now.second)
+        now = datetime.now(UTC)
+    async with FakeBinance() as fake:
+        clock = ManualClock(now)
+        market = _market(fake, clock)
+        try:
+            first = await market.candles("BTC/USDT:USDT", "1m", 20)
+            assert fake.count("/fapi/v1/klines") == 1
+            await asyncio.sleep(0.3)  # the kline stream subscribes and gets the open candle
+            fake.set_price("BTCUSDT", "60100")
+            fake.set_price("BTCUSDT", "60050")
+            await asyncio.sleep(0.3)
+            clock.set(clock.now() + timedelta(minutes=1))
+            later = await market.candles("BTC/USDT:USDT", "1m", 20)
+            assert later.ts[-1] == first.ts[-1] + 60_000
+            assert (later.high[-1], later.close[-1]) == (60100.0, 60050.0)
+            assert fake.count("/fapi/v1/klines") == 1  # the new candle came over the websocket
+        finally:
+            await market.close()
+
+
 async def test_prices_stream_and_fall_back_to_rest_while_the_socket_is_down():
     async with FakeBinance() as fake:
-        market = _market(fake, LiveClock(), backoff_start=30.0)  # the socket stays down for the test
+        market = _market(fake, LiveClock(), backoff_start=30.0,  # the socket stays down for the test
+                         min_fallback_seconds=0.2)
         ticks: list[PriceTick] = []
 
         async def on_tick(tick: PriceTick) -> None:

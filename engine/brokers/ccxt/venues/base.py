@@ -35,6 +35,7 @@ class Venue:
     take_profit_style: ClassVar[str] = "market"  # "market": take-profit-market; "limit": reduce-only limit
     open_orders_without_symbol: ClassVar[bool] = True
     websocket: ClassVar[bool] = True  # ccxt.pro watch_* available
+    liquidation_ids: ClassVar[tuple[str, ...]] = ()  # client-id prefixes of the venue's forced closes
     max_leverage: ClassVar[int] = 125
 
     # --- orders ----------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class BinanceUsdm(Venue):
     conditional_params: ClassVar[Mapping[str, Any]] = {"trigger": True}
     separate_conditional_book: ClassVar[bool] = True
     conditional_child_orders: ClassVar[bool] = True
+    liquidation_ids: ClassVar[tuple[str, ...]] = ("autoclose-", "adl_autoclose")
 
     def child_order_id(self, raw: Mapping[str, Any]) -> str | None:
         info = raw.get("info") or {}
