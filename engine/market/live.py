@@ -80,14 +80,10 @@ class LiveMarketData:
     async def resolve(self, symbol: str) -> str:
         """The venue's unified symbol for ``BTC/USDT:USDT``, ``BTC/USDT`` or ``BTCUSDT``."""
         markets = await self._markets()
-        if symbol in markets:
-            return symbol
-        settled = f"{symbol}:{self.venue.settle}"
-        if settled in markets:
-            return settled
-        found = (getattr(self.exchange, "markets_by_id", None) or {}).get(symbol.replace("/", ""))
-        if isinstance(found, list) and found:
-            return found[0]["symbol"]
+        found = convert.find_market(markets, getattr(self.exchange, "markets_by_id", None), symbol,
+                                    self.venue.settle)
+        if found is not None:
+            return str(found["symbol"])
         raise InvalidOrder(f"{self.venue.name} has no market {symbol!r}")
 
     async def symbols(self) -> list[str]:

@@ -117,11 +117,8 @@ class CcxtBroker:
             return spec
         if not self.exchange.markets:
             await self.call("load markets", self.exchange.load_markets)
-        market = self.exchange.markets.get(symbol)
-        if market is None:
-            by_id = getattr(self.exchange, "markets_by_id", None) or {}
-            found = by_id.get(symbol)
-            market = found[0] if isinstance(found, list) and found else None
+        market = convert.find_market(self.exchange.markets, getattr(self.exchange, "markets_by_id", None), symbol,
+                                     self.venue.settle)
         if market is None:
             raise InvalidOrder(f"{self.name} has no market {symbol!r}")
         spec = convert.market_spec(market, self.exchange.precisionMode,

@@ -60,6 +60,18 @@ def market_spec(market: Mapping[str, Any], precision_mode: int, max_leverage: in
     )
 
 
+def find_market(markets: Mapping[str, Any], markets_by_id: Mapping[str, Any] | None, symbol: str,
+                settle: str) -> Mapping[str, Any] | None:
+    """The market for ``BTC/USDT:USDT``, ``BTC/USDT`` (settled in ``settle``) or the venue id ``BTCUSDT``."""
+    for candidate in (symbol, f"{symbol}:{settle}"):
+        if candidate in markets:
+            return markets[candidate]
+    found = (markets_by_id or {}).get(symbol.replace("/", ""))
+    if isinstance(found, list) and found:
+        return found[0]
+    return None
+
+
 def order_type(raw: Mapping[str, Any]) -> OrderType | None:
     kind = (raw.get("type") or "").lower()
     info = raw.get("info") or {}

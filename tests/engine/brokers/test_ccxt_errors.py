@@ -22,13 +22,23 @@ from engine.brokers.errors import (
     WouldTriggerImmediately,
 )
 from engine.domain.models import OrderRequest, OrderType
-from tests.engine.brokers.test_ccxt_helpers import BTC, BUY, SELL, D, entry, make_broker, placed, running, stop
+from tests.engine.brokers.test_ccxt_helpers import (
+    BTC,
+    BUY,
+    SELL,
+    D,
+    entry,
+    make_broker,
+    placed,
+    running,
+    stop,
+)
 from tests.fakes.binance import FakeBinance
 
 
 def _venue_error(code: int, msg: str, cls: type[Exception] = ccxt.ExchangeError) -> Exception:
     # the text ccxt builds from a Binance reply when it cannot pick the futures table (replaced host)
-    return cls('binanceusdm {"code":%d,"msg":"%s"}' % (code, msg))
+    return cls('binanceusdm {"code":' + str(code) + ',"msg":"' + msg + '"}')
 
 
 @pytest.mark.parametrize("code,kind", [

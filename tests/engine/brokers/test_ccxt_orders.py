@@ -18,7 +18,6 @@ from tests.engine.brokers.test_ccxt_helpers import (
     placed,
     running,
     stop,
-    target,
 )
 from tests.fakes.binance import FakeBinance
 

@@ -21,6 +21,7 @@ async def test_start_with_good_keys_loads_markets_and_places_nothing():
             Decimal("0.1"), Decimal("0.001"), Decimal("0.001"), Decimal("100"))
         assert spec.max_leverage == 125
         assert (await broker.market("ETHUSDT")).symbol == ETH  # venue ids resolve too
+        assert (await broker.market("ETH/USDT")).symbol == ETH
         assert broker.stream is not None and broker.stream.up
         assert placed(fake) == 0
 
