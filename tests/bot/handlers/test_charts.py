@@ -1,0 +1,54 @@
+"""/chart and /pnl send PNG photos drawn by engine.charts (in a worker thread), with a short caption."""
+
+from __future__ import annotations
+
+from aiogram.methods import SendPhoto
+
+from tests.bot.conftest import ADMIN, READER
+from tests.bot.flows import tick
+from tests.bot.mocked import message_update
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def photo_bytes(method: SendPhoto) -> bytes:
+    return method.photo.data  # type: ignore[union-attr]
+
+
+async def test_chart_is_a_png_with_a_caption(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    h = await unit_bot()
+    await h.engine.step_market(1)
+    await h.feed(message_update(READER, "/chart eth"))
+    await h.feed(message_update(READER, "/chart ETH/BTC 1h"))
+    first, second = h.session.of(SendPhoto)
+    assert photo_bytes(first).startswith(PNG) and first.caption == "<b>ETH/BTC</b> · 15m"
+    assert second.caption == "<b>ETH/BTC</b> · 1h"
+
+
+async def test_chart_of_a_traded_symbol_and_the_light_theme(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    dark = await unit_bot()
+    light = await unit_bot(theme="light")
+    for h in (dark, light):
+        await h.engine.step_market(1)
+        signal = await h.engine.analyse("ETH/BTC")
+        await h.engine.confirm(signal.id, "test")
+        await tick(h.engine, signal.symbol, signal.targets[0].price)
+        await h.feed(message_update(ADMIN, "/chart ETH/BTC"))
+    a, b = (photo_bytes(h.session.of(SendPhoto)[-1]) for h in (dark, light))
+    assert a.startswith(PNG) and b.startswith(PNG) and a != b
+
+
+async def test_pnl_sends_the_equity_curve_and_daily_bars(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    h = await unit_bot()
+    await h.engine.step_market(1)
+    signal = await h.engine.analyse("ETH/BTC")
+    await h.engine.confirm(signal.id, "test")
+    await tick(h.engine, signal.symbol, signal.targets[0].price)
+    await tick(h.engine, signal.symbol, signal.targets[1].price)
+    await h.engine.step_market(4)  # an equity point or two
+    await h.feed(message_update(ADMIN, "/pnl all"))
+    photos = h.session.of(SendPhoto)
+    assert photos and all(photo_bytes(p).startswith(PNG) for p in photos)
+    caption = photos[0].caption or ""
+    assert "PnL, all time" in caption and "Trades: 1 · won 1 · lost 0 · win rate 100%" in caption
+    assert any("Daily PnL" in (p.caption or "") for p in photos)
