@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.bot.conftest import ADMIN, READER
 from tests.bot.flows import tick
+from tests.fakes.telegram_api import UploadedFile
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -20,8 +21,8 @@ async def test_chart_returns_a_png_photo(live_bot) -> None:  # type: ignore[no-u
     photo = await tg.wait_sent(READER, contains="ETH/BTC", since=mark, timeout=10)
     assert photo.method == "sendPhoto" and photo.photo is not None and photo.photo.startswith(PNG)
     assert photo.text == "ETH/BTC · 1h"
-    call = tg.calls_to("sendPhoto")[-1]
-    assert str(call.params.get("photo", "")).startswith("UploadedFile") or call.params.get("photo")
+    upload = tg.calls_to("sendPhoto")[-1].params["photo"]  # the multipart part that attach:// named
+    assert isinstance(upload, UploadedFile) and upload.filename == "chart.png" and upload.data == photo.photo
     await live.stop()
 
 
