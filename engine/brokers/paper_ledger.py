@@ -79,11 +79,16 @@ def marketable_price(action: OrderAction, level: Decimal, mark: Decimal, tick: D
 
 
 def stop_fill_price(order: PaperOrder, price: Decimal, slip: Decimal, tick: Decimal) -> Decimal:
-    """A triggered stop fills at its trigger, or at the tick's price when it gapped past, less slippage."""
+    """A triggered stop fills at its trigger less slippage, but never worse than the tick's price.
+
+    Prices move continuously between ticks (the replay visits open → extremes → close), so the
+    trigger was crossed on the way; the tick that revealed it is the worst price that traded, and a
+    fill cannot be worse than any traded price (it stays inside the candle's range).
+    """
     trigger = order.trigger_price
     assert trigger is not None
-    base = min(trigger, price) if order.action is OrderAction.SELL else max(trigger, price)
-    return slipped(base, order.action, slip, tick)
+    worst = slipped(trigger, order.action, slip, tick)
+    return max(worst, price) if order.action is OrderAction.SELL else min(worst, price)
 
 
 def match_rank(order: PaperOrder) -> tuple[int, int]:

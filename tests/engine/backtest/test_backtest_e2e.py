@@ -42,13 +42,16 @@ async def test_backtest_report_agrees_with_its_trades() -> None:
         assert sum((e.qty for e in t.exits), Decimal(0)) == t.qty, "exits must sum to the entry quantity"
         for e in t.exits:
             exit_counts[e.reason] = exit_counts.get(e.reason, 0) + 1
+            if e.reason == "end":
+                continue
             bucket = int(e.time.timestamp() * 1000) // 300_000 * 300_000
             low, high = ranges[t.symbol][bucket]
-            assert low <= e.price <= high or e.reason == "end", f"{t.symbol} exit {e.price} outside {low}..{high}"
+            assert low <= e.price <= high, f"{t.symbol} {e.reason} exit {e.price} outside {low}..{high}"
     for reason, count in exit_counts.items():
         assert s.exits.get(reason, 0) == count
     final_equity = result.equity_curve[-1][1]
-    assert final_equity - result.initial_equity == pytest.approx(s.net_pnl, abs=1e-9)
+    # the venue rounds each realized PnL to 8 decimals, the trade records keep it exact
+    assert float(final_equity - result.initial_equity) == pytest.approx(s.net_pnl, abs=1e-8 * 2 * s.trades + 1e-12)
 
 
 def test_backtest_command_writes_json_and_chart(tmp_path: Path) -> None:

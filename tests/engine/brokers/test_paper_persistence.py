@@ -54,7 +54,7 @@ async def test_a_fresh_broker_over_the_same_store_resumes_positions_and_resting_
 
     await second.tick("48000.0")  # the restored stop protects the restored position
     [fill] = second.fills
-    assert (fill.client_id, fill.price, fill.trade_id) == ("sl", D("47990.4"), "p2")  # ids continue
+    assert (fill.client_id, fill.price, fill.trade_id) == ("sl", D("48990.2"), "p2")  # ids continue
     assert fill.ts == T0 + timedelta(hours=1, seconds=1)
     assert await second.broker.positions() == []
     assert (await second.broker.fetch_order("tp", "BTCUSDT")).status is OrderStatus.CANCELLED

@@ -1,0 +1,1 @@
+"""Backtests: replay candles through the engine's own services, then report."""
