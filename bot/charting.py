@@ -1,4 +1,8 @@
-"""Charts as PNG bytes, drawn by ``engine.charts`` in a worker thread so the bot stays responsive."""
+"""Charts as PNG bytes, drawn by ``engine.charts`` in a worker thread so the bot stays responsive.
+
+``engine.charts`` (and so matplotlib) is imported with this module, at start-up — importing it
+lazily inside a handler would block the event loop for about half a second.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
+from engine import charts
 from engine.views import ChartData
 
 
@@ -16,18 +21,12 @@ def theme_of(runtime: dict[str, str], default: str) -> str:
 
 
 async def candles(data: ChartData, theme: str) -> bytes:
-    from engine import charts
-
     return await asyncio.to_thread(charts.candles_png, data, theme)
 
 
 async def equity(curve: Sequence[tuple[datetime, Decimal]], theme: str) -> bytes:
-    from engine import charts
-
     return await asyncio.to_thread(charts.equity_png, curve, theme)
 
 
 async def daily(bars: Sequence[tuple[date, Decimal]], theme: str) -> bytes:
-    from engine import charts
-
     return await asyncio.to_thread(charts.daily_pnl_png, bars, theme)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from aiogram.methods import SendPhoto
 
 from tests.bot.conftest import ADMIN, READER
@@ -52,3 +55,28 @@ async def test_pnl_sends_the_equity_curve_and_daily_bars(unit_bot) -> None:  # t
     caption = photos[0].caption or ""
     assert "PnL, all time" in caption and "Trades: 1 · won 1 · lost 0 · win rate 100%" in caption
     assert any("Daily PnL" in (p.caption or "") for p in photos)
+
+
+async def test_the_bot_stays_responsive_while_a_chart_renders(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    h = await unit_bot()
+    await h.engine.step_market(1)
+    await h.feed(message_update(ADMIN, "/chart ETH/BTC"))  # warm-up: fonts and caches
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def heartbeat() -> None:
+        last = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(0.002)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    beating = asyncio.create_task(heartbeat())
+    start = time.monotonic()
+    await h.feed(message_update(ADMIN, "/chart ETH/BTC 1h"))
+    took = time.monotonic() - start
+    done.set()
+    await beating
+    assert len(h.session.of(SendPhoto)) == 2
+    assert max(gaps) < took / 2, (max(gaps), took)  # drawing did not hold the event loop
