@@ -29,8 +29,9 @@ class SignalService:
         self.repo, self.bus, self.clock, self.runtime, self.paper = repo, bus, clock, runtime, paper
         self.last_scan = None
 
-    def build(self, analysis: Analysis, market: MarketSpec) -> Signal:
-        entry = Decimal(repr(analysis.price))
+    async def build(self, analysis: Analysis, market: MarketSpec) -> Signal:
+        # the plan is built around the price now, not the close of the last higher-timeframe candle
+        entry = await self.market.price(analysis.symbol) or Decimal(repr(analysis.price))
         plan = self.planner.plan(
             PlanInput(side=analysis.side, entry=entry, score=analysis.score,
                       atr=Decimal(repr(analysis.atr)) if analysis.atr else None, atr_pct=analysis.atr_pct,
@@ -49,7 +50,7 @@ class SignalService:
         analysis = await self.scanner.analyse(symbol)
         if analysis is None:
             return None
-        signal = self.build(analysis, await self.market.market(symbol))
+        signal = await self.build(analysis, await self.market.market(symbol))
         await self.repo.save_signal(signal)
         await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, on_demand=True))
         return signal
@@ -67,7 +68,7 @@ class SignalService:
                 continue
             if analysis.symbol in busy_symbols or analysis.symbol in pending:
                 continue
-            signal = self.build(analysis, await self.market.market(analysis.symbol))
+            signal = await self.build(analysis, await self.market.market(analysis.symbol))
             await self.repo.save_signal(signal)
             raised.append(signal)
             await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, auto=auto))
