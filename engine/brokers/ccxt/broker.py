@@ -241,8 +241,11 @@ class CcxtBroker:
 
     async def _with_child(self, order: VenueOrder, tracked: Tracked) -> VenueOrder:
         """A triggered conditional order, reported with its child order's fill."""
-        raw = await self.call(f"fetch child order of {tracked.client_id}", self.exchange.fetch_order,
-                              tracked.child_id, tracked.symbol)
+        try:
+            raw = await self.call(f"fetch child order of {tracked.client_id}", self.exchange.fetch_order,
+                                  tracked.child_id, tracked.symbol)
+        except OrderNotFound:
+            return order
         child = convert.venue_order(raw, tracked.client_id)
         self.router.child_update(tracked.client_id, child.status, child.filled_qty)
         status = child.status
