@@ -9,7 +9,7 @@ from aiogram.utils.i18n import I18n
 
 from bot.callbacks import LangCb
 from bot.delivery import Delivery
-from bot.handlers.common import args, reply
+from bot.handlers.common import args, card_place, reply
 from bot.i18n import SUPPORTED, LanguageBook
 from bot.keyboards import languages
 from bot.presenters import actions, reports
@@ -46,8 +46,10 @@ async def lang_button(query: CallbackQuery, callback_data: LangCb, delivery: Del
     await book.set(query.from_user.id, callback_data.lang)
     with i18n.use_locale(callback_data.lang):
         await query.answer(actions.lang_set())
-        if query.message is not None:
-            await delivery.text(query.message.chat.id, actions.lang_set())
+        place = card_place(query)
+        if place is not None:
+            delivery.edit_markup(*place, None)  # the choice is made: the buttons go
+            await delivery.text(place[0], actions.lang_set())
 
 
 def build_router() -> Router:

@@ -129,3 +129,20 @@ async def test_webhook_mode_with_a_secret_token(live_bot, fake_telegram: FakeTel
     await asyncio.sleep(0.2)
     assert not [m for m in tg.sent(ADMIN) if "Status" in (m.text or "")]
     await live.stop()
+
+
+async def test_language_buttons_switch_the_language_and_go_away(live_bot) -> None:  # type: ignore[no-untyped-def]
+    live = await live_bot()
+    tg = live.tg
+    tg.user_message(ADMIN, "/lang")
+    menu = await tg.wait_sent(ADMIN, contains="/lang zh")
+    tg.press_button(ADMIN, menu, "简体中文")
+    await tg.wait_sent(ADMIN, contains="语言：简体中文。")
+    call = await tg.wait_for("editMessageReplyMarkup")
+    assert call.ok and "reply_markup" not in tg.messages[(ADMIN, menu.message_id)]
+    mark = tg.mark()
+    tg.user_message(ADMIN, "/balance", language_code="en")  # the choice beats Telegram's language
+    assert "钱包" in ((await tg.wait_sent(ADMIN, since=mark)).text or "")
+    offsets = [c.params.get("offset") for c in tg.calls_to("getUpdates") if c.params.get("offset")]
+    assert offsets == sorted(offsets) and len(set(offsets)) >= 2  # long polling confirms what it got
+    await live.stop()
