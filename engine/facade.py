@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from config.settings import Settings
-from engine.domain.events import EngineError, PanicCompleted, ScanCompleted
+from engine.domain.events import EngineError, PanicCompleted, PositionOpened, ScanCompleted
 from engine.domain.models import Balance, CloseReason, Position, Signal
 from engine.domain.reasons import ErrorCode, PauseReason
 from engine.market.base import PriceTick
@@ -73,6 +73,10 @@ class Engine:
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
         await c.broker.start()
         await self._reconcile_job()
+        self.bus.subscribe(PositionOpened, self._watch)
+        watch = getattr(c.market, "watch", None)
+        if watch is not None and c.manager.open_positions():
+            watch(*{p.symbol for p in c.manager.open_positions()})
         await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
@@ -89,8 +93,17 @@ class Engine:
         log.info("engine started (%s, %s data)", "paper" if self.paper else "live", self.settings.market.source)
 
     async def _feed(self) -> None:
-        await self.c.market.run(self.on_tick, self._on_bar)
+        if self.c.replay is not None:
+            await self.c.replay.run(self.on_tick, self._on_bar)
+        else:
+            await self.c.market.run(self.on_tick)
         log.info("market data finished")
+
+    def _watch(self, event: PositionOpened) -> None:
+        """Live data streams prices only for watched symbols: every open position's symbol is."""
+        watch = getattr(self.c.market, "watch", None)
+        if watch is not None:
+            watch(event.position.symbol)
 
     async def stop(self) -> None:
         """Stop the feed and jobs; state is already persisted."""

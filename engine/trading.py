@@ -65,7 +65,7 @@ class TradingService:
         price = await self.price(sig.symbol)
         if price is None:
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=RejectReason.NO_PRICE)
-        market = await self.market.market(sig.symbol)
+        market = await (self.market.market if self.broker.paper else self.broker.market)(sig.symbol)
         if max_drift_pct is not None and abs(price - sig.entry) / sig.entry * HUNDRED > max_drift_pct:
             plan = self.planner.replan(sig.side, sig.entry, sig.stop, sig.targets, price, sig.leverage, market)
             sig = replace(sig, entry=plan.entry, stop=plan.stop, targets=plan.targets)

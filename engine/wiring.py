@@ -93,10 +93,12 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             from engine.brokers.ccxt import build_broker
 
             broker = build_broker(settings.exchange, clock)
+    # live venues know the account's leverage brackets: their market specs win over public data
+    markets = market.market if broker.paper else broker.market
     runtime = RuntimeSettings(settings, repo)
     planner = Planner(settings.plan, settings.broker.maintenance_margin_pct)
     risk = RiskService(settings.risk, repo, bus, clock, settings.paper)
-    manager = PositionManager(repo, broker, bus, clock, market.market, taker_fee=settings.broker.taker_fee,
+    manager = PositionManager(repo, broker, bus, clock, markets, taker_fee=settings.broker.taker_fee,
                               breakeven_buffer_pct=settings.plan.breakeven_buffer_pct, paper=settings.paper,
                               on_realized=risk.realized)
     scanner = Scanner(market, Scorer(), timeframes=tuple(settings.scan.timeframes), candles=settings.scan.candles)
