@@ -21,7 +21,16 @@ from engine.storage.mapping import (
     row_to_signal,
     signal_to_row,
 )
-from engine.storage.tables import CardRow, EquityRow, FillRow, KvRow, OrderRow, PositionRow, SignalRow, UserPrefRow
+from engine.storage.tables import (
+    CardRow,
+    EquityRow,
+    FillRow,
+    KvRow,
+    OrderRow,
+    PositionRow,
+    SignalRow,
+    UserPrefRow,
+)
 
 _OPEN_STATES = (PositionState.PENDING.value, PositionState.OPEN.value)
 _LIVE_ORDER = (OrderStatus.NEW.value, OrderStatus.OPEN.value)

@@ -10,14 +10,12 @@ from engine.domain.events import (
     Event,
     PanicCompleted,
     PositionClosed,
-    PositionOpened,
     SignalCancelled,
     StopMovedToBreakeven,
     TargetHit,
 )
 from engine.domain.models import CloseReason, PositionState, SignalStatus
 from engine.domain.reasons import RejectReason
-from engine.domain.values import Side
 from engine.market.base import PriceTick
 from engine.views import ConfirmOutcome
 
@@ -64,7 +62,7 @@ async def test_confirm_then_tp1_breakeven_then_tp2(engine_factory) -> None:  # t
     assert final.remaining == 0 and sum(e.qty for e in final.exits) == final.qty
     assert final.realized_pnl > 0
     assert await engine.positions() == []
-    kinds = [type(e).__name__ for e in events if not type(e).__name__ in ("OrderFilled", "SignalRaised")]
+    kinds = [type(e).__name__ for e in events if type(e).__name__ not in ("OrderFilled", "SignalRaised")]
     assert kinds.index("PositionOpened") < kinds.index("TargetHit") < kinds.index("PositionClosed")
 
 

@@ -1,15 +1,15 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 00:32:58.941636
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import engine.storage.types
+from alembic import op
 
+import engine.storage.types
 
 revision = '0001'
 down_revision = None
