@@ -88,9 +88,13 @@ async def _run(settings: Settings) -> int:
         return EXIT_CONFIG
     try:
         if settings.telegram.token is not None:
-            from bot.app import run_bot
+            from bot.app import TelegramTokenRejected, run_bot
 
-            await run_bot(engine, settings, stop)
+            try:
+                await run_bot(engine, settings, stop)
+            except TelegramTokenRejected as exc:
+                print(f"signalpilot: {exc}", file=sys.stderr)
+                return EXIT_CONFIG
         else:
             from bot.console import ConsolePrinter
 

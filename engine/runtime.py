@@ -45,6 +45,7 @@ SPECS: dict[str, Spec] = {
     "risk_per_trade_pct": Spec(_dec, lambda v: Decimal("0.01") <= v <= 10, "0.01–10"),  # type: ignore[operator]
     "max_positions": Spec(_int, lambda v: 1 <= v <= 50, "1–50"),  # type: ignore[operator]
     "scan_interval_min": Spec(_int, lambda v: 1 <= v <= 1440, "1–1440"),  # type: ignore[operator]
+    "chart_theme": Spec(lambda t: t.strip().lower(), lambda v: v in ("dark", "light"), "dark, light"),
 }
 
 
@@ -60,6 +61,7 @@ class RuntimeSettings:
             "risk_per_trade_pct": settings.risk.risk_per_trade_pct,
             "max_positions": settings.risk.max_positions,
             "scan_interval_min": settings.scan.interval_min,
+            "chart_theme": settings.telegram.theme,
         }
 
     async def load(self) -> None:

@@ -98,7 +98,7 @@ async def test_cancel_and_expiry_edit_the_card(live_bot) -> None:  # type: ignor
     mark = tg.mark()
     await live.engine.step_market(4)  # 20 minutes later the other signal has expired
     await tg.wait_for(lambda c: c.method == "editMessageText" and c.params["message_id"] == left.message_id
-                      and "Expired" in c.params["text"], since=mark)
+                      and c.params["chat_id"] == ADMIN and "Expired" in c.params["text"], since=mark)
     assert "reply_markup" not in tg.messages[(ADMIN, left.message_id)]
     query = tg.press(ADMIN, left.message_id, ADMIN, left.button("Confirm")["callback_data"])  # a stale client
     assert (await answer(tg, query))["text"] == "This signal has expired."

@@ -15,7 +15,7 @@ async def test_menu_then_a_choice_changes_the_setting(unit_bot) -> None:  # type
     menu = h.session.of(SendMessage)[-1]
     assert "Minimum score: <b>75.0</b>" in menu.text and "Mode: <b>confirm</b>" in menu.text
     assert [b.text for b in buttons(menu)] == ["Mode", "Minimum score", "Leverage cap", "Risk per trade, %",
-                                              "Max positions", "Scan interval, min"]
+                                              "Max positions", "Scan interval, min", "Chart theme"]
     await h.feed(callback_update(ADMIN, button_data(menu, "Minimum score"), message_id=1000))
     choices = h.session.of(EditMessageText)[-1]
     assert choices.text == "Minimum score: now 75.0. Choose a new value:"
