@@ -1,7 +1,8 @@
 """Reconciliation with the venue (at start and every few minutes): adopt what the exchange says.
 
 - a position closed on the exchange (stop filled while the bot was down, or closed by hand) is
-  closed in the database with its real fills (or, without fills, as ``external``);
+  closed in the database with its real fills: our orders' fills (recovery.py), else the venue's
+  trades since it opened (``external``), else — no trade found — at the last known price;
 - a missing protective order is placed again (recovery.py does it for every open position);
 - an orphan order of ours (our client id prefix, no live order in the database) is cancelled;
 - a venue position we do not know about is reported, never touched.
@@ -12,7 +13,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from engine.domain.models import CloseReason, Exit, OrderStatus, PositionState
+from engine.brokers.errors import BrokerError
+from engine.domain.models import CloseReason, Exit, Fill, OrderStatus, Position, PositionState
 from engine.domain.values import ZERO
 from engine.positions.manager import PositionManager
 from engine.positions.recovery import RecoveryReport, recover
@@ -56,13 +58,18 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
             current = mgr._open.get(pos.id)
             if current is None or current.state is not PositionState.OPEN:
                 continue
-            mark = mgr.broker.mark_price(pos.symbol) or pos.stop_price
-            gross = (mark - pos.entry_price) * current.remaining * pos.side.sign
-            exit_ = Exit(ts=now, price=mark, qty=current.remaining, reason=CloseReason.EXTERNAL.value, fee=ZERO,
-                         pnl=gross)
-            closed = replace(current, state=PositionState.CLOSED, remaining=ZERO, closed_at=now,
-                             close_reason=CloseReason.EXTERNAL, realized_pnl=current.realized_pnl + gross,
-                             exits=(*current.exits, exit_))
+            exits = await _outside_exits(mgr, current)
+            left = current.remaining - sum((e.qty for e in exits), ZERO)
+            if left > 0:  # no trade found for (the rest of) it: the last known price
+                mark = mgr.broker.mark_price(pos.symbol) or pos.stop_price
+                gross = (mark - pos.entry_price) * left * pos.side.sign
+                exits.append(Exit(ts=now, price=mark, qty=left, reason=CloseReason.EXTERNAL.value, fee=ZERO,
+                                  pnl=gross))
+            fees = sum((e.fee for e in exits), ZERO)
+            closed = replace(current, state=PositionState.CLOSED, remaining=ZERO,
+                             closed_at=max((e.ts for e in exits), default=now), close_reason=CloseReason.EXTERNAL,
+                             realized_pnl=current.realized_pnl + sum((e.pnl for e in exits), ZERO),
+                             fees=current.fees + fees, exits=(*current.exits, *exits))
             stale = [replace(o, status=OrderStatus.CANCELLED, error="position closed on the exchange")
                      for o in mgr.orders_of(pos.id) if not o.status.is_final]
             await mgr.repo.save(closed, stale, now)
@@ -86,3 +93,31 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
     if report.repaired:
         log.warning("reconciliation: %s", report.summary())
     return report
+
+
+async def _outside_exits(mgr: PositionManager, pos: Position) -> list[Exit]:
+    """The venue's trades that closed ``pos`` outside the bot (by hand, liquidation), recorded as
+    its fills; empty when the broker cannot list an account's trades or none is found."""
+    fills_since = getattr(mgr.broker, "fills_since", None)
+    if fills_since is None or pos.opened_at is None:
+        return []
+    try:
+        trades: list[Fill] = await fills_since(pos.symbol, pos.opened_at)
+    except BrokerError as exc:
+        log.warning("trades of %s not available (%s): closing %s at the last price", pos.symbol, exc, pos.id)
+        return []
+    known = {f.trade_id for f in await mgr.repo.fills_for(pos.id)}
+    exits: list[Exit] = []
+    left = pos.remaining
+    for fill in sorted(trades, key=lambda f: f.ts):
+        if left <= 0:
+            break
+        if fill.trade_id in known or fill.action is not pos.side.exit_action or fill.ts < pos.opened_at:
+            continue
+        qty = min(fill.qty, left)
+        gross = (fill.price - pos.entry_price) * qty * pos.side.sign
+        await mgr.repo.add_fill(fill, pos.id)
+        exits.append(Exit(ts=fill.ts, price=fill.price, qty=qty, reason=CloseReason.EXTERNAL.value, fee=fill.fee,
+                          pnl=gross - fill.fee))
+        left -= qty
+    return exits

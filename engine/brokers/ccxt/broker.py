@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -39,7 +40,7 @@ from engine.domain.models import (
     VenueOrder,
     VenuePosition,
 )
-from engine.domain.values import floor_to_step, round_to_step
+from engine.domain.values import floor_to_step, round_to_step, to_millis
 from engine.market.base import PriceTick
 
 log = logging.getLogger("engine.brokers.ccxt")
@@ -272,6 +273,14 @@ class CcxtBroker:
         raws = await self.call(f"fetch fills of {client_id}", self.exchange.fetch_my_trades, symbol, None,
                                None, {"orderId": order_id})
         return [raw for raw in raws if str(raw.get("order")) == str(order_id)]
+
+    async def fills_since(self, symbol: str, since: datetime) -> list[Fill]:
+        """Every trade of the account in ``symbol`` since ``since``, ours or not (reconciliation
+        uses it to close, at their real prices, positions closed outside the bot)."""
+        spec = await self.market(symbol)
+        raws = await self.call(f"trades of {spec.symbol}", self.exchange.fetch_my_trades, spec.symbol,
+                               to_millis(since))
+        return [convert.fill(raw, self.router.resolve(raw) or f"venue-{raw.get('order')}") for raw in raws]
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         """Resting orders, including the conditional (stop / take-profit) ones."""
