@@ -164,7 +164,7 @@ async def audit(fake: Any, engine: Engine) -> Audit:
         if cid.startswith("sp-"):
             venue_fills[(cid, f"{_unified(trade.symbol)}#{trade.trade_id}")] = (trade.qty, trade.price)
     report.trades = len(venue_fills)
-    db_fills = await _all_fills(engine)
+    db_fills = {key: value for key, value in (await _all_fills(engine)).items() if key[0].startswith("sp-")}
     report.missing_fills = sorted(f"{cid} {tid}" for cid, tid in set(venue_fills) - set(db_fills))
     report.unknown_fills = sorted(f"{cid} {tid}" for cid, tid in set(db_fills) - set(venue_fills))
     for key in set(venue_fills) & set(db_fills):
@@ -199,3 +199,19 @@ async def _all_fills(engine: Engine) -> dict[tuple[str, str], tuple[Decimal, Dec
     async with engine.c.db.session() as session:
         rows = (await session.exec(select(FillRow))).all()
     return {(r.client_id, r.trade_id): (D(r.qty), D(r.price)) for r in rows}
+
+
+async def open_position(engine: Engine, log: EventLog, fake: Any, symbol: str = BTC) -> Position:
+    """Analyse and confirm ``symbol``; returns the position once its stop and targets rest on the venue."""
+    from engine.domain.events import PositionOpened
+
+    sig = await engine.analyse(symbol)
+    assert sig is not None, f"no signal for {symbol}"
+    result = await engine.confirm(sig.id, by="1")
+    assert result.position is not None, result
+    pid = result.position.id
+    event = await log.wait_for(PositionOpened, lambda e: e.position.id == pid)
+    await until(lambda: len([a for a in fake.algo_orders.values()
+                             if a.is_open and a.client_algo_id.startswith(f"sp-{pid}-")]) == 3,
+                what=f"stop and targets of {pid} resting")
+    return event.position
