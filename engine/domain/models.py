@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from engine.domain.values import ZERO, OrderAction, Side
+from engine.domain.values import ZERO, OrderAction, Side, floor_to_step
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,13 @@ class Target:
 
     price: Decimal
     share: Decimal
+
+
+def split_by_shares(qty: Decimal, shares: list[Decimal], step: Decimal) -> list[Decimal]:
+    """Quantities per target: each share floored to the lot step, the last takes the rest."""
+    parts = [floor_to_step(qty * share, step) for share in shares[:-1]]
+    parts.append(qty - sum(parts, ZERO))
+    return parts
 
 
 class SignalStatus(enum.StrEnum):

@@ -35,8 +35,9 @@ from engine.domain.models import (
     Signal,
     Target,
     client_order_id,
+    split_by_shares,
 )
-from engine.domain.values import HUNDRED, ONE, ZERO, floor_to_step, price_toward
+from engine.domain.values import HUNDRED, ONE, ZERO, price_toward
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,7 @@ class Context:
 
 
 def split_quantities(qty: Decimal, targets: tuple[Target, ...], step: Decimal) -> list[Decimal]:
-    parts = [floor_to_step(qty * t.share, step) for t in targets[:-1]]
-    parts.append(qty - sum(parts, ZERO))
-    return parts
+    return split_by_shares(qty, [t.share for t in targets], step)
 
 
 def breakeven_price(pos: Position, ctx: Context) -> Decimal:

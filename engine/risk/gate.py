@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from config.settings import RiskSettings
-from engine.domain.models import MarketSpec, Position, Signal
+from engine.domain.models import MarketSpec, Position, Signal, split_by_shares
 from engine.domain.reasons import RejectReason, TradingState
 from engine.domain.values import HUNDRED, ZERO, floor_to_step
 from engine.risk.sizing import size_qty
@@ -99,17 +99,10 @@ class RiskGate:
         single = not self.targets_split_valid(qty, sig, mkt)
         return Decision(True, qty=qty, single_target=single, detail={"notional": str(notional)})
 
-    @staticmethod
-    def split(qty: Decimal, shares: list[Decimal], step: Decimal) -> list[Decimal]:
-        """Quantities per target: each share floored to the lot step, the last takes the rest."""
-        parts = [floor_to_step(qty * share, step) for share in shares[:-1]]
-        parts.append(qty - sum(parts, ZERO))
-        return parts
-
     def targets_split_valid(self, qty: Decimal, sig: Signal, mkt: MarketSpec) -> bool:
         if len(sig.targets) < 2:
             return True
-        parts = self.split(qty, [t.share for t in sig.targets], mkt.qty_step)
+        parts = split_by_shares(qty, [t.share for t in sig.targets], mkt.qty_step)
         for part, target in zip(parts, sig.targets, strict=True):
             if part <= 0 or part < mkt.min_qty or part * target.price < mkt.min_notional:
                 return False
