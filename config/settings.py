@@ -40,7 +40,7 @@ class Section(BaseModel):
 
 
 class MarketSettings(Section):
-    source: Literal["replay", "live"] = "replay"
+    source: Literal["replay", "live"] | None = None  # default: live once Telegram is connected, else replay
     replay_dir: Path = SAMPLE_DATA_DIR
     replay_warmup: int = Field(300, ge=0)
     replay_speed: float = Field(1.0, ge=0)
@@ -199,6 +199,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _live_needs_keys(self) -> Settings:
+        if self.market.source is None:
+            # paper on live public data once Telegram is connected; the bundled replay otherwise
+            source = "live" if self.telegram.token is not None or self.mode == "live" else "replay"
+            object.__setattr__(self, "market", self.market.model_copy(update={"source": source}))
         if self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None):
             raise ValueError("live mode needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET")
         return self

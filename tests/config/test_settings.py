@@ -51,6 +51,13 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "SP_RISK__MAX_POSITIONS" in text and "SP_PLAN__TARGETS" in text and "sum to 1" in text
 
 
+def test_market_source_defaults_to_live_data_once_telegram_is_connected() -> None:
+    assert load_settings(_env_file=None).market.source == "replay"
+    token = {"token": "123456:ABCdefGHIjklMNOpqrSTUvwxYZ0123456789"}
+    assert load_settings(_env_file=None, telegram=token).market.source == "live"
+    assert load_settings(_env_file=None, telegram=token, market={"source": "replay"}).market.source == "replay"
+
+
 def test_live_without_keys_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SP_MODE", "live")
     with pytest.raises(SettingsError, match="SP_EXCHANGE__API_KEY"):
