@@ -1,8 +1,8 @@
-"""Charts as PNG bytes (matplotlib Agg, Figure object API, thread-safe): call through asyncio.to_thread.
+"""Charts as PNG bytes (matplotlib, Agg backend, Figure object API — never pyplot).
 
-- ``candles_png(ChartData, theme)``: candlesticks, volume, entry/stop/TP/breakeven lines, fill markers
-- ``equity_png(curve, theme)``: equity curve with drawdown shading
-- ``daily_pnl_png(daily, theme)``: daily PnL bars
+Every function is synchronous and thread-safe (each call owns its figure); the async code calls them
+through ``asyncio.to_thread``. Empty inputs give a PNG with a "no data" note, never an exception.
+Themes: "dark" (default) and "light"; any other name raises ValueError.
 """
 
 from engine.charts.candles import candles_png

@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from engine.charts import _common as c
 from engine.charts._theme import Theme, get_theme, level_style, marker_shape
@@ -40,7 +40,7 @@ def candles_png(data: ChartData, theme: str = "dark") -> bytes:
     places = c.decimals_for(hi - lo)
     c.set_title(fig, th, title, f"{last:,.{places}f}   {change:+.2f}%   UTC")
 
-    gs = fig.add_gridspec(2, 1, height_ratios=(4, 1), hspace=0.03, left=0.03, right=0.83, top=0.9, bottom=0.07)
+    gs = fig.add_gridspec(2, 1, height_ratios=(4, 1), hspace=0.03, left=0.05, right=0.83, top=0.9, bottom=0.07)
     ax = fig.add_subplot(gs[0])
     axv = fig.add_subplot(gs[1], sharex=ax)
     for a in (ax, axv):
@@ -54,11 +54,13 @@ def candles_png(data: ChartData, theme: str = "dark") -> bytes:
 
     ax.set_xlim(-1.0, n + max(2.0, n * 0.03))
     ax.set_ylim(lo, hi)
-    ax.yaxis.set_major_locator(c.y_locator())
     ax.yaxis.set_major_formatter(c.price_formatter(hi - lo))
     ax.tick_params(labelbottom=False)
 
-    _draw_levels(ax, th, levels, lo, hi)
+    tags = _draw_levels(ax, th, levels, lo, hi)
+    ticks = [t for t in c.y_locator().tick_values(lo, hi)
+             if lo <= t <= hi and all(abs((t - lo) / (hi - lo) - y) > LABEL_GAP * 0.7 for y in tags)]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))  # tick labels hidden behind a price tag are dropped
     _draw_markers(ax, th, data.markers, np.asarray(k.ts, dtype=np.int64))
     _time_axis(axv, np.asarray(k.ts, dtype=np.int64))
     return c.to_png(fig)
@@ -101,9 +103,10 @@ def _boxes(x: np.ndarray, bottom: np.ndarray, top: np.ndarray) -> np.ndarray:
                      np.column_stack([right, top]), np.column_stack([right, bottom])], axis=1)
 
 
-def _draw_levels(ax: Axes, th: Theme, levels: list[ChartLevel], lo: float, hi: float) -> None:
+def _draw_levels(ax: Axes, th: Theme, levels: list[ChartLevel], lo: float, hi: float) -> list[float]:
+    """Draw each level; returns where its price tag sits (axes fractions)."""
     if not levels:
-        return
+        return []
     ordered = sorted(levels, key=lambda lv: lv.price)
     ys = _spread([(float(lv.price) - lo) / (hi - lo) for lv in ordered], LABEL_GAP)
     for lv, y in zip(ordered, ys, strict=True):
@@ -116,6 +119,7 @@ def _draw_levels(ax: Axes, th: Theme, levels: list[ChartLevel], lo: float, hi: f
         tag = {"boxstyle": "round,pad=0.25", "facecolor": th.panel, "edgecolor": colour, "alpha": 0.9}
         ax.text(0.985, y, name, transform=ax.transAxes, ha="right", va="center", fontsize=c.SMALL_SIZE,
                 color=colour, fontweight="bold", bbox=tag, zorder=6)
+    return ys
 
 
 def _spread(ys: list[float], gap: float) -> list[float]:

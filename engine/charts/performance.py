@@ -1,76 +1,116 @@
-"""Performance charts: the equity curve with drawdown shading, and daily PnL bars."""
+"""Performance charts: the equity curve with its drawdown, and realized PnL per day as green/red bars."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import numpy as np
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
+from matplotlib import dates as mdates
+from matplotlib.axes import Axes
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from engine.charts import _common as c
 from engine.charts._theme import get_theme
 
 
 def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", title: str = "Equity") -> bytes:
-    """Equity over time; the gap between the running peak and the equity (the drawdown) is shaded."""
+    """Equity over time; the gap below the running peak is shaded and repeated as a drawdown panel."""
     th = get_theme(theme)
     fig = c.new_figure(th, 1080)
-    points = [(c.to_utc(t), float(v)) for t, v in curve if Decimal(v).is_finite()]
+    points = sorted(((c.to_utc(t), float(v)) for t, v in curve if v.is_finite()), key=lambda p: p[0])
     if not points:
         return c.no_data(fig, th, title)
-    xs = date2num([t for t, _ in points])
-    ys = np.array([v for _, v in points], dtype=np.float64)
-    peak = np.maximum.accumulate(ys)
-    dd = np.where(peak > 0, (peak - ys) / peak, 0.0)
-    change = (ys[-1] / ys[0] - 1) * 100 if ys[0] else 0.0
-    c.set_title(fig, th, title, f"{float(ys[-1]):,.6g}   {change:+.2f}%   max DD {dd.max() * 100:.1f}%")
-    gs = fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.05, left=0.04, right=0.86, top=0.9, bottom=0.08)
+
+    x = mdates.date2num([t for t, _ in points])
+    eq = np.array([v for _, v in points], dtype=np.float64)
+    peak = np.maximum.accumulate(eq)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dd = np.where(peak > 0, (eq - peak) / peak * 100.0, 0.0)
+    change = (eq[-1] / eq[0] - 1.0) * 100.0 if eq[0] > 0 else 0.0
+    c.set_title(fig, th, title, f"{c.fmt_money(eq[-1]).lstrip('+')}   {change:+.2f}%   max DD {dd.min():.1f}%")
+
+    gs = fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.04, left=0.04, right=0.86, top=0.9, bottom=0.08)
     ax = fig.add_subplot(gs[0])
     axd = fig.add_subplot(gs[1], sharex=ax)
     for a in (ax, axd):
         c.style_axes(a, th)
-    if len(xs) == 1:
-        ax.scatter(xs, ys, color=th.line, s=80, zorder=3)
-    ax.plot(xs, ys, color=th.line, linewidth=2.6)
-    ax.fill_between(xs, ys, peak, where=peak > ys, color=th.drawdown, alpha=0.35, linewidth=0, step=None)
-    span = float(ys.max() - ys.min()) or abs(float(ys[-1])) or 1.0
-    ax.set_ylim(ys.min() - span * 0.08, ys.max() + span * 0.08)
-    ax.yaxis.set_major_formatter(c.price_formatter(span))
+
+    marker = "o" if len(eq) == 1 else None
+    ax.plot(x, eq, color=th.line, linewidth=2.6, marker=marker, markersize=10, zorder=3)
+    ax.plot(x, peak, color=th.muted, linewidth=1.0, linestyle=":", zorder=2)
+    ax.fill_between(x, eq, peak, where=peak > eq, color=th.drawdown, alpha=0.3, linewidth=0, zorder=1)
+    lo, hi = float(eq.min()), float(peak.max())
+    pad = (hi - lo) * 0.06 or abs(hi) * 0.01 or 1.0
+    ax.set_ylim(lo - pad, hi + pad)
+    ax.yaxis.set_major_locator(c.y_locator())
+    ax.yaxis.set_major_formatter(c.price_formatter(hi - lo + 2 * pad))
     ax.tick_params(labelbottom=False)
-    axd.fill_between(xs, -dd * 100, 0, color=th.drawdown, alpha=0.6, linewidth=0)
-    axd.set_ylabel("drawdown %", color=th.muted, fontsize=c.SMALL_SIZE)
-    axd.set_ylim(min(-0.5, -dd.max() * 100 * 1.15), 0)
-    locator = AutoDateLocator(minticks=3, maxticks=6)
-    axd.xaxis.set_major_locator(locator)
-    axd.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-    if len(xs) == 1:
-        ax.set_xlim(xs[0] - 0.5, xs[0] + 0.5)
+
+    axd.fill_between(x, dd, 0.0, color=th.drawdown, alpha=0.55, linewidth=0)
+    axd.plot(x, dd, color=th.drawdown, linewidth=1.4)
+    floor = min(float(dd.min()) * 1.15, -1.0)
+    axd.set_ylim(floor, 0.0)
+    axd.yaxis.set_major_locator(MaxNLocator(nbins=3, min_n_ticks=2))
+    axd.yaxis.set_major_formatter(_percent_formatter(-floor))
+    axd.text(0.01, 0.08, "Drawdown", transform=axd.transAxes, ha="left", va="bottom", color=th.muted,
+             fontsize=c.SMALL_SIZE)
+    _date_axis(axd, x)
     return c.to_png(fig)
 
 
-def daily_pnl_png(daily: Sequence[tuple[date, Decimal]], theme: str = "dark", title: str = "Daily PnL") -> bytes:
-    """One bar per UTC day: green for gains, red for losses."""
+def daily_pnl_png(daily: Sequence[tuple[date, Decimal]], theme: str = "dark") -> bytes:
+    """Realized PnL per day: green bars for gains, red for losses, with the total in the title."""
     th = get_theme(theme)
-    fig = c.new_figure(th, 1080)
-    rows = [(d, float(v)) for d, v in daily if Decimal(v).is_finite()]
-    if not rows:
+    fig = c.new_figure(th, 810)
+    title = "Daily PnL"
+    days = sorted(((d, float(v)) for d, v in daily if v.is_finite()), key=lambda p: p[0])
+    if not days:
         return c.no_data(fig, th, title)
-    xs = date2num([datetime(d.year, d.month, d.day) for d, _ in rows])
-    ys = np.array([v for _, v in rows], dtype=np.float64)
-    total = sum((Decimal(v) for _, v in daily), Decimal(0))
-    wins = int((ys > 0).sum())
-    c.set_title(fig, th, title, f"total {c.fmt_money(total)}   {wins}/{len(ys)} green days")
-    ax = fig.add_axes((0.04, 0.09, 0.82, 0.8))
+
+    x = mdates.date2num([datetime.combine(d, time(), UTC) for d, _ in days])
+    v = np.array([p for _, p in days], dtype=np.float64)
+    wins, losses = int((v > 0).sum()), int((v < 0).sum())
+    c.set_title(fig, th, title, f"total {c.fmt_money(float(v.sum()))}   {wins} up / {losses} down")
+
+    ax = fig.add_axes((0.04, 0.1, 0.82, 0.76))
     c.style_axes(ax, th)
-    ax.bar(xs, ys, width=0.7, color=np.where(ys >= 0, th.up, th.down))
-    ax.axhline(0, color=th.muted, linewidth=1.2)
-    span = float(np.abs(ys).max()) or 1.0
-    ax.set_ylim(min(ys.min(), 0) - span * 0.1, max(ys.max(), 0) + span * 0.1)
-    ax.yaxis.set_major_formatter(c.price_formatter(span))
-    ax.set_xlim(xs.min() - 1, xs.max() + 1)
-    locator = AutoDateLocator(minticks=3, maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    colours = np.where(v >= 0, th.up, th.down)
+    ax.bar(x, v, width=0.75, color=colours, zorder=2)
+    ax.axhline(0.0, color=th.muted, linewidth=1.2, zorder=3)
+    top = float(np.abs(v).max()) or 1.0
+    lo = min(float(v.min()), 0.0)
+    hi = max(float(v.max()), 0.0)
+    ax.set_ylim(lo - top * 0.15, hi + top * 0.15)
+    ax.set_xlim(x[0] - 1.0, x[-1] + 1.0)
+    ax.yaxis.set_major_locator(c.y_locator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda val, _p: c.compact(val)))
+    if len(v) <= 14:  # few bars: print each value on its bar
+        for xi, vi in zip(x, v, strict=True):
+            ax.text(xi, vi + (top * 0.03 if vi >= 0 else -top * 0.03), c.fmt_money(vi), ha="center",
+                    va="bottom" if vi >= 0 else "top", color=th.text, fontsize=c.SMALL_SIZE)
+    _date_axis(ax, x, single="%d %b %Y")
     return c.to_png(fig)
+
+
+def _percent_formatter(span: float) -> FuncFormatter:
+    places = 0 if span >= 5 else 1
+
+    def fmt(v: float, _pos: int) -> str:
+        text = f"{v:.{places}f}"
+        return ("0" if float(text) == 0 else text) + "%"  # never "-0%"
+
+    return FuncFormatter(fmt)
+
+
+def _date_axis(ax: Axes, x: np.ndarray, single: str = "%d %b %Y %H:%M") -> None:
+    span = float(x[-1] - x[0]) if len(x) > 1 else 0.0
+    if span == 0.0:  # a single day / point: one labelled tick in the middle
+        ax.set_xlim(x[0] - 1.0, x[0] + 1.0)
+        ax.xaxis.set_major_locator(FixedLocator([float(x[0])]))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter(single, tz=UTC))
+        return
+    fmt = "%d %b %H:%M" if span < 2.0 else "%d %b" if span < 300 else "%b %Y"
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6, tz=UTC))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=UTC))
