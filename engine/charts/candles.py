@@ -35,8 +35,9 @@ def candles_png(data: ChartData, theme: str = "dark") -> bytes:
     first = float(cl[np.isfinite(cl)][0])
     change = (last / first - 1.0) * 100.0 if first else 0.0
     levels = [lv for lv in data.levels if lv.price.is_finite()]
-    lo, hi = _price_range(lo_, h, [float(lv.price) for lv in levels] + [float(m.price) for m in data.markers
-                                                                         if m.price.is_finite()])
+    ts = np.asarray(k.ts, dtype=np.int64)
+    markers = _visible(data.markers, ts)
+    lo, hi = _price_range(lo_, h, [float(lv.price) for lv in levels] + [float(m.price) for _, m in markers])
     places = c.decimals_for(hi - lo)
     c.set_title(fig, th, title, f"{last:,.{places}f}   {change:+.2f}%   UTC")
 
@@ -61,8 +62,8 @@ def candles_png(data: ChartData, theme: str = "dark") -> bytes:
     ticks = [t for t in c.y_locator().tick_values(lo, hi)
              if lo <= t <= hi and all(abs((t - lo) / (hi - lo) - y) > LABEL_GAP * 0.7 for y in tags)]
     ax.yaxis.set_major_locator(FixedLocator(ticks))  # tick labels hidden behind a price tag are dropped
-    _draw_markers(ax, th, data.markers, np.asarray(k.ts, dtype=np.int64))
-    _time_axis(axv, np.asarray(k.ts, dtype=np.int64))
+    _draw_markers(ax, th, markers)
+    _time_axis(axv, ts)
     return c.to_png(fig)
 
 
@@ -135,17 +136,21 @@ def _spread(ys: list[float], gap: float) -> list[float]:
     return out
 
 
-def _draw_markers(ax: Axes, th: Theme, markers: tuple[ChartMarker, ...], ts: np.ndarray) -> None:
+def _visible(markers: tuple[ChartMarker, ...], ts: np.ndarray) -> list[tuple[int, ChartMarker]]:
+    """The markers inside the candles shown, each with the index of the candle it falls in."""
     n = len(ts)
-    step = int(np.median(np.diff(ts))) if n > 1 else 0
-    seen: dict[str, Line2D] = {}
+    step = int(np.median(np.diff(ts))) if n > 1 else 1
+    out = []
     for m in markers:
-        if not m.price.is_finite():
-            continue
         t = int(c.to_utc(m.ts).timestamp() * 1000)
-        if t < ts[0] or t >= ts[-1] + max(step, 1):
-            continue  # outside the candles shown
-        i = int(np.searchsorted(ts, t, side="right")) - 1
+        if m.price.is_finite() and ts[0] <= t < ts[-1] + max(step, 1):
+            out.append((int(np.searchsorted(ts, t, side="right")) - 1, m))
+    return out
+
+
+def _draw_markers(ax: Axes, th: Theme, markers: list[tuple[int, ChartMarker]]) -> None:
+    seen: dict[str, Line2D] = {}
+    for i, m in markers:
         colour = th.level_colour(m.kind)
         shape = marker_shape(m.kind)
         ax.scatter([i], [float(m.price)], marker=shape, s=260, c=colour, edgecolors=th.text, linewidths=1.4,
