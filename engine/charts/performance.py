@@ -60,11 +60,10 @@ def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", t
     return c.to_png(fig)
 
 
-def daily_pnl_png(daily: Sequence[tuple[date, Decimal]], theme: str = "dark") -> bytes:
+def daily_pnl_png(daily: Sequence[tuple[date, Decimal]], theme: str = "dark", title: str = "Daily PnL") -> bytes:
     """Realized PnL per day: green bars for gains, red for losses, with the total in the title."""
     th = get_theme(theme)
     fig = c.new_figure(th, 810)
-    title = "Daily PnL"
     days = sorted(((d, float(v)) for d, v in daily if v.is_finite()), key=lambda p: p[0])
     if not days:
         return c.no_data(fig, th, title)
