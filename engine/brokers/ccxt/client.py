@@ -18,18 +18,10 @@ import ccxt.pro as ccxt_pro
 
 from config.settings import ExchangeSettings
 from engine.brokers.ccxt.venues import Venue, venue_for
-from engine.brokers.errors import BrokerError, redact, register_secret
+from engine.brokers.errors import BrokerError, register_secret
+from engine.redaction import RedactingFilter
 
 CCXT_LOGGER = "ccxt.base.exchange"  # ccxt logs request headers (the API key) at DEBUG here
-
-
-class RedactingFilter(logging.Filter):
-    """Rewrites a record's message without keys, secrets or signatures before any handler."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = redact(record.getMessage())
-        record.msg, record.args = message, ()
-        return True
 
 
 def install_log_redaction() -> None:
