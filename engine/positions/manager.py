@@ -271,13 +271,14 @@ class PositionManager:
         if pos is None:
             log.warning("fill for unknown position %s", fill.client_id)
             return
-        if not await self.repo.add_fill(fill, pos.id):
-            return  # already applied
+        fresh = await self.repo.add_fill(fill, pos.id)
         orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
         order = next((o for o in orders if o.client_id == fill.client_id), None)
         if pid is not None and order is None:
             log.warning("fill for unknown order %s", fill.client_id)
             return
+        if not fresh and not await self._recorded_not_applied(fill, pos.id, order):
+            return  # already applied
         if not pos.is_open:
             log.warning("fill %s for a finished position %s", fill.client_id, pos.id)
             if order is not None:
@@ -285,6 +286,24 @@ class PositionManager:
             return
         tr = lc.on_fill(pos, orders, order, fill, await self._ctx(pos.symbol))
         await self._execute(tr)
+
+    async def _recorded_not_applied(self, fill: Fill, position_id: str, order: Order | None) -> bool:
+        """A fill recorded by an earlier run that was killed before saving what the fill does to
+        the position: its quantity is not in the order's filled quantity yet."""
+        if order is None:
+            return False
+        total = Decimal(0)
+        for recorded in await self.repo.fills_for(position_id):  # in the order they were recorded
+            if recorded.client_id != fill.client_id:
+                continue
+            total += recorded.qty
+            if recorded.trade_id == fill.trade_id:
+                if total > order.filled_qty:
+                    log.warning("fill %s of %s was recorded but not applied (crash?): applying it", fill.trade_id,
+                                fill.client_id)
+                    return True
+                return False
+        return False
 
     async def _error(self, code: ErrorCode, detail: str, position_id: str | None = None,
                      signal_id: str | None = None) -> None:
