@@ -1,12 +1,13 @@
 """Resume after a restart: reconcile our orders with the broker by client id, apply missed fills,
-re-send what was persisted but never reached the broker, and make sure every open position has a stop."""
+re-send what was persisted but never reached the broker, cancel a stop superseded by a moved one,
+and make sure every open position has a stop."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
 
-from engine.domain.models import Leg, OrderStatus, PositionState
+from engine.domain.models import Leg, OrderStatus, PositionState, client_order_id
 from engine.positions import lifecycle as lc
 from engine.positions.manager import PositionManager
 
@@ -21,10 +22,12 @@ class RecoveryReport:
     lost: list[str] = field(default_factory=list)
     stops_replaced: list[str] = field(default_factory=list)
     failed_entries: list[str] = field(default_factory=list)
+    old_stops_cancelled: list[str] = field(default_factory=list)
 
     @property
     def repaired(self) -> bool:
-        return bool(self.resent or self.fills_applied or self.lost or self.stops_replaced or self.failed_entries)
+        return bool(self.resent or self.fills_applied or self.lost or self.stops_replaced or self.failed_entries
+                    or self.old_stops_cancelled)
 
 
 async def recover(mgr: PositionManager) -> RecoveryReport:
@@ -65,6 +68,7 @@ async def recover(mgr: PositionManager) -> RecoveryReport:
     applied_before = report.fills_applied
     report.fills_applied = applied_before
     await mgr.load()
+    await _cancel_superseded_stops(mgr, report)
     for pos in mgr.open_positions():
         if pos.state is not PositionState.OPEN:
             continue
@@ -79,3 +83,23 @@ async def recover(mgr: PositionManager) -> RecoveryReport:
     if report.repaired:
         log.info("recovery: %s", report)
     return report
+
+
+async def _cancel_superseded_stops(mgr: PositionManager, report: RecoveryReport) -> None:
+    """An older stop still resting next to the current one (the bot was killed, or the cancel
+    failed, after the moved stop was placed): cancel it, once the current stop rests."""
+    for pos in mgr.open_positions():
+        if pos.state is not PositionState.OPEN:
+            continue
+        current = client_order_id(pos.id, Leg.STOP.value, pos.stop_seq)
+        stops = [o for o in mgr.orders_of(pos.id) if o.leg == Leg.STOP.value and not o.status.is_final]
+        if not any(o.client_id == current and o.status is OrderStatus.OPEN for o in stops):
+            continue  # the current stop is not resting: whatever rests keeps protecting the position
+        for old in stops:
+            if old.client_id == current:
+                continue
+            async with mgr._lock:
+                await mgr._cancel(pos, old)
+            after = next((o for o in mgr.orders_of(pos.id) if o.client_id == old.client_id), None)
+            if after is not None and after.status is OrderStatus.CANCELLED:
+                report.old_stops_cancelled.append(old.client_id)
