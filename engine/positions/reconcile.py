@@ -54,7 +54,10 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
             continue
         if pos.symbol in venue and venue[pos.symbol].qty > 0:
             continue
-        # flat on the venue but open here, and no fill explains it: adopt the venue's word
+        # flat on the venue but open here: first the fills of its own live orders (one of ours may
+        # have filled after recovery looked, e.g. the market close of a stop that could not be put back)
+        await _own_fills(mgr, pos)
+        # still open and no fill explains it: adopt the venue's word
         async with mgr._lock:
             current = mgr._open.get(pos.id)
             if current is None or current.state is not PositionState.OPEN:
@@ -94,6 +97,18 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
     if report.repaired:
         log.warning("reconciliation: %s", report.summary())
     return report
+
+
+async def _own_fills(mgr: PositionManager, pos: Position) -> None:
+    for order in [o for o in mgr.orders_of(pos.id) if not o.status.is_final]:
+        try:
+            fills = await mgr.broker.fetch_fills(order.client_id, order.symbol)
+        except BrokerError as exc:
+            log.warning("fills of %s not available: %s", order.client_id, exc)
+            continue
+        for fill in fills:
+            mgr.on_fill(fill)
+    await mgr.process_inbox()
 
 
 async def _outside_exits(mgr: PositionManager, pos: Position) -> list[Exit]:
