@@ -47,9 +47,12 @@ async def recover(mgr: PositionManager) -> RecoveryReport:
                                                                         error="not sent before restart")], now)
                 mgr._remember(lc.entry_failed(pos, now), ())
                 report.failed_entries.append(pos.id)
-            elif order.status is OrderStatus.NEW and pos.is_open:
+            elif order.status is OrderStatus.NEW and pos.is_open and (pos.close_reason is None
+                                                                   or order.leg == Leg.CLOSE.value):
                 async with mgr._lock:
-                    await mgr._place(pos, lc.PlaceOrder(order, protective=order.leg == Leg.STOP.value))
+                    extra = await mgr._place(pos, lc.PlaceOrder(order, protective=order.leg == Leg.STOP.value))
+                    if extra is not None:  # a stop that cannot rest: the position is closed at market now
+                        await mgr._execute(extra)
                 report.resent.append(order.client_id)
             else:
                 await mgr.repo.save(None, [replace(order, status=OrderStatus.CANCELLED, error="unknown at venue")], now)
