@@ -25,7 +25,8 @@ Usage (adapter tests)::
 Controls: ``fake.set_price(symbol, price, mark=None)``; ``fake.inject(target, kind, count=1,
 apply=None)`` with kinds ``timeout`` (applied, then held past the client timeout), ``error500``,
 ``error503``, ``rate_limit`` (429 + Retry-After, -1003), ``drop_ws``; ``fake.fault_rate`` (seeded
-random faults); ``fake.clock_offset_ms`` (provokes -1021); ``FakeBinance(request_budget_per_minute=N)``;
+random faults); ``fake.fault_retry_after`` (seconds in an injected 429, default 30);
+``fake.clock_offset_ms`` (provokes -1021); ``FakeBinance(request_budget_per_minute=N)``;
 ``fake.load_klines_csv(symbol, "5m", path)``; ``FakeBinance(child_client_id="same")`` gives a
 triggered algo order's child the algo's client id (default: a generated one, ``algo<algoId>``).
 

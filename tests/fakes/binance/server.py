@@ -53,6 +53,7 @@ class FakeBinance:
         self.api_key, self.secret = api_key, secret
         self.clock_offset_ms = 0
         self.timeout_hold = timeout_hold
+        self.fault_retry_after = 30  # seconds in the Retry-After of an injected rate_limit fault
         self.exchange = Exchange(list(symbols or DEFAULT_SYMBOLS), self.now_ms, Decimal(balance),
                                  child_client_id=child_client_id)
         self.faults = Faults(seed)
@@ -202,7 +203,7 @@ class FakeBinance:
         fault = self.faults.take(method, path)
         try:
             if fault is not None and fault.kind == "rate_limit":
-                raise errors.too_many_requests(self.budget.requests_per_minute or 2400, 30)
+                raise errors.too_many_requests(self.budget.requests_per_minute or 2400, self.fault_retry_after)
             retry_after = self.budget.retry_after(now)
             if retry_after is not None:
                 raise errors.too_many_requests(self.budget.requests_per_minute, retry_after)
