@@ -42,6 +42,7 @@ def live_settings(base_url: str, db_url: str, *, api_key: str = "fake-api-key", 
         "market": {"source": "live"},
         "database": {"url": db_url},
         "scan": {"symbols": [BTC, ETH], "timeframes": ["5m"], "candles": 60},
+        "plan": {"min_leverage": 5},  # on-demand signals score low: 5x lets two positions share the margin
         "telegram": {"token": None},
     }
     for name, values in sections.items():
