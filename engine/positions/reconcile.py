@@ -47,11 +47,11 @@ class ReconcileReport:
 
 async def reconcile(mgr: PositionManager) -> ReconcileReport:
     report = ReconcileReport(await recover(mgr))
+    # positions open BEFORE the venue is asked: one opening meanwhile is not "flat on the venue"
+    candidates = [p for p in mgr.open_positions() if p.state is PositionState.OPEN]
     venue = {p.symbol: p for p in await mgr.broker.positions()}
     now = mgr.clock.now()
-    for pos in list(mgr.open_positions()):
-        if pos.state is not PositionState.OPEN:
-            continue
+    for pos in candidates:
         if pos.symbol in venue and venue[pos.symbol].qty > 0:
             continue
         # flat on the venue but open here: first the fills of its own live orders (one of ours may
@@ -84,8 +84,10 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
             except Exception:  # already gone on the venue
                 pass
         report.closed_external.append(pos.id)
+    # the venue's orders BEFORE the database's: an order placed meanwhile is in the database first
+    resting = await mgr.broker.open_orders()
     live_ids = {o.client_id for o in await mgr.repo.live_orders()}
-    for order in await mgr.broker.open_orders():
+    for order in resting:
         if order.client_id.startswith("sp-") and order.client_id not in live_ids:
             try:
                 await mgr.broker.cancel_order(order.client_id, order.symbol)

@@ -31,47 +31,68 @@ class RecoveryReport:
 
 
 async def recover(mgr: PositionManager) -> RecoveryReport:
+    """At start, and from the periodic reconciliation while the engine trades. Each check and
+    repair holds the manager's lock: orders are only placed under it, so while we hold it no order
+    of ours is on its way and a NEW order is one that never got an answer (sent or not)."""
     report = RecoveryReport()
-    await mgr.load()
-    now = mgr.clock.now()
-    for order in await mgr.repo.live_orders():
-        report.checked += 1
-        pos = mgr._open.get(order.position_id) or await mgr.repo.get_position(order.position_id)
-        if pos is None:
-            continue
-        venue = await mgr.broker.fetch_order(order.client_id, order.symbol)
-        if venue is None:
-            if order.status is OrderStatus.NEW and order.leg == Leg.ENTRY.value:
-                # never reached the broker: do not enter late, fail the position
-                await mgr.repo.save(lc.entry_failed(pos, now), [replace(order, status=OrderStatus.REJECTED,
-                                                                        error="not sent before restart")], now)
-                mgr._remember(lc.entry_failed(pos, now), ())
-                report.failed_entries.append(pos.id)
-            elif order.status is OrderStatus.NEW and pos.is_open and (pos.close_reason is None
-                                                                   or order.leg == Leg.CLOSE.value):
-                async with mgr._lock:
-                    extra = await mgr._place(pos, lc.PlaceOrder(order, protective=order.leg == Leg.STOP.value))
-                    if extra is not None:  # a stop that cannot rest: the position is closed at market now
-                        await mgr._execute(extra)
-                report.resent.append(order.client_id)
-            else:
-                await mgr.repo.save(None, [replace(order, status=OrderStatus.CANCELLED, error="unknown at venue")], now)
-                report.lost.append(order.client_id)
-            continue
-        fills = await mgr.broker.fetch_fills(order.client_id, order.symbol)
-        for fill in fills:
-            mgr.on_fill(fill)
-        report.fills_applied += len(fills)
-        if venue.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and not fills:
-            await mgr.repo.save(None, [replace(order, status=venue.status)], now)
-        elif order.status is OrderStatus.NEW:
-            await mgr.repo.save(None, [replace(order, status=OrderStatus.OPEN, exchange_id=venue.exchange_id)], now)
-    await mgr.load()
+    async with mgr._lock:
+        await mgr.load()
+    for listed in await mgr.repo.live_orders():
+        async with mgr._lock:
+            await _check_order(mgr, listed.client_id, report)
+    async with mgr._lock:
+        await mgr.load()
     await mgr.process_inbox()
-    applied_before = report.fills_applied
-    report.fills_applied = applied_before
-    await mgr.load()
-    await _cancel_superseded_stops(mgr, report)
+    async with mgr._lock:
+        await mgr.load()
+        await _cancel_superseded_stops(mgr, report)
+        await _ensure_stops(mgr, report)
+    if report.repaired:
+        log.info("recovery: %s", report)
+    return report
+
+
+async def _check_order(mgr: PositionManager, client_id: str, report: RecoveryReport) -> None:
+    """One order the database says is live, against the venue. Called with the lock held."""
+    order = await mgr.repo.get_order(client_id)
+    if order is None or order.status.is_final:
+        return  # settled since the list was read
+    report.checked += 1
+    now = mgr.clock.now()
+    pos = mgr._open.get(order.position_id) or await mgr.repo.get_position(order.position_id)
+    if pos is None:
+        return
+    venue = await mgr.broker.fetch_order(order.client_id, order.symbol)
+    if venue is None:
+        if order.status is OrderStatus.NEW and order.leg == Leg.ENTRY.value:
+            # never reached the broker: do not enter late, fail the position
+            await mgr.repo.save(lc.entry_failed(pos, now), [replace(order, status=OrderStatus.REJECTED,
+                                                                    error="not sent before restart")], now)
+            mgr._remember(lc.entry_failed(pos, now), ())
+            report.failed_entries.append(pos.id)
+        elif order.status is OrderStatus.NEW and pos.is_open and (pos.close_reason is None
+                                                               or order.leg == Leg.CLOSE.value):
+            extra = await mgr._place(pos, lc.PlaceOrder(order, protective=order.leg == Leg.STOP.value))
+            if extra is not None:  # a stop that cannot rest: the position is closed at market now
+                await mgr._execute(extra)
+            report.resent.append(order.client_id)
+        else:
+            await mgr.repo.save(None, [replace(order, status=OrderStatus.CANCELLED, error="unknown at venue")], now)
+            report.lost.append(order.client_id)
+        return
+    fills = await mgr.broker.fetch_fills(order.client_id, order.symbol)
+    for fill in fills:
+        mgr.on_fill(fill)
+    report.fills_applied += len(fills)
+    if venue.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and not fills:
+        await mgr.repo.save(None, [replace(order, status=venue.status)], now)
+    elif order.status is OrderStatus.NEW:
+        await mgr.repo.save(None, [replace(order, status=OrderStatus.OPEN, exchange_id=venue.exchange_id)], now)
+
+
+async def _ensure_stops(mgr: PositionManager, report: RecoveryReport) -> None:
+    """Every open position has a live stop; one is placed where none is. Called with the lock held."""
+    now = mgr.clock.now()
     for pos in mgr.open_positions():
         if pos.state is not PositionState.OPEN:
             continue
@@ -80,17 +101,14 @@ async def recover(mgr: PositionManager) -> RecoveryReport:
             continue
         new_pos = replace(pos, stop_seq=pos.stop_seq + 1)
         stop = lc._stop_order(new_pos, new_pos.stop_seq, pos.stop_price, pos.remaining, now)
-        async with mgr._lock:
-            await mgr._execute(lc.Transition(new_pos, (stop,), (lc.PlaceOrder(stop, protective=True),)))
+        await mgr._execute(lc.Transition(new_pos, (stop,), (lc.PlaceOrder(stop, protective=True),)))
         report.stops_replaced.append(pos.id)
-    if report.repaired:
-        log.info("recovery: %s", report)
-    return report
 
 
 async def _cancel_superseded_stops(mgr: PositionManager, report: RecoveryReport) -> None:
     """An older stop still resting next to the current one (the bot was killed, or the cancel
-    failed, after the moved stop was placed): cancel it, once the current stop rests."""
+    failed, after the moved stop was placed): cancel it, once the current stop rests. Called with
+    the lock held."""
     for pos in mgr.open_positions():
         if pos.state is not PositionState.OPEN:
             continue
@@ -101,8 +119,7 @@ async def _cancel_superseded_stops(mgr: PositionManager, report: RecoveryReport)
         for old in stops:
             if old.client_id == current:
                 continue
-            async with mgr._lock:
-                await mgr._cancel(pos, old)
+            await mgr._cancel(pos, old)
             after = next((o for o in mgr.orders_of(pos.id) if o.client_id == old.client_id), None)
             if after is not None and after.status is OrderStatus.CANCELLED:
                 report.old_stops_cancelled.append(old.client_id)
