@@ -21,11 +21,12 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from engine.brokers.errors import BrokerError  # noqa: E402
-from tests.engine.live.harness import build_live_engine, live_settings  # noqa: E402
+from tests.engine.live.harness import CHURN, build_live_engine, live_settings  # noqa: E402
 
 
 async def trade(job: dict) -> None:
-    engine = await build_live_engine(live_settings(job["url"], job["db"], scan={"symbols": job["symbols"]}))
+    engine = await build_live_engine(live_settings(job["url"], job["db"], scan={"symbols": job["symbols"]},
+                                                      risk=CHURN))
     await engine.start(run_feed=True, run_jobs=False)
     print("ready", flush=True)
     while True:

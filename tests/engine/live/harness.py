@@ -3,8 +3,8 @@
 ``live_settings`` gives ``Settings(mode="live", market.source="live", exchange.base_url=<fake>)``;
 ``build_live_engine`` builds the engine with ``engine.wiring.build`` and the same factories the
 production path uses (``build_broker``, ``build_live_market``: the real ccxt / ccxt.pro clients),
-only with ccxt's client-side rate limiter off, short stream intervals and a short HTTP timeout so
-that tests run in seconds. ``EventLog`` waits for engine events with a bound; ``audit`` compares
+only with ccxt's client-side rate limiter off, short stream intervals, a short HTTP timeout and no
+linger on close, so that tests run in seconds. ``EventLog`` waits for engine events with a bound; ``audit`` compares
 the database with the fake venue (duplicates, positions without a stop, fills, positions).
 """
 
@@ -33,6 +33,10 @@ FAST_STREAM = StreamConfig(poll_interval=0.3, safety_interval=5.0, backoff_start
                            pending_lookup_after=0.3, pending_force_after=2.0, connect_timeout=3.0)
 
 
+# many short lifecycles in a few seconds: no order-rate, daily-loss or drawdown brake
+CHURN = {"max_orders_per_min": 100_000, "daily_loss_limit_pct": 0, "max_drawdown_pct": 0}
+
+
 def live_settings(base_url: str, db_url: str, *, api_key: str = "fake-api-key", api_secret: str = "fake-secret",
                   **sections: dict[str, Any]) -> Settings:
     """A live engine's settings: the fake venue's url, a small universe, one short timeframe."""
@@ -56,6 +60,8 @@ async def build_live_engine(settings: Settings, *, stream: StreamConfig = FAST_S
     clock = LiveClock()
     market = build_live_market(settings.exchange, clock, poll_seconds=0.5, rate_limit=False)
     broker = build_broker(settings.exchange, clock, stream_config=stream, rate_limit=False, timeout_ms=timeout_ms)
+    for exchange in (market.exchange, broker.exchange):
+        exchange.timeout_on_exit = 0  # ccxt waits 250 ms in close() for TLS sockets; plain http here
     return Engine(await build(settings, clock=clock, market=market, broker=broker))
 
 
