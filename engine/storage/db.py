@@ -40,8 +40,20 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
-        async with self.engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+        if self.dialect != "sqlite":
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade)
+        else:
+            # pysqlite commits DDL on its own: a separate engine with explicit BEGIN/COMMIT makes the
+            # migration all or nothing, so a kill half-way never leaves a database that cannot start
+            engine = create_async_engine(self.url)
+            event.listen(engine.sync_engine, "connect", _sqlite_explicit_transactions)
+            event.listen(engine.sync_engine, "begin", _sqlite_begin)
+            try:
+                async with engine.begin() as conn:
+                    await conn.run_sync(_upgrade)
+            finally:
+                await engine.dispose()
         log.info("database ready (%s)", self.dialect)
 
     async def close(self) -> None:
@@ -54,6 +66,14 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_explicit_transactions(dbapi_conn: object, _record: object) -> None:
+    dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
