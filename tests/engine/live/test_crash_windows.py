@@ -11,8 +11,8 @@
    fill, not a position "closed on the exchange" because reconciliation looked before that fill
    came back through the stream. Likewise a stop that never left before the crash: re-sent at
    restart and refused, the position is closed at once (no target is sent for it first).
-4. (Open, xfail) killed inside the very first migration: SQLite keeps the tables created so far,
-   and every later start fails with "table ... already exists".
+4. Killed inside the very first migration: SQLite used to keep the tables created so far, and
+   every later start failed with "table ... already exists"; the migration is now one transaction.
 """
 
 from __future__ import annotations
@@ -134,8 +134,6 @@ async def test_a_stop_never_sent_before_a_crash_that_cannot_be_sent_now_closes_a
     assert (await audit(fake, second)).ok
 
 
-@pytest.mark.xfail(strict=True, reason="engine/storage: on SQLite the migration's DDL is not transactional "
-                                       "(pysqlite autocommits CREATE TABLE); reported to the lead")
 async def test_a_kill_inside_the_first_migration_leaves_a_database_that_starts(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "first-start.db"
     blocker = sqlite3.connect(path)  # the migration will fail on its last table, as a kill would stop it
