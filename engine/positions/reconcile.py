@@ -38,6 +38,7 @@ class ReconcileReport:
         parts = [f"{name}={len(items)}" for name, items in (
             ("orders_resent", r.resent), ("orders_lost", r.lost), ("stops_replaced", r.stops_replaced),
             ("entries_failed", r.failed_entries), ("old_stops_cancelled", r.old_stops_cancelled),
+            ("leftovers_cancelled", r.leftovers_cancelled),
             ("closed_on_exchange", self.closed_external),
             ("orphans_cancelled", self.orphans_cancelled), ("unknown_positions", self.unknown_positions)) if items]
         if r.fills_applied:

@@ -1,6 +1,6 @@
 """Resume after a restart: reconcile our orders with the broker by client id, apply missed fills,
-re-send what was persisted but never reached the broker, cancel a stop superseded by a moved one,
-and make sure every open position has a stop."""
+re-send what was persisted but never reached the broker, cancel a stop superseded by a moved one
+and the orders a finished position left resting, and make sure every open position has a stop."""
 
 from __future__ import annotations
 
@@ -23,11 +23,12 @@ class RecoveryReport:
     stops_replaced: list[str] = field(default_factory=list)
     failed_entries: list[str] = field(default_factory=list)
     old_stops_cancelled: list[str] = field(default_factory=list)
+    leftovers_cancelled: list[str] = field(default_factory=list)
 
     @property
     def repaired(self) -> bool:
         return bool(self.resent or self.fills_applied or self.lost or self.stops_replaced or self.failed_entries
-                    or self.old_stops_cancelled)
+                    or self.old_stops_cancelled or self.leftovers_cancelled)
 
 
 async def recover(mgr: PositionManager) -> RecoveryReport:
@@ -84,7 +85,12 @@ async def _check_order(mgr: PositionManager, client_id: str, report: RecoveryRep
     for fill in fills:
         mgr.on_fill(fill)
     report.fills_applied += len(fills)
-    if venue.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and not fills:
+    if not pos.is_open and not venue.status.is_final:
+        # the position is over, its cancels never happened (a crash, or they failed): a reduce-only
+        # order left resting would hit the next position on the symbol
+        await mgr._cancel(pos, order)
+        report.leftovers_cancelled.append(order.client_id)
+    elif venue.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and not fills:
         await mgr.repo.save(None, [replace(order, status=venue.status)], now)
     elif order.status is OrderStatus.NEW:
         await mgr.repo.save(None, [replace(order, status=OrderStatus.OPEN, exchange_id=venue.exchange_id)], now)
