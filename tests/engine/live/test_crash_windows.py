@@ -22,7 +22,7 @@ import sqlite3
 
 import pytest
 
-from engine.domain.events import EngineError, StopMovedToBreakeven, TargetHit
+from engine.domain.events import EngineError, PositionClosed, StopMovedToBreakeven, TargetHit
 from engine.domain.models import CloseReason, Fill, OrderStatus, PositionState
 from engine.domain.reasons import ErrorCode
 from engine.domain.values import OrderAction, from_millis
@@ -149,3 +149,25 @@ async def test_a_kill_inside_the_first_migration_leaves_a_database_that_starts(t
         await database.migrate()
     finally:
         await database.close()
+
+
+async def test_orders_left_resting_by_a_position_already_over_are_cancelled(fake, live_engine, db_url_factory) -> None:  # type: ignore[no-untyped-def]
+    url = db_url_factory()
+    first = await live_engine(fake, url)
+    log = EventLog(first)
+    pos = await open_position(first, log, fake, BTC)
+    fake.inject("DELETE /fapi/v1/algoOrder", "error500", count=8)  # the targets' cancels fail (or: a kill)
+    fake.set_price("BTCUSDT", pos.stop_price - 10)  # the stop closes the position
+    await log.wait_for(PositionClosed)
+    await until(lambda: fake.faults.armed[0].remaining == 0, what="cancel attempts")
+    leftovers = sorted(a.client_algo_id for a in fake.algo_orders.values() if a.is_open)
+    assert leftovers == [f"sp-{pos.id}-tp1-0", f"sp-{pos.id}-tp2-0"]  # reduce-only targets of nothing
+    await first.stop()
+
+    second = await live_engine(fake, url, start=False)
+    log2 = EventLog(second)
+    await second.start(run_feed=False, run_jobs=False)
+    assert not any(a.is_open for a in fake.algo_orders.values())  # else they would hit the next position
+    (summary,) = [e for e in log2.of(EngineError) if e.code is ErrorCode.RECONCILED]
+    assert "leftovers_cancelled=2" in summary.detail, summary.detail
+    assert (await audit(fake, second)).ok
