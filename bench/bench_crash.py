@@ -1,7 +1,7 @@
 """Benchmark: the live bot killed with SIGKILL at random moments, then restarted — many runs.
 
-Each run (tests/engine/live/crash_run.py): a fresh FakeBinance USDⓈ-M in this process and a fresh
-SQLite file; ``--kills`` child processes (tests/engine/live/crash_child.py: the live engine with
+Each run (tests/engine/live/crash_run.py): a fresh FakeBinance USDⓈ-M in this process and a
+SQLite file the bot has started once (every fifth run: no file, the first child migrates it); ``--kills`` child processes (tests/engine/live/crash_child.py: the live engine with
 the real ccxt clients, trading BTC and ETH again and again while the fake's prices move to the
 targets and stops resting there) are killed one after the other at seeded random delays in
 [0, --max-delay] s counted from their start (so a kill can land in the previous child's recovery);
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.engine.live.crash_run import ChildPool, KillResult, kill_run, tally  # noqa: E402
+from tests.engine.live.crash_run import CrashLab, KillResult, kill_run, tally  # noqa: E402
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -35,27 +35,24 @@ async def main(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-crash-") as tmp:
         workdir = Path(args.keep or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        pool = ChildPool(workdir, size=args.parallel + 1)
         gate = asyncio.Semaphore(args.parallel)
         done = [0]
+        async with CrashLab(workdir) as lab:
 
-        async def one(run: int) -> KillResult:
-            async with gate:
-                result = await kill_run(run, pool, workdir, random.Random(args.seed * 100_003 + run),
-                                        kills=args.kills, max_delay=args.max_delay)
-            done[0] += 1
-            mark = "ok" if result.ok else "FAILED"
-            print(f"run {run:3d} ({done[0]}/{args.runs}) kills at {[round(d, 2) for d in result.delays]} s "
-                  f"phases {result.phases}: {mark}; repaired: {result.reconciled or '-'}", flush=True)
-            if not result.ok:
-                print(f"    after restart: {result.after_restart}\n    at end: {result.at_end}\n"
-                      f"    {result.notes}", flush=True)
-            return result
+            async def one(run: int) -> KillResult:
+                async with gate:
+                    result = await kill_run(run, lab, random.Random(args.seed * 100_003 + run), kills=args.kills,
+                                            max_delay=args.max_delay, first_start=run % 5 == 0)
+                done[0] += 1
+                mark = "ok" if result.ok else "FAILED"
+                print(f"run {run:3d} ({done[0]}/{args.runs}) kills at {[round(d, 2) for d in result.delays]} s "
+                      f"phases {result.phases}: {mark}; repaired: {result.reconciled or '-'}", flush=True)
+                if not result.ok:
+                    print(f"    after restart: {result.after_restart}\n    at end: {result.at_end}\n"
+                          f"    {result.notes}", flush=True)
+                return result
 
-        try:
             results = await asyncio.gather(*(one(run) for run in range(args.runs)))
-        finally:
-            await pool.close()
     wall = time.perf_counter() - started
     figures = tally(results)
     seconds = [r.seconds for r in results]

@@ -13,6 +13,9 @@
    restart and refused, the position is closed at once (no target is sent for it first).
 4. Killed inside the very first migration: SQLite used to keep the tables created so far, and
    every later start failed with "table ... already exists"; the migration is now one transaction.
+5. Killed (or the cancels failed) between a position's end and the cancel of its other orders:
+   reduce-only targets of a closed position stayed resting and later hit the NEXT position on the
+   symbol (seen in bench/bench_crash.py). Recovery now cancels them.
 """
 
 from __future__ import annotations
