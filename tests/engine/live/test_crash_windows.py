@@ -93,7 +93,7 @@ async def test_a_stop_that_cannot_be_put_back_closes_the_position_as_a_stop_not_
     pos = await open_position(first, EventLog(first), fake, BTC)
     await first.stop()
     fake.exchange.cancel_algo(None, f"sp-{pos.id}-sl-0")  # the stop vanished ...
-    fake.set_price("BTCUSDT", pos.stop_price - 50)  # ... and the price went through its level
+    fake.set_price("BTCUSDT", pos.stop_price - pos.side.sign * 50)  # ... and the price went through its level
 
     second = await live_engine(fake, url, start=False)
     log = EventLog(second)
@@ -121,8 +121,8 @@ async def test_a_stop_never_sent_before_a_crash_that_cannot_be_sent_now_closes_a
     confirming.cancel()  # ... and the bot dies while waiting for the answer
     await asyncio.gather(confirming, return_exceptions=True)
     await first.stop()
-    assert fake.algo_orders == {} and fake.positions[("BTCUSDT", "BOTH")].amt > 0  # open, unprotected
-    fake.set_price("BTCUSDT", sig.stop - 50)  # meanwhile the price passed the stop's level
+    assert fake.algo_orders == {} and fake.positions[("BTCUSDT", "BOTH")].amt != 0  # open, unprotected
+    fake.set_price("BTCUSDT", sig.stop - sig.side.sign * 50)  # meanwhile the price passed the stop's level
 
     second = await live_engine(fake, url, start=False)
     log = EventLog(second)
@@ -160,7 +160,7 @@ async def test_orders_left_resting_by_a_position_already_over_are_cancelled(fake
     log = EventLog(first)
     pos = await open_position(first, log, fake, BTC)
     fake.inject("DELETE /fapi/v1/algoOrder", "error500", count=8)  # the targets' cancels fail (or: a kill)
-    fake.set_price("BTCUSDT", pos.stop_price - 10)  # the stop closes the position
+    fake.set_price("BTCUSDT", pos.stop_price - pos.side.sign * 10)  # the stop closes the position
     await log.wait_for(PositionClosed)
     await until(lambda: fake.faults.armed[0].remaining == 0, what="cancel attempts")
     leftovers = sorted(a.client_algo_id for a in fake.algo_orders.values() if a.is_open)
