@@ -10,6 +10,12 @@ with the exchange: client ids used for two orders, venue positions without a res
 with two), fills of ours missing from the database (or unknown to the venue), positions that
 differ. The restarted engine then plays the open positions out and is compared again.
 
+Measured here (2 cores, 100 runs x 2 kills, seed 7): 0 duplicate client ids, 0 positions without a
+stop, 0 with two stops, 0 missing fills, 0 differing positions; about 100 s. The same benchmark on
+the engine before the crash fixes of tests/engine/live (commit 99e743d): 31 failed runs of 100 —
+14 positions without a stop after restart, 2 with two stops, 12 fills missing, 20 positions
+differing.
+
 Run: .venv/bin/python bench/bench_crash.py [--runs 100] [--kills 2] [--parallel 2] [--seed 7] [--keep DIR]
 """
 
