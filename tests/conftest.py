@@ -52,7 +52,7 @@ def db_url_factory(tmp_path: Path):  # type: ignore[no-untyped-def]
     return make
 
 
-def engine_settings(db_url: str, **sections: dict) -> "Settings":  # noqa: F821
+def engine_settings(db_url: str, **sections: dict) -> Settings:  # noqa: F821
     """Settings for a paper engine on the bundled sample replay and the given database."""
     from config.settings import Settings
 
