@@ -13,6 +13,7 @@ from engine.brokers.base import Broker
 from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
+from engine.domain.events import EngineError
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
@@ -98,6 +99,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     runtime = RuntimeSettings(settings, repo)
     planner = Planner(settings.plan, settings.broker.maintenance_margin_pct)
     risk = RiskService(settings.risk, repo, bus, clock, settings.paper)
+    bus.subscribe(EngineError, risk.on_engine_error)
     manager = PositionManager(repo, broker, bus, clock, markets, taker_fee=settings.broker.taker_fee,
                               breakeven_buffer_pct=settings.plan.breakeven_buffer_pct, paper=settings.paper,
                               on_realized=risk.realized)

@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from engine.brokers.base import Broker
-from engine.brokers.errors import BrokerError, UnknownOutcome, WouldTriggerImmediately
+from engine.brokers.errors import (
+    AuthError,
+    BrokerError,
+    InsufficientFunds,
+    UnknownOutcome,
+    WouldTriggerImmediately,
+)
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.events import EngineError, Event
@@ -42,6 +48,17 @@ log = logging.getLogger("engine.positions")
 
 MarketLookup = Callable[[str], Awaitable[MarketSpec]]
 RealizedHook = Callable[[Decimal], Awaitable[None]]
+
+
+def _error_code(exc: BrokerError) -> ErrorCode:
+    """What a venue error means for a human: auth errors pause trading (see RiskService)."""
+    if isinstance(exc, AuthError):
+        return ErrorCode.AUTH
+    if isinstance(exc, InsufficientFunds):
+        return ErrorCode.INSUFFICIENT_FUNDS
+    if exc.retryable:
+        return ErrorCode.NETWORK
+    return ErrorCode.EXCHANGE_REJECTED
 
 
 def position_id_of(client_id: str) -> str | None:
@@ -237,14 +254,14 @@ class PositionManager:
             failed = lc.entry_failed(pos, now)
             await self.repo.save(failed, (), now)
             self._remember(failed, ())
-            await self._error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", pos.id, pos.signal_id)
+            await self._error(_error_code(exc), f"{exc.code}: {exc}", pos.id, pos.signal_id)
             return None
         if action.protective:
             code = ErrorCode.STOP_NOT_PLACED
             await self._error(code, f"{exc.code}: {exc}", pos.id, pos.signal_id)
             reason = CloseReason.STOP if isinstance(exc, WouldTriggerImmediately) or not pos.breakeven else CloseReason.BREAKEVEN
             return lc.close(pos, self.orders_of(pos.id), reason, now, await self._ctx(pos.symbol))
-        await self._error(ErrorCode.EXCHANGE_REJECTED, f"{order.leg} {exc.code}: {exc}", pos.id, pos.signal_id)
+        await self._error(_error_code(exc), f"{order.leg} {exc.code}: {exc}", pos.id, pos.signal_id)
         return None
 
     async def _cancel(self, pos: Position, order: Order) -> None:

@@ -9,8 +9,8 @@ from decimal import Decimal
 from config.settings import RiskSettings
 from engine.bus import EventBus
 from engine.clock import Clock
-from engine.domain.events import TradingPaused, TradingResumed
-from engine.domain.reasons import PauseReason, TradingState
+from engine.domain.events import EngineError, TradingPaused, TradingResumed
+from engine.domain.reasons import ErrorCode, PauseReason, TradingState
 from engine.domain.values import HUNDRED
 from engine.risk.state import RiskState, next_utc_midnight
 from engine.storage.repository import Repository
@@ -70,6 +70,11 @@ class RiskService:
             return False
         await self._pause(reason, None, by)
         return True
+
+    async def on_engine_error(self, event: EngineError) -> None:
+        """The exchange refused our keys or permissions: no new entries until an admin resumes."""
+        if event.code is ErrorCode.AUTH and self.state.state is TradingState.ACTIVE:
+            await self._pause(PauseReason.AUTH_ERROR, None, None)
 
     async def resume(self, by: str | None = None) -> bool:
         if self.state.state is TradingState.ACTIVE:

@@ -113,5 +113,5 @@ async def test_rejected_entry_fails_the_position_with_an_alert(rig) -> None:  # 
                          time_stop=None, liquidation_price=None)
     assert pos.state is PositionState.FAILED
     errors = [e for e in events if isinstance(e, EngineError)]
-    assert errors and errors[0].code is ErrorCode.EXCHANGE_REJECTED and "insufficient" in errors[0].detail
+    assert errors and errors[0].code is ErrorCode.INSUFFICIENT_FUNDS and "insufficient" in errors[0].detail
     assert mgr.open_positions() == []

@@ -52,3 +52,18 @@ async def test_drawdown_pauses_and_manual_resume(database: Database) -> None:
     assert risk.state.state is TradingState.PAUSED and risk.state.reason is PauseReason.MAX_DRAWDOWN
     assert await risk.resume("admin") is True
     assert await risk.resume("admin") is False
+
+
+async def test_an_auth_error_pauses_trading(database: Database) -> None:
+    from engine.domain.events import EngineError
+    from engine.domain.reasons import ErrorCode
+
+    clock = ManualClock(datetime(2024, 5, 1, tzinfo=UTC))
+    bus = EventBus()
+    risk = RiskService(RiskSettings(), Repository(database), bus, clock, paper=False)
+    bus.subscribe(EngineError, risk.on_engine_error)
+    await risk.load(Decimal("1000"))
+    await bus.publish(EngineError(ts=clock.now(), code=ErrorCode.EXCHANGE_REJECTED, detail="-2019"))
+    assert risk.state.state is TradingState.ACTIVE
+    await bus.publish(EngineError(ts=clock.now(), code=ErrorCode.AUTH, detail="auth: key revoked"))
+    assert risk.state.state is TradingState.PAUSED and risk.state.reason is PauseReason.AUTH_ERROR
