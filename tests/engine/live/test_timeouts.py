@@ -50,5 +50,5 @@ async def test_entry_lost_on_the_way_fails_cleanly_and_places_nothing(fake, live
     assert fake.orders == {} and fake.algo_orders == {} and fake.positions == {}
     assert fake.count("POST /fapi/v1/order") == 1  # looked up by client id, not re-sent
     assert not log.of(PositionOpened)
-    assert [e.code for e in log.of(EngineError)] == [ErrorCode.EXCHANGE_REJECTED]
+    assert [e.code for e in log.of(EngineError)] == [ErrorCode.NETWORK]  # lost on the way, not refused
     assert (await audit(fake, engine)).ok
