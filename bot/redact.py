@@ -1,43 +1,27 @@
-"""Keeps the bot token out of every log line (defence in depth: nothing should log it anyway)."""
+"""Keeps the bot token out of every log line (defence in depth: nothing should log it anyway).
+
+The masking itself is the engine's shared ``RedactingFilter``; this only registers the token as a
+secret and installs that filter where aiogram and aiohttp log.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from engine.redaction import RedactingFilter, register_secret
+
 _LOGGERS = ("bot", "aiogram", "aiogram.dispatcher", "aiogram.event", "aiogram.middlewares", "aiogram.webhook",
             "aiohttp.client", "aiohttp.server", "aiohttp.access")
 
-
-class TokenFilter(logging.Filter):
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.token:
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:
-            return True
-        if self.token in message:
-            record.msg = message.replace(self.token, "***")
-            record.args = ()
-        if record.exc_text and self.token in record.exc_text:
-            record.exc_text = record.exc_text.replace(self.token, "***")
-        return True
-
-
-_installed: set[str] = set()
+_FILTER = RedactingFilter()
 
 
 def protect_token(token: str) -> None:
     """Install the filter on the root handlers and on the bot's and aiogram's loggers."""
-    if not token or token in _installed:
+    if not token:
         return
-    _installed.add(token)
-    token_filter = TokenFilter(token)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(token_filter)
-    for name in _LOGGERS:
-        logging.getLogger(name).addFilter(token_filter)
+    register_secret(token)
+    targets = [*logging.getLogger().handlers, *(logging.getLogger(name) for name in _LOGGERS)]
+    for target in targets:
+        if _FILTER not in target.filters:
+            target.addFilter(_FILTER)

@@ -19,6 +19,7 @@ from engine.domain.reasons import ErrorCode, PauseReason
 from engine.market.base import PriceTick
 from engine.positions.reconcile import reconcile
 from engine.queries import Queries
+from engine.runtime import SPECS
 from engine.tasks import cancel_all, spawn
 from engine.views import (
     CancelResult,
@@ -245,8 +246,6 @@ class Engine:
 
     async def update_setting(self, key: str, value: str) -> SettingUpdate:
         """Validate, persist and apply one runtime setting (it then overrides the environment)."""
-        from engine.runtime import SPECS
-
         if key not in SPECS:
             return SettingUpdate(False, key, error=SettingError.UNKNOWN_KEY, detail=", ".join(SPECS))
         try:

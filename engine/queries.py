@@ -35,14 +35,17 @@ class Queries:
         c = self.c
         state = c.risk.state
         now = c.clock.now()
-        today = [p for p in await c.repo.closed_positions(since=now.replace(hour=0, minute=0, second=0, microsecond=0))]
         return StatusView(
             mode=c.runtime.execution_mode, paper=c.settings.paper, trading_state=state.state.value,
             pause_reason=state.reason.value if state.reason and state.state is not TradingState.ACTIVE else None,
             paused_until=state.until, balance=await c.broker.balance(),
             open_positions=len(c.manager.open_positions()),
-            today_pnl=state.day_pnl if state.day == now.date() else sum((p.realized_pnl for p in today), ZERO),
+            today_pnl=state.day_pnl if state.day == now.date() else await self._realized_since_midnight(now),
             next_scan=next_scan, last_scan=c.signals.last_scan, symbols=len(await c.market.symbols()))
+
+    async def _realized_since_midnight(self, now: datetime) -> Decimal:
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return sum((p.realized_pnl for p in await self.c.repo.closed_positions(since=midnight)), ZERO)
 
     async def pnl(self, period: str) -> PnlStats:
         if period not in PERIODS:
