@@ -13,9 +13,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from config.settings import Settings
-from engine.domain.events import EngineError, PanicCompleted, PositionOpened, ScanCompleted
+from engine.domain.events import (
+    EngineError,
+    PanicCompleted,
+    PositionOpened,
+    ScanCompleted,
+    StorageFailed,
+    StorageFault,
+)
 from engine.domain.models import Balance, CloseReason, Position, Signal
-from engine.domain.reasons import ErrorCode, PauseReason
+from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.market.base import PriceTick
 from engine.positions.reconcile import reconcile
 from engine.queries import Queries
@@ -25,6 +32,7 @@ from engine.views import (
     CancelResult,
     ChartData,
     CloseResult,
+    ConfirmOutcome,
     ConfirmResult,
     PnlStats,
     PositionView,
@@ -53,6 +61,8 @@ class Engine:
         self._tasks: list[asyncio.Task[object]] = []
         self._bars = 0
         self.started = False
+        self.failure: StorageFailed | None = None  # the database stopped taking writes
+        self.failed = asyncio.Event()
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -91,6 +101,7 @@ class Engine:
         if run_feed:
             self._tasks.append(spawn(self._feed(), "market-feed"))
         self.started = True
+        c.db.on_fault = self._storage_failed
         log.info("engine started (%s, %s data)", "paper" if self.paper else "live", self.settings.market.source)
 
     async def _feed(self) -> None:
@@ -107,13 +118,19 @@ class Engine:
             watch(event.position.symbol)
 
     async def stop(self) -> None:
-        """Stop the feed and jobs; state is already persisted."""
+        """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
         await cancel_all(self._tasks)
         self._tasks.clear()
-        self.c.jobs.shutdown()
-        if self.c.replay is not None and self.started:
-            await self.c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
-        await self.c.broker.close()
+        await self.c.jobs.stop()
+        if self.failure is None:
+            if self.c.replay is not None and self.started:
+                await self.c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
+            await self.c.broker.close()
+        else:
+            try:
+                await self.c.broker.close()
+            except Exception as exc:  # the paper venue saves itself on close: the database is what failed
+                log.warning("broker state not saved: %s", exc)
         await self.c.market.close()
         await self.c.db.close()
         self.started = False
@@ -138,6 +155,23 @@ class Engine:
 
     async def _scan_job(self) -> None:
         await self.scan_now()
+
+    # --- a database that stops taking writes -------------------------------------------------------
+    def _storage_failed(self, fault: StorageFault, detail: str) -> None:
+        """Called by the database, once, inside the failing call: no new entries from now on (the
+        feed and the jobs stop, confirmations are refused), protective orders stay where they are on
+        the venue, ``StorageFailed`` goes on the bus and ``failed`` is set (the CLI then exits)."""
+        if self.failure is not None:
+            return
+        self.failure = StorageFailed(ts=self.clock.now(), paper=self.paper, fault=fault, detail=detail)
+        self.c.jobs.pause()
+        spawn(self._halt(self.failure), "storage-failed")
+
+    async def _halt(self, failure: StorageFailed) -> None:
+        await cancel_all(self._tasks)
+        self._tasks.clear()
+        await self.bus.publish(failure)
+        self.failed.set()
 
     async def _reconcile_job(self) -> None:
         report = await reconcile(self.c.manager)
@@ -174,11 +208,13 @@ class Engine:
         return await self.c.signals.analyse(canonical)
 
     async def scan_now(self) -> ScanResult:
+        if self.failure is not None:
+            return ScanResult(0, ())
         busy = {p.symbol for p in self.c.manager.open_positions()}
         count, raised = await self.c.signals.scan(busy)
         await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
                                              raised=len(raised), next_at=self.next_scan_at()))
-        if self.c.runtime.execution_mode == "auto":
+        if self.c.runtime.execution_mode == "auto" and self.failure is None:
             await self.c.trading.auto_execute(raised)
         return ScanResult(count, tuple(raised))
 
@@ -188,6 +224,8 @@ class Engine:
     async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None = None) -> ConfirmResult:
         """Execute a raised signal (idempotent: a second call returns ALREADY). Past ``max_drift_pct``
         the signal is re-planned at the new price and DRIFT is returned: ask the user again."""
+        if self.failure is not None:  # no new entries once the database stopped taking writes
+            return ConfirmResult(ConfirmOutcome.REJECTED, None, reason=RejectReason.HALTED)
         return await self.c.trading.confirm(signal_id, by, max_drift_pct)
 
     async def cancel(self, signal_id: str, by: str) -> CancelResult:
