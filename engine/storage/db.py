@@ -13,10 +13,8 @@ import logging
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import OperationalError
@@ -25,6 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from engine.domain.events import StorageFault
 from engine.redaction import redact
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger("engine.storage")
 
@@ -171,8 +172,8 @@ class Database:
 
 
 def _quiet_alembic() -> None:
-    """Alembic says INFO about every plugin and step; only its warnings matter at start. A level
-    someone configured for the ``alembic`` logger is left alone."""
+    """Alembic says INFO about every plugin (when it is imported: so it is imported late, here) and
+    every step; only its warnings matter at start. A level someone set for ``alembic`` is kept."""
     logger = logging.getLogger("alembic")
     if logger.level == logging.NOTSET:
         logger.setLevel(logging.WARNING)
@@ -195,6 +196,9 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
+    _quiet_alembic()
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -203,4 +207,6 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(connection), "head")
