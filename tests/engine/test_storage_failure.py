@@ -11,7 +11,14 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from engine.domain.events import Event, PositionOpened, ScanCompleted, SignalRaised, StorageFailed, StorageFault
+from engine.domain.events import (
+    Event,
+    PositionOpened,
+    ScanCompleted,
+    SignalRaised,
+    StorageFailed,
+    StorageFault,
+)
 from engine.domain.models import Leg
 from engine.domain.reasons import RejectReason
 from engine.facade import Engine
