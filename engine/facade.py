@@ -16,14 +16,14 @@ from config.settings import Settings
 from engine.domain.events import (
     EngineError,
     PanicCompleted,
-    PositionOpened,
     ScanCompleted,
     StorageFailed,
     StorageFault,
 )
-from engine.domain.models import Balance, CloseReason, Position, Signal
+from engine.domain.models import Balance, CloseReason, Position, Signal, SignalStatus
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.market.base import PriceTick
+from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
 from engine.queries import Queries
 from engine.runtime import SPECS
@@ -63,6 +63,7 @@ class Engine:
         self.started = False
         self.failure: StorageFailed | None = None  # the database stopped taking writes
         self.failed = asyncio.Event()
+        self.watches = PriceWatches(c.market, lambda: [(p.id, p.symbol) for p in c.manager.open_positions()])
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -84,10 +85,7 @@ class Engine:
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
         await c.broker.start()
         await self._reconcile_job()
-        self.bus.subscribe(PositionOpened, self._watch)
-        watch = getattr(c.market, "watch", None)
-        if watch is not None and c.manager.open_positions():
-            watch(*{p.symbol for p in c.manager.open_positions()})
+        self.watches.start(self.bus, await c.repo.signals_with_status(SignalStatus.RAISED))
         await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
@@ -110,12 +108,6 @@ class Engine:
         else:
             await self.c.market.run(self.on_tick)
         log.info("market data finished")
-
-    def _watch(self, event: PositionOpened) -> None:
-        """Live data streams prices only for watched symbols: every open position's symbol is."""
-        watch = getattr(self.c.market, "watch", None)
-        if watch is not None:
-            watch(event.position.symbol)
 
     async def stop(self) -> None:
         """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
