@@ -13,7 +13,7 @@ import logging
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, ExceptionContext
@@ -23,9 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from engine.domain.events import StorageFault
 from engine.redaction import redact
-
-if TYPE_CHECKING:
-    from alembic.config import Config
+from engine.storage.quiet_alembic import Config, command
 
 log = logging.getLogger("engine.storage")
 
@@ -150,7 +148,6 @@ class Database:
     # --- schema ----------------------------------------------------------------------------
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
-        _quiet_alembic()
         if self.dialect != "sqlite":
             async with self.engine.begin() as conn:
                 await conn.run_sync(_upgrade)
@@ -171,14 +168,6 @@ class Database:
         await self.engine.dispose()
 
 
-def _quiet_alembic() -> None:
-    """Alembic says INFO about every plugin (when it is imported: so it is imported late, here) and
-    every step; only its warnings matter at start. A level someone set for ``alembic`` is kept."""
-    logger = logging.getLogger("alembic")
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.WARNING)
-
-
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -196,9 +185,6 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    _quiet_alembic()
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -207,6 +193,4 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
-    from alembic import command
-
     command.upgrade(alembic_config(connection), "head")
