@@ -45,7 +45,7 @@ from engine.domain.events import (
 )
 from engine.domain.models import CloseReason, Signal
 from engine.domain.reasons import ExecutionMode, PauseReason
-from engine.tasks import spawn
+from engine.tasks import quiet, spawn
 
 if TYPE_CHECKING:
     from engine.facade import Engine
@@ -149,8 +149,8 @@ class Notifier:
                 await self._handle(event)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("could not notify %s", type(event).__name__)
+            except Exception as exc:  # a quiet one (the database is gone) was already told: one line
+                log.error("could not notify %s: %s", type(event).__name__, exc, exc_info=None if quiet(exc) else exc)
             if not self._events:
                 self._idle.set()
 

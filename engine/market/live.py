@@ -36,7 +36,7 @@ from engine.clock import Clock
 from engine.domain.models import MarketSpec
 from engine.domain.values import dec, timeframe_seconds, to_millis
 from engine.market.base import Candles, PriceTick, TickHandler
-from engine.tasks import cancel_all, spawn
+from engine.tasks import cancel_all, quiet, spawn
 
 log = logging.getLogger("engine.market.live")
 
@@ -322,8 +322,8 @@ class LiveMarketData:
         self._prices[symbol] = (price, self._now())
         try:
             await on_tick(PriceTick(symbol, price, self.clock.now()))
-        except Exception:
-            log.exception("tick handler failed for %s", symbol)
+        except Exception as exc:
+            log.error("tick handler failed for %s: %s", symbol, exc, exc_info=None if quiet(exc) else exc)
 
     async def close(self) -> None:
         loops = list(self._loops.values()) + list(self._kline_loops.values())
