@@ -114,15 +114,14 @@ class Engine:
         await cancel_all(self._tasks)
         self._tasks.clear()
         await self.c.jobs.stop()
-        if self.failure is None:
-            if self.c.replay is not None and self.started:
+        try:
+            if self.c.replay is not None and self.started and self.failure is None:
                 await self.c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
-            await self.c.broker.close()
-        else:
-            try:
-                await self.c.broker.close()
-            except Exception as exc:  # the paper venue saves itself on close: the database is what failed
-                log.warning("broker state not saved: %s", exc)
+            await self.c.broker.close()  # the paper venue saves itself here
+        except Exception as exc:
+            if self.failure is None:
+                raise
+            log.warning("state not saved: %s", exc)  # the database is what failed (it was said once)
         await self.c.market.close()
         await self.c.db.close()
         self.started = False
