@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 	@touch $@
 	@echo "Installed in $(VENV); next time this step is skipped."
 
-.PHONY: install run test lint bench
+.PHONY: install run test lint bench docs
 install: $(BIN)/.installed
 
 run: $(BIN)/.installed
@@ -32,3 +32,6 @@ lint: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/bench_scoring.py
 	$(BIN)/python bench/bench_backtest.py
+
+docs: $(BIN)/.installed
+	$(BIN)/python -m config.docs

@@ -82,9 +82,10 @@ class ScanSettings(Section):
 class RiskSettings(Section):
     execution_mode: Literal["signal-only", "confirm", "auto"] = Field(
         "confirm", description="signal-only (cards only), confirm (Confirm/Cancel buttons), auto (execute at "
-                               "the minimum score); the console demo uses auto unless this is set")
-    max_positions: int = Field(5, ge=1, le=100, description="concurrent open positions")
-    max_leverage: int = Field(10, ge=1, le=125, description="leverage cap")
+                               "the minimum score); runtime-adjustable; the console demo uses auto "
+                               "unless this is set")
+    max_positions: int = Field(5, ge=1, le=100, description="concurrent open positions (runtime-adjustable)")
+    max_leverage: int = Field(10, ge=1, le=125, description="leverage cap (runtime-adjustable)")
     max_notional: Decimal = Field(Decimal("0"), ge=0, description="cap on one position's notional, in the "
                                                                   "quote currency; 0 = no cap")
     daily_loss_limit_pct: Decimal = Field(Decimal("5"), ge=0, le=100,
@@ -96,7 +97,7 @@ class RiskSettings(Section):
     sizing: Literal["fixed", "percent", "risk", "volatility", "kelly"] = Field(
         "risk", description="position sizing: fixed, percent, risk, volatility or kelly")
     risk_per_trade_pct: Decimal = Field(Decimal("1"), gt=0, le=100, description="sizing=risk: equity % lost "
-                                                                                "if the stop is hit")
+                                                                                "if the stop is hit (runtime-adjustable)")
     fixed_notional: Decimal = Field(Decimal("100"), gt=0, description="sizing=fixed: notional per trade")
     percent_equity: Decimal = Field(Decimal("10"), gt=0, le=100, description="sizing=percent: margin as % "
                                                                              "of equity")
@@ -202,7 +203,7 @@ class TelegramSettings(Section):
                                                                "updates")
     webhook_host: str = Field("0.0.0.0", description="webhook listen address")
     webhook_port: int = Field(8080, ge=1, le=65535, description="webhook listen port")
-    theme: Literal["dark", "light"] = Field("dark", description="chart theme: dark or light")
+    theme: Literal["dark", "light"] = Field("dark", description="chart theme: dark or light (runtime-adjustable)")
     default_lang: Literal["en", "zh"] = Field("en", description="en or zh, for users whose Telegram "
                                                                 "language is neither")
 
