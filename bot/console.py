@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TextIO
 
+from bot.demo import banner
 from config.settings import Settings
 from engine.domain.events import (
     EngineError,
@@ -89,7 +90,7 @@ class ConsolePrinter:
             print(f"{event.ts:%Y-%m-%d %H:%M} {text}", file=self.out, flush=True)
 
 
-def summary_text(s: RunSummary) -> str:
+def summary_text(s: RunSummary, paper: bool = True) -> str:
     """The end-of-replay summary: trades, win rate, return %, max drawdown."""
     equity = f"{_p(s.initial_equity.quantize(Decimal('1e-8')))} → {_p(s.final_equity.quantize(Decimal('1e-8')))}"
     rows = [
@@ -99,15 +100,14 @@ def summary_text(s: RunSummary) -> str:
         ("max drawdown", f"{s.summary.max_drawdown:.2%}"),
         ("fees", f"{s.summary.fees:.8g} {s.currency}"),
     ]
-    head = f"Replay finished: summary of {s.start:%Y-%m-%d %H:%M} → {s.end:%Y-%m-%d %H:%M} UTC (paper)"
+    head = f"Replay finished: summary of {s.start:%Y-%m-%d %H:%M} → {s.end:%Y-%m-%d %H:%M} UTC"
+    head += " (paper)" if paper else ""
     return "\n".join([head] + [f"  {k.ljust(13)} {v}" for k, v in rows])
 
 
 async def run_console(engine: Engine, settings: Settings, stop: asyncio.Event, out: TextIO | None = None) -> None:
     """The console front end of ``signalpilot run``: until ``stop``, or on a replay until its data is
     finished — then open positions are closed at the last price and the summary printed."""
-    from bot.demo import banner
-
     out = out or sys.stdout
     window = await engine.replay_window()
     print(banner(settings, window, engine.runtime_settings()["execution_mode"]), file=out, flush=True)
@@ -119,4 +119,4 @@ async def run_console(engine: Engine, settings: Settings, stop: asyncio.Event, o
         for w in waits:
             w.cancel()
     if engine.replay_finished.is_set() and not stop.is_set():
-        print(summary_text(await engine.finish_replay()), file=out, flush=True)
+        print(summary_text(await engine.finish_replay(), engine.paper), file=out, flush=True)
