@@ -127,11 +127,6 @@ class Engine:
         await self.c.db.close()
         self.started = False
 
-    @property
-    def bars_replayed(self) -> int:
-        """Base candles replayed since this engine started."""
-        return self._bars
-
     async def replay_window(self) -> ReplayWindow | None:
         """Replay only (None otherwise): its symbols, where it stands and where it will stop."""
         replay = self.c.replay
