@@ -56,6 +56,8 @@ def banner(settings: Settings, window: ReplayWindow | None, execution_mode: str)
     lines = [head, TELEGRAM_HINT,
              "Ctrl-C stops (state is saved, a second start resumes); at the end of the replay a summary is printed."]
     if window.done:
-        lines.append(f"Nothing left to replay: {settings.database_url} has played it to the end. Delete that "
-                     "database (or set SP_DATABASE__URL) to watch the replay again.")
+        url = settings.database_url
+        where = url.split(":///", 1)[1] if url.startswith("sqlite") and ":///" in url else "the database"
+        lines.append(f"Nothing left to replay: {where} has played it to the end. Delete it (or set "
+                     "SP_DATABASE__URL) to watch the replay again.")
     return "\n".join(lines)

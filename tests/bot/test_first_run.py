@@ -80,6 +80,12 @@ def test_first_run_shows_a_full_trade_then_a_summary(tmp_path: Path) -> None:
     assert "return        +0.99% (1 → 1.0098779 BTC)" in summary and "max drawdown" in summary, summary
     assert text.rstrip().endswith("SignalPilot stopped; state saved.")
 
+    again = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, text=True, capture_output=True,
+                           env=_clean_env(tmp_path, SP_MARKET__REPLAY_TO=FIRST_TRADE_ENDS), timeout=HANG)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing left to replay: data/paper.db has played it to the end" in again.stdout
+    assert "trades        1" in again.stdout  # the same account, summed up again
+
 
 def test_explicit_settings_win_over_the_demo(tmp_path: Path) -> None:
     """Speed and mode set by the user are kept; the console says how to get the demo's auto mode."""
