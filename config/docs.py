@@ -60,8 +60,9 @@ def _type_name(annotation: object) -> str:
         return "one of: " + ", ".join(str(a) for a in args)
     if origin is list:
         return f"list of {_type_name(args[0])}"
-    return {int: "integer", float: "number", Decimal: "decimal", str: "text", bool: "true/false",
-            Path: "path", SecretStr: "secret", datetime: "date/time (UTC)"}.get(annotation, str(annotation))
+    names: dict[object, str] = {int: "integer", float: "number", Decimal: "decimal", str: "text",
+                                bool: "true/false", Path: "path", SecretStr: "secret", datetime: "date/time (UTC)"}
+    return names.get(annotation, str(annotation))
 
 
 def _default(field: FieldInfo) -> str:
