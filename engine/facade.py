@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from config.settings import Settings
+from engine.clock import LiveClock
 from engine.domain.events import (
     EngineError,
     PanicCompleted,
@@ -22,10 +23,12 @@ from engine.domain.events import (
 )
 from engine.domain.models import Balance, CloseReason, Position, Signal, SignalStatus
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
+from engine.domain.values import timeframe_seconds
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
 from engine.queries import Queries
+from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
 from engine.tasks import cancel_all, spawn
 from engine.views import (
@@ -64,6 +67,7 @@ class Engine:
         self.failure: StorageFailed | None = None  # the database stopped taking writes
         self.failed = asyncio.Event()
         self.watches = PriceWatches(c.market, lambda: [(p.id, p.symbol) for p in c.manager.open_positions()])
+        self.replay_finished = asyncio.Event()  # set when a replay feed has played its data to the end
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -97,6 +101,10 @@ class Engine:
         if not c.broker.paper:
             self._tasks.append(spawn(c.manager.run_inbox(), "fills"))
         if run_feed:
+            speed = self.settings.market.replay_speed
+            if c.replay is not None and (speed == 0 or speed * timeframe_seconds(c.replay.base_timeframe) > 1):
+                # a replay faster than real time: a card's time to live counts in wall-clock minutes
+                c.signals.expiry_clock = c.trading.expiry_clock = LiveClock()
             self._tasks.append(spawn(self._feed(), "market-feed"))
         self.started = True
         c.db.on_fault = self._storage_failed
@@ -105,6 +113,7 @@ class Engine:
     async def _feed(self) -> None:
         if self.c.replay is not None:
             await self.c.replay.run(self.on_tick, self._on_bar)
+            self.replay_finished.set()
         else:
             await self.c.market.run(self.on_tick)
         log.info("market data finished")
@@ -125,6 +134,25 @@ class Engine:
         await self.c.market.close()
         await self.c.db.close()
         self.started = False
+
+    async def replay_window(self) -> ReplayWindow | None:
+        """Replay only (None otherwise): its symbols, where it stands and where it will stop."""
+        replay = self.c.replay
+        if replay is None:
+            return None
+        end = replay.last_time
+        if self.settings.market.replay_to is not None:
+            end = min(end, self.settings.market.replay_to)
+        return ReplayWindow(tuple(await replay.symbols()), self.clock.now(), end, self.settings.market.replay_speed,
+                            timeframe_seconds(replay.base_timeframe))
+
+    async def finish_replay(self) -> RunSummary:
+        """Once the replay's data is finished: close what is still open at the last price (reason ``end``,
+        as a backtest does; paper only) and sum the run up."""
+        if self.c.broker.paper:
+            for pos in list(self.c.manager.open_positions()):
+                await self.c.trading.close(pos.id, CloseReason.END)
+        return await run_summary(self.c)
 
     async def step_market(self, candles: int = 1) -> None:
         """Replay only: advance by ``candles`` base candles through the normal tick path."""
