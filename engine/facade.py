@@ -89,7 +89,9 @@ class Engine:
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
         await c.broker.start()
         await self._reconcile_job()
-        self.watches.start(self.bus, await c.repo.signals_with_status(SignalStatus.RAISED))
+        raised = await c.repo.signals_with_status(SignalStatus.RAISED)
+        c.signals.restore(raised)  # expiry deadlines (engine.signal_service)
+        self.watches.start(self.bus, raised)
         await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
