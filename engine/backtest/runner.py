@@ -103,9 +103,7 @@ async def _replay(engine: Engine, progress: Progress | None) -> BacktestResult:
         nonlocal candles
         await c.jobs.on_bar(now)
         equity = (await c.broker.balance()).equity
-        curve.append((now, equity))
-        if len(curve) % max(1, 3600 // bar_seconds) == 0:
-            await c.risk.on_equity(equity)
+        curve.append((now, equity))  # the risk service sees equity through the engine's equity job
         candles += 1
         if progress is not None:
             done, total = market.progress
