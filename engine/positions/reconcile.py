@@ -31,19 +31,28 @@ class ReconcileReport:
 
     @property
     def repaired(self) -> bool:
-        return self.recovery.repaired or bool(self.closed_external or self.orphans_cancelled or self.unknown_positions)
+        """Whether a human needs to hear about it (the façade raises ``RECONCILED`` then): an
+        anomaly — an order lost, a stop gone, a position closed or opened outside the bot, an
+        orphan order. Fills applied and orders re-sent are not: their own events told them."""
+        return self.recovery.anomalies or bool(self.closed_external or self.orphans_cancelled
+                                               or self.unknown_positions)
 
     def summary(self) -> str:
+        """The anomalies, as ``name=count`` pairs."""
         r = self.recovery
         parts = [f"{name}={len(items)}" for name, items in (
-            ("orders_resent", r.resent), ("orders_lost", r.lost), ("stops_replaced", r.stops_replaced),
+            ("orders_lost", r.lost), ("stops_replaced", r.stops_replaced),
             ("entries_failed", r.failed_entries), ("old_stops_cancelled", r.old_stops_cancelled),
             ("leftovers_cancelled", r.leftovers_cancelled),
             ("closed_on_exchange", self.closed_external),
             ("orphans_cancelled", self.orphans_cancelled), ("unknown_positions", self.unknown_positions)) if items]
-        if r.fills_applied:
-            parts.append(f"fills_applied={r.fills_applied}")
         return ", ".join(parts)
+
+    def routine(self) -> str:
+        """What was done as part of the normal lifecycle (logged only)."""
+        r = self.recovery
+        return (f"fills_applied={r.fills_applied}, orders_resent={len(r.resent)}, "
+                f"targets_placed={len(r.targets_placed)}")
 
 
 async def reconcile(mgr: PositionManager) -> ReconcileReport:
@@ -98,7 +107,9 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
     ours = {p.symbol for p in mgr.open_positions()}
     report.unknown_positions = [s for s, p in venue.items() if p.qty > 0 and s not in ours]
     if report.repaired:
-        log.warning("reconciliation: %s", report.summary())
+        log.warning("reconciliation: %s (%s)", report.summary(), report.routine())
+    elif report.recovery.repaired:
+        log.info("reconciliation: %s", report.routine())
     return report
 
 

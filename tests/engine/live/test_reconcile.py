@@ -1,6 +1,7 @@
 """Reconciliation with the (fake) exchange at start and in the periodic job: adopt what the venue says.
 
-A stop filled while the bot was down is found at restart (closed with its real fills); a
+A stop filled while the bot was down is found at restart (closed with its real fills, told by the
+same events as live, with no "needs attention" alert); a
 protective order missing on the venue is placed again; an orphan order of ours is cancelled; a
 position we do not know about is reported and left alone; the admins get ONE summary alert.
 """
@@ -42,8 +43,10 @@ async def test_a_stop_filled_while_the_bot_was_down_is_found_at_restart(fake, li
     assert closed.realized_pnl == gross - closed.fees and closed.realized_pnl < 0
     assert [e.position.id for e in log.of(PositionClosed)] == [pos.id]
     assert not any(a.is_open for a in fake.algo_orders.values())  # the targets were cancelled on the venue
-    (summary,) = _reconciled(log)
-    assert "fills_applied=1" in summary.detail
+    # told as if live (the stop's fill, then the close with its PnL), not as "needs attention"
+    assert [type(e).__name__ for e in log.events] == ["OrderFilled", "PositionClosed"]
+    assert log.of(PositionClosed)[0].reason is CloseReason.STOP and log.of(PositionClosed)[0].pnl < 0
+    assert log.of(EngineError) == []
     report = await audit(fake, second)
     assert report.ok and report.trades == 2, report
     assert await second.positions() == []
