@@ -203,6 +203,9 @@ def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill:
     others = [o for o in live(orders) if order is None or o.client_id != order.client_id]
     events: list[Event] = [ev]
     if pos.remaining <= 0:
+        if order is not None and order.reduce_only and order.status is not OrderStatus.FILLED:
+            order = replace(order, status=OrderStatus.FILLED)  # the venue clamped it to what was left: done
+            changed = [order]
         close_reason = _close_reason(reason)
         pos = replace(pos, state=PositionState.CLOSED, remaining=ZERO, closed_at=now, close_reason=close_reason)
         if order is not None and order.leg.startswith("tp"):

@@ -63,6 +63,7 @@ async def recover(mgr: PositionManager) -> RecoveryReport:
         await _cancel_superseded_stops(mgr, report)
         await _ensure_stops(mgr, report)
         await _ensure_targets(mgr, report)
+    await mgr.process_inbox()  # the fills of targets taken at market just now (a synchronous venue)
     if report.repaired:
         log.info("recovery: %s", report)
     return report
