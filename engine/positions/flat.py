@@ -11,17 +11,24 @@ that simply ended. ``already_flat`` says so first, in the cheapest order:
    fetched and queued (they close it through the normal path, with their events), and True.
 
 A venue that cannot answer counts as "not flat": then the protective order is placed as usual.
-Called with the manager's lock held; it only reads and queues, it never executes a transition.
+
+``earlier_fills_first``: one poll may bring the stop's fill before the TP1 fill that preceded it
+on the venue (the stop then closed only what TP1 left). A stop or close fill that leaves part of
+the position open makes the same check, and waits behind the fills that came before it, so the
+position ends as it did on the venue (TP1, then the stop) with the events in that order.
+
+Called with the manager's lock held; these only read and queue, they never execute a transition.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.brokers.errors import BrokerError
-from engine.domain.models import Order, Position, position_id_of
+from engine.domain.models import Fill, Leg, Order, Position, PositionState, position_id_of
 from engine.domain.values import ZERO
 
 if TYPE_CHECKING:
@@ -52,16 +59,56 @@ async def already_flat(mgr: PositionManager, pos: Position, *, skip: str | None 
     if venue:
         return False
     log.info("position %s is flat on the venue: fetching its orders' fills instead of protecting it", pos.id)
-    await _queue_fills(mgr, [o for o in mgr.orders_of(pos.id) if not o.status.is_final and o.client_id != skip])
+    await _queue_fills(mgr, pos, [o for o in mgr.orders_of(pos.id) if not o.status.is_final and o.client_id != skip])
     return True
 
 
-async def _queue_fills(mgr: PositionManager, orders: list[Order]) -> None:
+async def earlier_fills_first(mgr: PositionManager, pos: Position, order: Order | None, fill: Fill) -> bool:
+    """True when ``fill`` (a stop's or a close's, leaving part of ``pos`` open) must wait behind
+    fills of the same position that came before it on the venue (queued, or fetched now because
+    the venue is flat)."""
+    if order is None or order.leg == Leg.ENTRY.value or order.leg.startswith(Leg.TARGET.value) \
+            or pos.state is not PositionState.OPEN or fill.qty >= pos.remaining:
+        return False
+    key = venue_order(fill)
+    if any(venue_order(f) < key for f in _queued(mgr, pos)):
+        return True
+    try:
+        venue = [p for p in await mgr.broker.positions() if p.symbol == pos.symbol and p.qty > 0]
+    except BrokerError:
+        return False
+    if venue:
+        return False
+    await _queue_fills(mgr, pos, [o for o in mgr.orders_of(pos.id)
+                                  if not o.status.is_final and o.client_id != order.client_id])
+    return any(venue_order(f) < key for f in _queued(mgr, pos))  # fetched now, or delivered meanwhile
+
+
+def venue_order(fill: Fill) -> tuple[datetime, str, int]:
+    """Sort key: the venue's time, then its trade id (``BTC/USDT:USDT#123``, ``p45``: the number
+    grows with each trade), for fills of one millisecond."""
+    head = fill.trade_id.rstrip("0123456789")
+    tail = fill.trade_id[len(head):]
+    return fill.ts, head, int(tail) if tail else -1
+
+
+def _queued(mgr: PositionManager, pos: Position) -> list[Fill]:
+    return [f for f in mgr.queued_fills() if position_id_of(f.client_id) == pos.id]
+
+
+async def _queue_fills(mgr: PositionManager, pos: Position, orders: list[Order]) -> list[Fill]:
+    """Queue the fills of ``orders`` not recorded yet; returns them."""
+    recorded = {f.trade_id for f in await mgr.repo.fills_for(pos.id)}
+    queued: list[Fill] = []
     for order in orders:
         try:
             fills = await mgr.broker.fetch_fills(order.client_id, order.symbol)
         except BrokerError as exc:
             log.warning("fills of %s not available: %s", order.client_id, exc)
             continue
+        known = recorded | {f.trade_id for f in mgr.queued_fills()}  # the stream may have brought some meanwhile
         for fill in fills:
-            mgr.on_fill(fill)
+            if fill.trade_id not in known:
+                mgr.on_fill(fill)
+                queued.append(fill)
+    return queued

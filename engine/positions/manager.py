@@ -123,7 +123,7 @@ class PositionManager:
     async def process_inbox(self) -> None:
         async with self._lock:
             while self._inbox:
-                fill = min(self._inbox, key=lambda f: f.ts)  # one poll may bring a stop's fill before TP1's
+                fill = min(self._inbox, key=flat.venue_order)  # one poll may bring a stop's fill before TP1's
                 self._inbox.remove(fill)
                 try:
                     await self._handle_fill(fill)
@@ -301,9 +301,12 @@ class PositionManager:
         if pos is None:
             log.warning("fill for unknown position %s", fill.client_id)
             return
-        fresh = await self.repo.add_fill(fill, pos.id)
         orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
         order = next((o for o in orders if o.client_id == fill.client_id), None)
+        if await flat.earlier_fills_first(self, pos, order, fill):
+            self._inbox.append(fill)  # applied after the fills that came before it on the venue
+            return
+        fresh = await self.repo.add_fill(fill, pos.id)
         if pid is not None and order is None:
             log.warning("fill for unknown order %s", fill.client_id)
             return
