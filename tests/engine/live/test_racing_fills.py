@@ -17,7 +17,15 @@ from engine.brokers.ccxt import StreamConfig
 from engine.domain.events import EngineError, PositionClosed, StopMovedToBreakeven, TargetHit
 from engine.domain.models import CloseReason, PositionState
 from engine.facade import Engine
-from tests.engine.live.harness import BTC, EventLog, audit, build_live_engine, live_settings, open_position, until
+from tests.engine.live.harness import (
+    BTC,
+    EventLog,
+    audit,
+    build_live_engine,
+    live_settings,
+    open_position,
+    until,
+)
 
 VID = "BTCUSDT"
 # the socket stays down once dropped (a minute of backoff); REST polls every 0.5 s meanwhile
