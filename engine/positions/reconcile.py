@@ -1,8 +1,9 @@
 """Reconciliation with the venue (at start and every few minutes): adopt what the exchange says.
 
 - a position closed on the exchange (stop filled while the bot was down, or closed by hand) is
-  closed in the database with its real fills: our orders' fills (recovery.py), else the venue's
-  trades since it opened (``external``), else — no trade found — at the last known price;
+  closed in the database with its real fills: our orders' fills (recovery.py: told by the same
+  events as live), else the venue's trades since it opened (``external``), else — no trade
+  found — at the last known price; a ``PositionClosed`` (reason ``external``) tells it;
 - a missing protective order is placed again (recovery.py does it for every open position);
 - an orphan order of ours (our client id prefix, no live order in the database) is cancelled;
 - a venue position we do not know about is reported, never touched.
@@ -14,6 +15,7 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from engine.brokers.errors import BrokerError
+from engine.domain.events import PositionClosed
 from engine.domain.models import CloseReason, Exit, Fill, OrderStatus, Position, PositionState
 from engine.domain.values import ZERO
 from engine.positions.manager import PositionManager
@@ -94,6 +96,10 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
             except Exception:  # already gone on the venue
                 pass
         report.closed_external.append(pos.id)
+        # told on the card's thread like any close (with its PnL); the "needs attention" alert follows
+        await mgr.publish(PositionClosed(ts=now, paper=mgr.paper, position=closed, reason=CloseReason.EXTERNAL,
+                                         pnl=closed.realized_pnl, fees=closed.fees,
+                                         exit_price=closed.exits[-1].price if closed.exits else None))
     # the venue's orders BEFORE the database's: an order placed meanwhile is in the database first
     resting = await mgr.broker.open_orders()
     live_ids = {o.client_id for o in await mgr.repo.live_orders()}

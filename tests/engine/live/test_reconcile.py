@@ -141,4 +141,7 @@ async def test_a_position_closed_by_hand_on_the_exchange_is_closed_in_the_databa
     assert not any(a.is_open for a in fake.algo_orders.values())  # its stop and targets were cancelled
     (summary,) = _reconciled(log)
     assert "closed_on_exchange=1" in summary.detail
+    (told,) = log.of(PositionClosed)  # on the card's thread too, with its PnL
+    assert told.reason is CloseReason.EXTERNAL and told.pnl == closed.realized_pnl and told.exit_price == exit_price
+    assert log.events.index(told) < log.events.index(summary)
     assert (await audit(fake, second)).ok
