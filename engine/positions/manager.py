@@ -1,7 +1,8 @@
 """Position manager: executes lifecycle transitions against the broker, persisting before and after.
 
-Fills from the broker are queued (``on_fill`` is synchronous) and processed in order, one at a
-time, under one lock, by ``process_inbox``. Every transition is persisted before its orders are
+Fills from the broker are queued (``on_fill`` is synchronous) and processed earliest first (the
+venue's time, then its trade id: one poll may bring them in any order), one at a time, under one
+lock, by ``process_inbox``. Every transition is persisted before its orders are
 sent and each order's acknowledgement is persisted after; events are published last.
 
 A target refused because its price is already crossed is taken at market (``lifecycle.take_target``);
