@@ -241,7 +241,8 @@ class PositionManager:
                 if ack is None:
                     raise
         except BrokerError as exc:
-            log.warning("order %s rejected: %s", order.client_id, exc)
+            crossed = isinstance(exc, WouldTriggerImmediately) and lc.target_number(order.leg) is not None
+            log.log(logging.INFO if crossed else logging.WARNING, "order %s rejected: %s", order.client_id, exc)
             await self._save_order(pos, replace(order, status=OrderStatus.REJECTED, error=f"{exc.code}: {exc}"[:500]))
             return await self._placement_failed(pos, order, action, exc)
         status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN

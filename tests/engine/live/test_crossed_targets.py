@@ -12,14 +12,31 @@ attention" alert. The paper twins: tests/engine/positions/test_crossed_targets.p
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
 
 from engine.domain.events import EngineError, PositionClosed, StopMovedToBreakeven, TargetHit
 from engine.domain.models import CloseReason, OrderStatus, OrderType, PositionState
 from engine.domain.reasons import ErrorCode
+from engine.storage.db import Database
+from tests.conftest import _BACKENDS, POSTGRES_URL, _reset_postgres
 from tests.engine.live.harness import BTC, EventLog, audit, open_position, resting_stops, until
 from tests.engine.positions.test_crossed_targets import TP1_TAKEN
 
 VID = "BTCUSDT"
+
+
+@pytest.fixture(params=_BACKENDS)
+async def restart_url(request: pytest.FixtureRequest, db_url_factory) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """One database for two runs of the engine: SQLite, and PostgreSQL when SP_TEST_POSTGRES_URL is set."""
+    if request.param == "postgres":
+        db = Database(POSTGRES_URL)  # type: ignore[arg-type]
+        await _reset_postgres(db)
+        await db.close()
+        yield POSTGRES_URL  # type: ignore[misc]
+    else:
+        yield db_url_factory()
 
 
 def _algo(fake, client_id):  # type: ignore[no-untyped-def]
@@ -79,8 +96,8 @@ async def test_price_past_tp1_between_entry_fill_and_target_placement_takes_tp1_
     assert report.ok and report.trades == 3, report
 
 
-async def test_price_past_tp1_and_tp2_while_down_before_the_targets_were_sent_closes_as_target_at_restart(fake, live_engine, db_url_factory) -> None:  # type: ignore[no-untyped-def]
-    url = db_url_factory()
+async def test_price_past_tp1_and_tp2_while_down_before_the_targets_were_sent_closes_as_target_at_restart(fake, live_engine, restart_url) -> None:  # type: ignore[no-untyped-def]
+    url = restart_url
     first = await live_engine(fake, url, timeout_ms=5000)
     sig, confirming = await _entry_then_hold_the_stop(first, fake)
     confirming.cancel()  # the bot dies between the entry fill and the targets
@@ -110,8 +127,8 @@ async def test_price_past_tp1_and_tp2_while_down_before_the_targets_were_sent_cl
     assert report.ok and report.trades == 3, report
 
 
-async def test_tp1_and_tp2_filled_while_the_bot_was_down_are_told_as_if_live_at_restart(fake, live_engine, db_url_factory) -> None:  # type: ignore[no-untyped-def]
-    url = db_url_factory()
+async def test_tp1_and_tp2_filled_while_the_bot_was_down_are_told_as_if_live_at_restart(fake, live_engine, restart_url) -> None:  # type: ignore[no-untyped-def]
+    url = restart_url
     first = await live_engine(fake, url)
     pos = await open_position(first, EventLog(first), fake, BTC)
     await first.stop()
