@@ -150,3 +150,17 @@ async def test_restart_takes_a_target_whose_order_was_refused_and_never_taken(pa
     assert after.targets_hit == 1 and after.breakeven and after.remaining == Decimal("0.5")
     taken = next(o for o in await mgr.repo.orders_for(pos.id) if o.client_id == f"sp-{pos.id}-tp1-2")
     assert taken.type is OrderType.MARKET and taken.status is OrderStatus.FILLED
+
+
+async def test_a_single_target_crossed_before_it_rests_closes_the_position_as_target(paper) -> None:  # type: ignore[no-untyped-def]
+    mgr, broker, events = paper
+    broker.after_entry = Decimal("105")
+    pos = await mgr.open(signal(stop="98", targets=("104",)), Decimal("1"), single_target=True, trailing_pct=ZERO,
+                         time_stop=None, liquidation_price=None)
+
+    assert kinds(events) == ["OrderFilled", "PositionOpened", "OrderFilled", "TargetHit", "PositionClosed"]
+    closed = next(e for e in events if isinstance(e, PositionClosed))
+    assert closed.reason is CloseReason.TARGET and closed.pnl > 0
+    final = await mgr.repo.get_position(pos.id)
+    assert final.state is PositionState.CLOSED and [e.reason for e in final.exits] == ["tp1"]
+    assert await broker.open_orders() == [] and await broker.positions() == []  # the stop went with it
