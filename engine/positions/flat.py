@@ -73,14 +73,16 @@ async def earlier_fills_first(mgr: PositionManager, pos: Position, order: Order 
     key = venue_order(fill)
     if any(venue_order(f) < key for f in _queued(mgr, pos)):
         return True
+    targets = [o for o in mgr.orders_of(pos.id) if not o.status.is_final and o.leg.startswith(Leg.TARGET.value)]
+    if not targets:
+        return False  # nothing that could have filled before it (a stop filled in several trades, say)
     try:
         venue = [p for p in await mgr.broker.positions() if p.symbol == pos.symbol and p.qty > 0]
     except BrokerError:
         return False
     if venue:
         return False
-    await _queue_fills(mgr, pos, [o for o in mgr.orders_of(pos.id)
-                                  if not o.status.is_final and o.client_id != order.client_id])
+    await _queue_fills(mgr, pos, targets)
     return any(venue_order(f) < key for f in _queued(mgr, pos))  # fetched now, or delivered meanwhile
 
 
