@@ -61,6 +61,7 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
     report = ReconcileReport(await recover(mgr))
     # positions open BEFORE the venue is asked: one opening meanwhile is not "flat on the venue"
     candidates = [p for p in mgr.open_positions() if p.state is PositionState.OPEN]
+    known = {p.symbol for p in mgr.open_positions()}
     venue = {p.symbol: p for p in await mgr.broker.positions()}
     now = mgr.clock.now()
     for pos in candidates:
@@ -110,7 +111,9 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
                 report.orphans_cancelled.append(order.client_id)
             except Exception as exc:
                 log.warning("orphan %s not cancelled: %s", order.client_id, exc)
-    ours = {p.symbol for p in mgr.open_positions()}
+    # ours when the venue was asked, or since: one that closed meanwhile (its fill came in while
+    # this ran) was on the venue then, and is not a stranger
+    ours = known | {p.symbol for p in mgr.open_positions()}
     report.unknown_positions = [s for s, p in venue.items() if p.qty > 0 and s not in ours]
     if report.repaired:
         log.warning("reconciliation: %s (%s)", report.summary(), report.routine())
