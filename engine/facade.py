@@ -68,6 +68,7 @@ class Engine:
         self.failed = asyncio.Event()
         self.watches = PriceWatches(c.market, lambda: [(p.id, p.symbol) for p in c.manager.open_positions()])
         self.replay_finished = asyncio.Event()  # set when a replay feed has played its data to the end
+        self.equity_history = True  # the equity job stores a point; a backtest keeps its curve in memory
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -202,7 +203,8 @@ class Engine:
 
     async def _equity_job(self) -> None:
         equity = (await self.c.broker.balance()).equity
-        await self.c.repo.add_equity(self.clock.now(), equity)
+        if self.equity_history:
+            await self.c.repo.add_equity(self.clock.now(), equity)
         await self.c.risk.on_equity(equity)
 
     # --- signals -----------------------------------------------------------------------------------
