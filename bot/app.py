@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -34,6 +35,7 @@ from bot.panic import PanicDesk
 from bot.presenters import actions
 from bot.redact import protect_token
 from config.settings import Settings, TelegramSettings
+from engine.clock import Clock, LiveClock
 from engine.facade import Engine
 
 log = logging.getLogger("bot.app")
@@ -53,6 +55,15 @@ class Options:
     refusal_cooldown: float = 60.0
     polling_timeout: int = 25
     drain_timeout: float = 5.0
+    clock: Clock | None = None  # the bot's timers; None: the engine's clock when it is the wall clock
+
+
+def bot_clock(engine: Engine, opts: Options) -> Clock:
+    """Pacing, backoff, panic expiry, throttling and the merge window run on the injected clock.
+    A replayed engine clock jumps through history, so Telegram's limits keep real time then."""
+    if opts.clock is not None:
+        return opts.clock
+    return engine.clock if isinstance(engine.clock, LiveClock) else LiveClock()
 
 
 def build_bot(tg: TelegramSettings) -> Bot:
@@ -75,13 +86,15 @@ def build_dispatcher(engine: Engine, settings: Settings, *, bot: Bot | None = No
     i18n = make_i18n(tg.default_lang)
     access = Access(tg.admins, tg.users)
     book = LanguageBook(engine, tg.default_lang)
-    delivery = Delivery(bot, opts.limits)  # type: ignore[arg-type]
+    clock = bot_clock(engine, opts)
+    delivery = Delivery(bot, opts.limits, clock)  # type: ignore[arg-type]
     notifier = Notifier(engine, delivery, i18n, book, admins=list(tg.admins), chat_id=tg.chat_id,
-                        merge_window=opts.merge_window)
+                        merge_window=opts.merge_window, clock=clock,
+                        max_age=timedelta(hours=tg.alert_max_age_h))
     dp = Dispatcher(engine=engine, settings=settings, tg=tg, delivery=delivery, notifier=notifier, book=book,
-                    access=access, panic_desk=PanicDesk(opts.panic_ttl), i18n_core=i18n, options=opts)
+                    access=access, panic_desk=PanicDesk(opts.panic_ttl, clock), i18n_core=i18n, options=opts)
     chain = (LanguageMiddleware(i18n, book, access), AuthMiddleware(access, opts.refusal_cooldown),
-             ThrottlingMiddleware(opts.throttle_limit, opts.throttle_period))
+             ThrottlingMiddleware(opts.throttle_limit, opts.throttle_period, clock))
     for observer in (dp.message, dp.callback_query):  # one chain: messages and presses share the limits
         for middleware in chain:
             observer.outer_middleware(middleware)

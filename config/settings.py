@@ -152,6 +152,7 @@ class TelegramSettings(Section):
     webhook_port: int = Field(8080, ge=1, le=65535)
     theme: Literal["dark", "light"] = "dark"
     default_lang: Literal["en", "zh"] = "en"
+    alert_max_age_h: float = Field(24.0, gt=0)  # older undelivered alerts are folded into one summary
 
     _split_ids = field_validator("admins", "users", mode="before")(_split)
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from config.settings import Settings
-from engine.domain.events import EngineError, PanicCompleted, PositionOpened, ScanCompleted
+from engine.domain.events import EngineError, Event, PanicCompleted, PositionOpened, ScanCompleted
 from engine.domain.models import Balance, CloseReason, Position, Signal
 from engine.domain.reasons import ErrorCode, PauseReason
 from engine.market.base import PriceTick
 from engine.positions.reconcile import reconcile
 from engine.queries import Queries
 from engine.runtime import SPECS
+from engine.storage.outbox import ALERTS, PendingAlert, is_alert
 from engine.tasks import cancel_all, spawn
 from engine.views import (
     CancelResult,
@@ -53,6 +55,9 @@ class Engine:
         self._tasks: list[asyncio.Task[object]] = []
         self._bars = 0
         self.started = False
+        # alerts published without a state change of their own (a pause, a refusal) reach the outbox
+        # here, before any front end hears of them (subscribers are called in subscription order)
+        self.bus.subscribe(Event, self._record_alert)
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -273,4 +278,26 @@ class Engine:
 
     def next_scan_at(self) -> datetime | None:
         return self.c.jobs.next_run("scan")
+
+    # --- the alert outbox ---------------------------------------------------------------------------
+    ALERTS = ALERTS  # the event types that are alerts: kept in the outbox until delivered
+
+    async def _record_alert(self, event: Event) -> None:
+        if is_alert(event):
+            await self.c.repo.add_alerts([event])
+
+    async def pending_alerts(self, limit: int = 500) -> list[PendingAlert]:
+        """Alerts not yet delivered everywhere, oldest first (they survive restarts)."""
+        return await self.c.repo.pending_alerts(limit)
+
+    async def alert_delivered(self, event_ids: Iterable[str], chat_id: int) -> None:
+        """Telegram confirmed these alerts in this chat: never send them there again."""
+        await self.c.repo.mark_delivered(event_ids, chat_id, self.clock.now())
+
+    async def alerts_settled(self, event_ids: Iterable[str]) -> None:
+        """Every recipient has these alerts (or never will): no longer pending."""
+        await self.c.repo.settle_alerts(event_ids, self.clock.now())
+
+    async def prune_alerts(self, older_than: timedelta = timedelta(days=7)) -> int:
+        return await self.c.repo.prune_alerts(self.clock.now() - older_than)
 
