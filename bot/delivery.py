@@ -104,6 +104,7 @@ class Delivery:
         self.bot = bot
         self.limits = limits or Limits()
         self.clock: Clock = clock or LiveClock()
+        self._epoch = self.clock.now()
         self._chats: dict[int, _Chat] = {}
         self._global = _Window(self.limits.global_per_second, self.limits.global_period)
         self._closed = False
@@ -112,7 +113,8 @@ class Delivery:
         self.retried = 0
 
     def _now(self) -> float:
-        return self.clock.now().timestamp()
+        """Seconds on the injected clock since this queue was made (small numbers: exact to 1 µs)."""
+        return (self.clock.now() - self._epoch).total_seconds()
 
     # --- public API ----------------------------------------------------------------------------
     def submit(self, chat_id: int, method: TelegramMethod[Any], *, persistent: bool = False) -> asyncio.Future[Any]:
