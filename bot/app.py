@@ -34,6 +34,7 @@ from bot.notifier import Notifier
 from bot.panic import PanicDesk
 from bot.presenters import actions
 from bot.redact import protect_token
+from bot.timer import wait_event
 from config.settings import Settings, TelegramSettings
 from engine.clock import Clock, LiveClock
 from engine.facade import Engine
@@ -145,16 +146,17 @@ async def run_bot(engine: Engine, settings: Settings, stop_event: asyncio.Event,
     panic_desk: PanicDesk = dp["panic_desk"]
     webhook = bool(tg.webhook_url)
     secret = (tg.webhook_secret.get_secret_value() if tg.webhook_secret else secrets.token_urlsafe(32))
+    clock = delivery.clock
     try:
         if webhook:
             ready = await _until_done(lambda: bot.set_webhook(
                 tg.webhook_url, secret_token=secret, drop_pending_updates=True,  # type: ignore[arg-type]
-                allowed_updates=ALLOWED_UPDATES), stop_event, "setWebhook")
+                allowed_updates=ALLOWED_UPDATES), stop_event, "setWebhook", clock)
         else:
             ready = await _until_done(lambda: bot.delete_webhook(drop_pending_updates=True), stop_event,
-                                      "deleteWebhook")
+                                      "deleteWebhook", clock)
         if not ready or not await _until_done(lambda: set_commands(bot, dp["i18n_core"], tg.default_lang),
-                                              stop_event, "setMyCommands"):
+                                              stop_event, "setMyCommands", clock):
             return
         notifier.start()
         if webhook:
@@ -173,7 +175,8 @@ class TelegramTokenRejected(RuntimeError):
     """Telegram answered 401 to SP_TELEGRAM__TOKEN (the token itself is never shown)."""
 
 
-async def _until_done(call: Callable[[], Awaitable[object]], stop_event: asyncio.Event, what: str) -> bool:
+async def _until_done(call: Callable[[], Awaitable[object]], stop_event: asyncio.Event, what: str,
+                      clock: Clock) -> bool:
     """Run a start-up call, retrying while Telegram cannot be reached; False if stopped meanwhile."""
     delay = 1.0
     while not stop_event.is_set():
@@ -186,10 +189,7 @@ async def _until_done(call: Callable[[], Awaitable[object]], stop_event: asyncio
             wait = float(exc.retry_after) if isinstance(exc, TelegramRetryAfter) else delay
             log.warning("%s failed (%s); retrying in %.0f s", what, type(exc).__name__, wait)
             delay = min(delay * 2, 30.0)
-            try:
-                await asyncio.wait_for(stop_event.wait(), wait)
-            except TimeoutError:
-                pass
+            await wait_event(clock, stop_event, wait)
     return False
 
 

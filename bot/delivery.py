@@ -246,8 +246,9 @@ class Delivery:
                     continue
                 delay = min(self.limits.backoff_max, self.limits.backoff_base * 2 ** min(item.attempts - 1, 30))
                 self.retried += 1
-                log.warning("send to chat %s failed (%s); retry %d in %.1f s", chat_id,
-                            type(exc).__name__, item.attempts, delay)
+                if item.attempts <= self.limits.max_attempts or item.attempts % 20 == 0:  # a long outage: quieter
+                    log.warning("send to chat %s failed (%s); retry %d in %.1f s", chat_id,
+                                type(exc).__name__, item.attempts, delay)
                 chat.next_at = max(chat.next_at, self._now() + delay)
                 continue
             except TelegramBadRequest as exc:
