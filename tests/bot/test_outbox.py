@@ -49,8 +49,8 @@ async def outage(fake_telegram: FakeTelegram) -> AsyncIterator[Outage]:
 async def db_url(request: pytest.FixtureRequest, db_url_factory) -> str:  # type: ignore[no-untyped-def]
     if request.param == "sqlite":
         return str(db_url_factory())
-    from tests.conftest import _reset_postgres
     from engine.storage.db import Database
+    from tests.conftest import _reset_postgres
 
     db = Database(POSTGRES_URL)  # type: ignore[arg-type]
     await _reset_postgres(db)
