@@ -73,3 +73,18 @@ class StepClock:
                 self.advance(max((deadline - self._now).total_seconds(), 1e-6))
             await asyncio.sleep(0)
         return (self._now - start).total_seconds()
+
+    async def pass_time(self, seconds: float, *, settle: float = 0.05) -> None:
+        """Let ``seconds`` pass on this clock, waking each sleeper at its deadline on the way; when
+        nothing is due, give running work ``settle`` real seconds to reach its next wait."""
+        end = self._now + timedelta(seconds=seconds)
+        loop = asyncio.get_running_loop()
+        while self._now < end:
+            quiet_until = loop.time() + settle
+            deadline = self.next_deadline()
+            while (deadline is None or deadline > end) and loop.time() < quiet_until:
+                await asyncio.sleep(0.002)
+                deadline = self.next_deadline()
+            target = deadline if deadline is not None and deadline <= end else end
+            self.advance(max((target - self._now).total_seconds(), 1e-6))
+            await asyncio.sleep(0)
