@@ -121,6 +121,7 @@ class Notifier:
 
     async def _run(self) -> None:
         try:
+            await self.engine.prune_alerts()  # delivered long ago: forgotten
             await self.alerts.flush()  # what earlier runs could not deliver goes first
         except asyncio.CancelledError:
             raise
