@@ -18,6 +18,7 @@ from engine.redaction import redact, setup_logging
 log = logging.getLogger("signalpilot")
 
 EXIT_CONFIG = 2
+EXIT_STORAGE = 3  # the database stopped taking writes mid-run
 
 
 def _date(text: str) -> datetime:
@@ -52,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"signalpilot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    if args.command == "run":
+        from bot.demo import demo_settings
+
+        settings = demo_settings(settings)  # no token on a replay: the console demo's defaults
     setup_logging(settings.log_level)
     if args.command == "check":
         print("settings are valid")
@@ -65,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    from bot.console import storage_line
+    from engine.domain.events import StorageFailed
     from engine.facade import Engine
 
     try:
@@ -86,6 +93,7 @@ async def _run(settings: Settings) -> int:
         print(f"signalpilot: cannot start trading: {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
+    engine.bus.subscribe(StorageFailed, lambda _event: stop.set())
     try:
         if settings.telegram.token is not None:
             from bot.app import TelegramTokenRejected, run_bot
@@ -96,18 +104,19 @@ async def _run(settings: Settings) -> int:
                 print(f"signalpilot: {exc}", file=sys.stderr)
                 return EXIT_CONFIG
         else:
-            from bot.console import ConsolePrinter
+            from bot.console import run_console
 
-            ConsolePrinter(engine)
-            mode = "paper" if settings.paper else "LIVE"
-            print(f"SignalPilot running ({mode}, {settings.market.source} data). Telegram is not connected: "
-                  "set SP_TELEGRAM__TOKEN and SP_TELEGRAM__ADMINS (your user id) to trade from your phone "
-                  "(or SP_RISK__EXECUTION_MODE=auto to let it paper-trade on its own).",
-                  flush=True)
-            await stop.wait()
+            await run_console(engine, settings, stop)
+    except Exception:
+        if engine.failure is None:
+            raise  # after a storage failure the one line below says it all
     finally:
         await engine.stop()
-        print("SignalPilot stopped; state saved.", flush=True)
+        if engine.failure is None:
+            print("SignalPilot stopped; state saved.", flush=True)
+    if engine.failure is not None:
+        print(f"signalpilot: stopped: {storage_line(engine.failure)}", file=sys.stderr, flush=True)
+        return EXIT_STORAGE
     return 0
 
 

@@ -30,7 +30,7 @@ from bot import keyboards
 from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
 from bot.outbox import AlertSender
-from bot.presenters import cards
+from bot.presenters import alerts, cards
 from engine.clock import Clock
 from engine.domain.events import (
     Event,
@@ -38,10 +38,11 @@ from engine.domain.events import (
     SignalConfirmed,
     SignalExpired,
     SignalRaised,
+    StorageFailed,
 )
 from engine.domain.models import Signal
 from engine.domain.reasons import ExecutionMode
-from engine.tasks import spawn
+from engine.tasks import quiet, spawn
 
 if TYPE_CHECKING:
     from engine.facade import Engine
@@ -65,9 +66,10 @@ class Notifier:
         self.i18n = i18n
         self.book = book
         self.chats = recipients(admins, chat_id)
+        self.admins = list(dict.fromkeys(admins))
         self.merge_window = merge_window
         self.clock: Clock = clock or delivery.clock
-        self.alerts = AlertSender(engine, delivery, i18n, book, chats=self.chats, clock=self.clock,
+        self.outbox = AlertSender(engine, delivery, i18n, book, chats=self.chats, clock=self.clock,
                                   max_age=max_age, merge_window=merge_window)
         self._alert_types: tuple[type[Event], ...] = tuple(engine.ALERTS)
         self._events: deque[Event] = deque()
@@ -78,7 +80,7 @@ class Notifier:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        for event_type in (*CARD_EVENTS, *self._alert_types):
+        for event_type in (*CARD_EVENTS, *self._alert_types, StorageFailed):
             self.engine.bus.subscribe(event_type, self._on_event)
         self._idle.clear()  # until what earlier runs left in the outbox is out
         self._task = spawn(self._run(), name="bot-notifier")
@@ -105,11 +107,14 @@ class Notifier:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, StorageFailed):
+            self._storage_failed(event)
+            return
         self._events.append(event)
         self._idle.clear()
         self._arrived.set()
         if isinstance(event, self._alert_types):
-            self.alerts.arrived.set()
+            self.outbox.arrived.set()
 
     # --- consumer ------------------------------------------------------------------------------
     async def _next(self) -> Event:
@@ -122,7 +127,7 @@ class Notifier:
     async def _run(self) -> None:
         try:
             await self.engine.prune_alerts()  # delivered long ago: forgotten
-            await self.alerts.flush()  # what earlier runs could not deliver goes first
+            await self.outbox.flush()  # what earlier runs could not deliver goes first
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -133,8 +138,8 @@ class Notifier:
                 await self._handle(event)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("could not notify %s", type(event).__name__)
+            except Exception as exc:  # a quiet one (the database is gone) was already told: one line
+                log.error("could not notify %s: %s", type(event).__name__, exc, exc_info=None if quiet(exc) else exc)
             if not self._events:
                 self._idle.set()
 
@@ -143,7 +148,7 @@ class Notifier:
             released = {event.id}  # with the alerts published right behind it (one transition)
             while self._events and isinstance(self._events[0], self._alert_types):
                 released.add(self._events.popleft().id)
-            await self.alerts.flush(only=released)
+            await self.outbox.flush(only=released)
         elif isinstance(event, SignalRaised):
             if not event.on_demand:  # /signal: the asking handler shows that card
                 await self._card(event)
@@ -153,6 +158,14 @@ class Notifier:
             await self._finish_cards(event.signal, lambda: cards.cancelled_line(event.by), event.paper)
         elif isinstance(event, SignalExpired):
             await self._finish_cards(event.signal, cards.expired_line, event.paper)
+
+    def _storage_failed(self, event: StorageFailed) -> None:
+        """The database is what failed: straight to the delivery queue, ahead of the consumer (which may
+        be waiting on the database), with no card look-up, no stored language, no outbox."""
+        for chat in dict.fromkeys([*self.chats, *self.admins]):
+            with use(self.i18n, self.book.known(chat)):
+                text = alerts.storage_failed(event)
+            self.delivery.send_text(chat, text)
 
     # --- sending -------------------------------------------------------------------------------
     async def _card(self, event: SignalRaised) -> None:
