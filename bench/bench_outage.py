@@ -14,6 +14,11 @@ For each scenario it prints: alert events the engine produced (rows of its outbo
 recipient chats), the (alert, chat) pairs Telegram confirmed (delivered marks), the alert messages
 the fake Telegram received, duplicates (the same message twice in a chat) and alerts still pending.
 
+Measured here (2 chats, a loaded 2-core machine): every scenario 16 alerts, 32 of 32 (alert, chat) pairs
+delivered, 22 messages (1 summary per chat after 30 h), 0 duplicated, 0 pending, same order in both chats;
+about 40 s of real time in all. The notifier before the outbox gave up after 8 attempts (~91 s): a 150 s
+outage lost alerts.
+
 Run: .venv/bin/python bench/bench_outage.py [--chats 2]
 """
 

@@ -349,8 +349,10 @@ class PositionManager:
                      signal_id: str | None = None) -> None:
         event = EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
                             position_id=position_id, signal_id=signal_id)
-        await self.repo.add_alerts([event])  # in the outbox before anyone hears of it
-        await self.bus.publish(event)
+        try:
+            await self.repo.add_alerts([event])  # in the outbox before anyone hears of it
+        finally:
+            await self.bus.publish(event)  # told even when the database is what failed
 
     async def publish(self, event: Event) -> None:
         await self.bus.publish(event)
