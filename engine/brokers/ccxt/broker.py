@@ -296,7 +296,7 @@ class CcxtBroker:
                                   None if raw.get("id") is None else str(raw["id"]))
             orders.append(convert.venue_order(raw))
         if symbol is None and self.stream is not None:
-            await self.stream.listed(raws)  # the listing doubles as the fill poll (engine/brokers/ccxt/streams.py)
+            self.stream.listed(raws)  # the listing doubles as the fill poll (engine/brokers/ccxt/streams.py)
         return orders
 
     def _is_conditional_id(self, client_id: str) -> bool:

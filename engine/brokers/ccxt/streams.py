@@ -210,18 +210,31 @@ class UserStream:
             self.polls += 1
             return await poll_once(self.broker)
 
-    async def listed(self, raws: list[dict[str, Any]]) -> None:
+    def listed(self, raws: list[dict[str, Any]]) -> None:
         """Both books were just listed (all symbols): check the orders owed to the engine against that
-        listing instead of listing them again; the next poll is one interval from now."""
-        async with self._poll_lock:
-            self._last_poll = self._now()
-            self.polls += 1
-            try:
+        listing, in the background (the caller does not wait), instead of listing them again; the
+        next poll is one interval from now."""
+        if not self._tasks:
+            return  # not started: start() polls once the socket is up
+        self._last_poll = self._now()
+        self._tasks.append(spawn(self._poll_listing(raws), "ccxt-stream-listing"))
+
+    async def _poll_listing(self, raws: list[dict[str, Any]]) -> None:
+        try:
+            async with self._poll_lock:
+                self.polls += 1
                 await poll_once(self.broker, listing=raws)
-            except BrokerError as exc:
-                log.warning("%s: poll after the order listing failed (%s); the supervisor retries",
-                            self.broker.name, exc)
-                self._last_poll = 0.0
+        except BrokerError as exc:
+            log.warning("%s: poll after the order listing failed (%s); the supervisor retries",
+                        self.broker.name, exc)
+            self._last_poll = 0.0
+        except Exception:
+            log.exception("poll after the order listing failed")
+            self._last_poll = 0.0
+        finally:
+            task = asyncio.current_task()
+            if task in self._tasks:
+                self._tasks.remove(task)  # type: ignore[arg-type]
 
     async def resolve_pending(self) -> None:
         """Unmatched trades: look up the triggered conditional orders of their symbols."""

@@ -79,7 +79,7 @@ async def test_the_reconciliation_listing_serves_as_the_poll_and_finds_a_fill_wh
         fake.set_price("BTCUSDT", "58900")  # the stop fires while nobody listens
         before, polls = len(fake.requests), broker.stream.polls
         await broker.open_orders()  # what the reconciliation asks
-        assert [f.client_id for f in fills] == ["sp-p1-en-0", "sp-p1-sl-0"]
+        assert await wait_for(lambda: [f.client_id for f in fills] == ["sp-p1-en-0", "sp-p1-sl-0"], timeout=2.0)
         assert broker.stream.polls == polls + 1
         listings = [r.path for r in fake.requests[before:] if r.path.endswith(("openOrders", "openAlgoOrders"))]
         assert listings == ["/fapi/v1/openOrders", "/fapi/v1/openAlgoOrders"]  # each book listed once
