@@ -125,21 +125,24 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
         print(f"signalpilot: --data {args.data} is not a directory", file=sys.stderr)
         return EXIT_CONFIG
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
-        bar = tqdm(total=0, unit="candle", file=sys.stderr, mininterval=0.5)
+    bar: tqdm | None = None  # made at the first candle, when the total is known: no empty bar first
 
     def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.total = total
-            bar.n = done
-            bar.refresh() if done == total else bar.update(0)
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="candle", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+        bar.update(done - bar.n)
 
     started = datetime.now(UTC)
     try:
-        result = await run_backtest(settings, args.data, symbols, args.timeframe, args.start, args.end, progress)
+        with logging_redirect_tqdm():  # log lines are printed above the bar, never through it
+            result = await run_backtest(settings, args.data, symbols, args.timeframe, args.start, args.end,
+                                        progress)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"signalpilot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -147,13 +150,15 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     seconds = (datetime.now(UTC) - started).total_seconds()
-    print(format_text(result.summary))
+    print(format_text(result.summary, result.currency))
     print(f"{result.candles} candles replayed in {seconds:.1f} s ({result.candles / max(seconds, 1e-9):,.0f} candles/s); "
           f"account currency {result.currency}, start equity {result.initial_equity}")
     if args.json:
         args.json.write_text(json.dumps(to_json_dict(result.summary, result.trades), indent=2))
     if args.chart:
+        from engine.backtest.report import trade_marks
         from engine.charts import equity_png
 
-        args.chart.write_bytes(equity_png(result.equity_curve, title="Backtest equity"))
+        args.chart.write_bytes(equity_png(result.equity_curve, title="Backtest equity", currency=result.currency,
+                                          marks=trade_marks(result.trades)))
     return 0
