@@ -67,7 +67,7 @@ def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", t
         legend.set_zorder(5)
 
     # the drawdown: the fall below the running peak, in % of the peak, as an area under zero
-    axd.fill_between(x, dd, 0.0, where=dd < 0, color=th.drawdown, alpha=0.25, linewidth=0, step="post")
+    axd.fill_between(x, dd, 0.0, where=dd < 0, color=th.drawdown, alpha=0.5, linewidth=0, step="post")
     axd.step(x, dd, where="post", color=th.drawdown, linewidth=1.2)
     axd.axhline(0.0, color=th.muted, linewidth=0.8)
     floor = min(float(dd.min()) * 1.15, -1.0)
