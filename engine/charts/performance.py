@@ -14,7 +14,6 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from engine.charts import _common as c
 from engine.charts._theme import get_theme
 
-
 MARK_KINDS = ("long", "short", "win", "loss")  # an entry long/short, a close with a gain/loss
 
 
