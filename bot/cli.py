@@ -1,4 +1,4 @@
-"""The ``signalpilot`` command: ``run`` (engine + Telegram bot or console) and ``backtest``."""
+"""The ``signalpilot`` command: ``run``, ``backtest``, ``check``, ``init`` and ``download``."""
 
 from __future__ import annotations
 

@@ -71,9 +71,9 @@ class _Ask:
         answer = input(f"{question} [{default}]: ").strip()
         return answer or default
 
-    def secret(self, question: str) -> str:
+    def secret(self, question: str, flag: str) -> str:
         if self.yes:
-            raise SetupError(f"{question.lower()} is needed (pass it as a flag with --yes)")
+            raise SetupError(f"{flag} is needed with --yes ({question})")
         if sys.stdin.isatty():
             return getpass.getpass(f"{question} (hidden): ").strip()
         print(f"{question}: ", end="", flush=True)
@@ -96,7 +96,7 @@ async def _run(args: argparse.Namespace) -> int:
     if args.telegram_api:
         env["SP_TELEGRAM__API_BASE"] = api
 
-    token = args.token or ask.secret("Telegram bot token from @BotFather")
+    token = args.token or ask.secret("Telegram bot token from @BotFather", "--token")
     username = await _check_token(token, api)
     print(f"Telegram: the token works (bot @{username})")
     env["SP_TELEGRAM__TOKEN"] = token
@@ -180,8 +180,8 @@ async def _exchange(args: argparse.Namespace, ask: _Ask, env: dict[str, str]) ->
     from engine.brokers.errors import AuthError, BrokerError
 
     name = args.exchange or ask.text("Exchange (ccxt id)", "binanceusdm")
-    key = args.api_key or ask.secret("Exchange API key")
-    secret = args.api_secret or ask.secret("Exchange API secret")
+    key = args.api_key or ask.secret("Exchange API key", "--api-key")
+    secret = args.api_secret or ask.secret("Exchange API secret", "--api-secret")
     if not key or not secret:
         raise SetupError("live trading needs an API key and secret")
     update: dict[str, object] = {"name": name, "api_key": SecretStr(key), "api_secret": SecretStr(secret)}

@@ -120,3 +120,9 @@ async def test_live_mode_checks_the_exchange_keys(tmp_path: Path) -> None:
     env = _env(tmp_path / ".env")
     assert env["SP_MODE"] == "live" and env["SP_EXCHANGE__API_SECRET"] == "live-secret-456"
     assert Settings(_env_file=tmp_path / ".env").mode == "live"
+
+
+async def test_yes_without_a_token_says_which_flag_is_missing(tmp_path: Path) -> None:
+    code, _, err = await _init(tmp_path, "--admin", "1", "--yes")
+    assert code == 2 and "--token is needed with --yes" in err
+    assert not (tmp_path / ".env").exists()

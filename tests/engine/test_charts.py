@@ -159,9 +159,9 @@ def test_drawing_in_threads_gives_the_same_pictures() -> None:
 def test_equity_marks_trades_and_keeps_the_main_panel_free_of_a_drawdown_block() -> None:
     # an early spike, then equity stays below that peak for the rest: a long drawdown
     values = [1000, 1080] + [990 + (i % 5) for i in range(60)]
-    curve = [(T0 + timedelta(hours=i), Decimal(v)) for i, v in enumerate(values)]
-    marks = [(T0 + timedelta(hours=1), "long"), (T0 + timedelta(hours=3), "loss"),
-             (T0 + timedelta(hours=20), "short"), (T0 + timedelta(hours=30), "win")]
+    curve = [(T0 + timedelta(hours=2 * i), Decimal(v)) for i, v in enumerate(values)]
+    marks = [(T0 + timedelta(hours=2), "long"), (T0 + timedelta(hours=6), "loss"),
+             (T0 + timedelta(hours=40), "short"), (T0 + timedelta(hours=60), "win")]
     plain, marked = equity_png(curve), equity_png(curve, currency="USDT", marks=marks)
     img = imread(io.BytesIO(plain))[..., :3]
     top = img[int(0.16 * 1080):int(0.70 * 1080)]  # the equity panel
