@@ -1,9 +1,9 @@
-"""Benchmark: REST requests per minute of the live adapter with 5 open positions (steady state).
+"""Benchmark: REST requests per minute of the live adapter with N open positions (steady state).
 
 Against the fake Binance USDⓈ-M (tests/fakes/binance) with the real ccxt / ccxt.pro clients:
 
 1. start the live broker (user-data stream) and the live market data (price and candle streams)
-   for a 20-symbol universe, run one warm-up scan (cold candle cache) and open 5 positions
+   for a 20-symbol universe, run one warm-up scan (cold candle cache) and open ``--positions`` (5)
    (market entry, reduce-only stop, two take-profits each);
 2. steady state: prices move every 0.2 s without reaching a stop or a target; the engine's
    periodic work is simulated — a scan of 20 symbols x 3 timeframes every 60 min (candles,
@@ -17,7 +17,9 @@ follow the real clock), so REST candle refreshes during an outage are under-coun
 text says what they would add.
 
 Scenario A: every stream up. Scenario B: every websocket dropped and kept down (REST fallback).
-Run: .venv/bin/python bench/bench_rest_budget.py [--scale 60] [--minutes 60]
+Budget (issue 9): at 20 positions, at most 6 requests in any minute with streams up and 12 with
+every websocket down.
+Run: .venv/bin/python bench/bench_rest_budget.py [--positions 5] [--scale 60] [--minutes 60]
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from tests.fakes.binance import DEFAULT_SYMBOLS, FakeBinance, SymbolSpec  # noqa
 D = Decimal
 BASES = ["SOL", "BNB", "DOGE", "ADA", "LINK", "AVAX", "DOT", "LTC", "TRX", "ATOM", "NEAR", "APT", "ARB", "OP",
          "FIL", "INJ", "SUI"]
-POSITIONS = ["BTC", "ETH", "XRP", "SOL", "BNB"]
+POSITIONS = ["BTC", "ETH", "XRP", *BASES]  # the first --positions of them get a position
 TIMEFRAMES = ("15m", "1h", "4h")
 FALLBACK_PRICES_S = 15.0  # LiveMarketData's default min_fallback_seconds
 
@@ -61,9 +63,9 @@ def unified(base: str) -> str:
     return f"{base}/USDT:USDT"
 
 
-async def open_positions(broker, fake: FakeBinance) -> dict[str, D]:
+async def open_positions(broker, fake: FakeBinance, n: int) -> dict[str, D]:
     entries = {}
-    for i, base in enumerate(POSITIONS):
+    for i, base in enumerate(POSITIONS[:n]):
         sym = unified(base)
         spec = await broker.market(sym)
         price = fake.exchange.tickers[f"{base}USDT"].last
@@ -95,7 +97,7 @@ async def reconcile(broker) -> None:
     await broker.balance()
 
 
-async def scenario(name: str, scale: float, minutes: int, outage: bool) -> list[int]:
+async def scenario(name: str, scale: float, minutes: int, outage: bool, positions: int) -> list[int]:
     sim_minute = 60.0 / scale
     async with FakeBinance(symbols=universe(), balance="100000") as fake:
         settings = ExchangeSettings(api_key=SecretStr(fake.api_key), api_secret=SecretStr(fake.secret),
@@ -120,8 +122,8 @@ async def scenario(name: str, scale: float, minutes: int, outage: bool) -> list[
 
         await broker.start()
         await scan(market, symbols)  # warm-up: cold candle cache (start-up cost, not steady state)
-        prices = await open_positions(broker, fake)
-        market.watch(*[unified(b) for b in POSITIONS])
+        prices = await open_positions(broker, fake, positions)
+        market.watch(*[unified(b) for b in POSITIONS[:positions]])
         runner = asyncio.create_task(market.run(on_tick))
         await asyncio.wait_for(ticks.wait(), 5)
         await asyncio.sleep(0.5)  # settle: entry fills, first safety poll
@@ -171,13 +173,18 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=60.0)
     parser.add_argument("--minutes", type=int, default=60)
+    parser.add_argument("--positions", type=int, default=5, help=f"open positions (1..{len(POSITIONS)})")
     args = parser.parse_args()
+    if not 1 <= args.positions <= len(POSITIONS):
+        parser.error(f"--positions must be 1..{len(POSITIONS)}")
     logging.basicConfig(level=logging.ERROR)
-    a = await scenario("A. streams up (steady state)", args.scale, args.minutes, outage=False)
-    b = await scenario("B. every websocket down (REST fallback)", args.scale, args.minutes, outage=True)
-    print("\nSummary (REST requests per minute, 5 open positions, 20-symbol universe, scans hourly):")
-    print(f"  streams up:   max {max(a)}, mean {sum(a) / len(a):.2f}   (budget 12)")
-    print(f"  streams down: max {max(b)}, mean {sum(b) / len(b):.2f}   + candle refreshes for each candle"
+    n = args.positions
+    a = await scenario("A. streams up (steady state)", args.scale, args.minutes, outage=False, positions=n)
+    b = await scenario("B. every websocket down (REST fallback)", args.scale, args.minutes, outage=True, positions=n)
+    print(f"\nSummary (REST requests per minute, {n} open positions, 20-symbol universe, scans hourly):")
+    print(f"  streams up:   max {max(a)}, mean {sum(a) / len(a):.2f}   (budget at 20 positions: 6)")
+    print(f"  streams down: max {max(b)}, mean {sum(b) / len(b):.2f}   (budget at 20 positions: 12)"
+          f"   + candle refreshes for each candle"
           f" that closed since the last scan (real clock: up to {len(BASES) + 3} symbols x 3 timeframes"
           f" in the hourly scan minute)")
 

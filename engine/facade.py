@@ -71,6 +71,7 @@ class Engine:
         self.failed = asyncio.Event()
         self.watches = PriceWatches(c.market, lambda: [(p.id, p.symbol) for p in c.manager.open_positions()])
         self.replay_finished = asyncio.Event()  # set when a replay feed has played its data to the end
+        self.equity_history = True  # the equity job stores a point; a backtest keeps its curve in memory
         # alerts published without a state change of their own (a pause, a refusal) reach the outbox
         # here, before any front end hears of them (subscribers are called in subscription order)
         self.bus.subscribe(Event, self._record_alert)
@@ -95,7 +96,9 @@ class Engine:
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
         await c.broker.start()
         await self._reconcile_job()
-        self.watches.start(self.bus, await c.repo.signals_with_status(SignalStatus.RAISED))
+        raised = await c.repo.signals_with_status(SignalStatus.RAISED)
+        c.signals.restore(raised)  # expiry deadlines (engine.signal_service)
+        self.watches.start(self.bus, raised)
         await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
@@ -206,7 +209,8 @@ class Engine:
 
     async def _equity_job(self) -> None:
         equity = (await self.c.broker.balance()).equity
-        await self.c.repo.add_equity(self.clock.now(), equity)
+        if self.equity_history:
+            await self.c.repo.add_equity(self.clock.now(), equity)
         await self.c.risk.on_equity(equity)
 
     # --- signals -----------------------------------------------------------------------------------

@@ -3,13 +3,20 @@
 A signal's time to live is counted on ``expiry_clock``: the engine's clock, except in a running
 replay faster than real time, where the façade gives it a wall clock so a card stays confirmable for
 ``signal_ttl_min`` real minutes (backtests keep replay time).
+
+Expiry is scheduled per signal: every raised signal's deadline goes on an in-memory heap (restored
+from the database by ``restore`` at start), and ``expire`` — run every minute, or at every replayed
+bar — only looks at the heap's head. The database is read only when a deadline has come (to skip a
+signal confirmed or cancelled meanwhile), so a minute in which nothing can expire costs no query.
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from config.settings import ScanSettings
@@ -34,6 +41,25 @@ class SignalService:
         self.repo, self.bus, self.clock, self.runtime, self.paper = repo, bus, clock, runtime, paper
         self.last_scan = None
         self.expiry_clock: Clock = clock
+        self._deadlines: list[tuple[datetime, str]] = []  # (expires_at, signal id), a heap
+        self._scheduled: set[str] = set()
+
+    def restore(self, raised: Iterable[Signal]) -> None:
+        """At start: the deadlines of the signals still raised in the database."""
+        self._deadlines.clear()
+        self._scheduled.clear()
+        for signal in raised:
+            self._schedule(signal)
+
+    def _schedule(self, signal: Signal) -> None:
+        if signal.id not in self._scheduled:
+            self._scheduled.add(signal.id)
+            heapq.heappush(self._deadlines, (signal.expires_at, signal.id))
+
+    @property
+    def next_expiry(self) -> datetime | None:
+        """The earliest deadline of a signal that may still be raised (None: nothing can expire)."""
+        return self._deadlines[0][0] if self._deadlines else None
 
     async def build(self, analysis: Analysis, market: MarketSpec) -> Signal:
         # the plan is built around the price now, not the close of the last higher-timeframe candle
@@ -59,6 +85,7 @@ class SignalService:
             return None
         signal = await self.build(analysis, await self.market.market(symbol))
         await self.repo.save_signal(signal)
+        self._schedule(signal)
         await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, on_demand=True))
         return signal
 
@@ -77,18 +104,27 @@ class SignalService:
                 continue
             signal = await self.build(analysis, await self.market.market(analysis.symbol))
             await self.repo.save_signal(signal)
+            self._schedule(signal)
             raised.append(signal)
             await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, auto=auto))
         log.debug("scan: %d symbols, %d signals", len(universe), len(raised))
         return len(universe), raised
 
     async def expire(self) -> list[Signal]:
+        """Expire the raised signals whose deadline has come (no database read before that)."""
         now = self.expiry_clock.now()
         expired = []
-        for signal in await self.repo.signals_with_status(SignalStatus.RAISED):
-            if now >= signal.expires_at:
-                signal = signal.with_status(SignalStatus.EXPIRED, reason="ttl")
-                await self.repo.save_signal(signal)
-                expired.append(signal)
-                await self.bus.publish(SignalExpired(ts=self.clock.now(), paper=self.paper, signal=signal))
+        while self._deadlines and self._deadlines[0][0] <= now:
+            _, signal_id = heapq.heappop(self._deadlines)
+            self._scheduled.discard(signal_id)
+            signal = await self.repo.get_signal(signal_id)
+            if signal is None or signal.status is not SignalStatus.RAISED:
+                continue  # confirmed, cancelled or gone meanwhile
+            if now < signal.expires_at:  # re-planned with a later deadline
+                self._schedule(signal)
+                continue
+            signal = signal.with_status(SignalStatus.EXPIRED, reason="ttl")
+            await self.repo.save_signal(signal)
+            expired.append(signal)
+            await self.bus.publish(SignalExpired(ts=self.clock.now(), paper=self.paper, signal=signal))
         return expired

@@ -1,5 +1,10 @@
 """Backtest: replays candles through the very same services as paper and live trading
-(scanner → plan → risk gate → paper broker → lifecycle) at full speed, then reports."""
+(scanner → plan → risk gate → paper broker → lifecycle) at full speed, then reports.
+
+The engine is started by ``Engine.start`` like any paper run (same jobs: scan, expiry, equity);
+the runner only drives the replay bar by bar, keeps the equity curve in memory and closes what is
+still open at the end. The database is a throwaway SQLite file that never waits for the disk.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import event
 
 from config.settings import Settings
 from engine.backtest.report import ExitRecord, Summary, TradeRecord, summarize
@@ -17,8 +25,10 @@ from engine.clock import ManualClock
 from engine.domain.models import CloseReason, Position
 from engine.domain.values import timeframe_seconds
 from engine.market.replay import ReplayMarketData
-from engine.positions.recovery import recover
 from engine.wiring import EPOCH, build
+
+if TYPE_CHECKING:
+    from engine.facade import Engine
 
 log = logging.getLogger("engine.backtest")
 
@@ -51,6 +61,8 @@ async def run_backtest(settings: Settings, data_dir: Path, symbols: list[str], t
                        start: datetime | None = None, end: datetime | None = None,
                        progress: Progress | None = None) -> BacktestResult:
     """Replay ``symbols`` from ``data_dir``; signals at or above the minimum score are executed."""
+    from engine.facade import Engine  # the façade reads run summaries, which use trade_record below
+
     clock = ManualClock(EPOCH)
     market = ReplayMarketData(data_dir, clock, base_timeframe=timeframe, symbols=symbols or None,
                               warmup=settings.market.replay_warmup, speed=0, start=start, end=end)
@@ -60,11 +72,14 @@ async def run_backtest(settings: Settings, data_dir: Path, symbols: list[str], t
     with tempfile.TemporaryDirectory(prefix="sp-backtest-") as tmp:
         c = await build(settings, clock=clock, market=market, database_url=f"sqlite+aiosqlite:///{tmp}/backtest.db",
                         persist_venue=False)  # a throwaway run: the venue lives in memory
+        event.listen(c.db.engine.sync_engine, "connect", _scratch_pragmas)
+        engine = Engine(c)
+        engine.equity_history = False  # the curve the report needs is kept in memory (see _replay)
         try:
-            return await _replay(c, market, progress)
+            await engine.start(run_feed=False, run_jobs=False)  # the engine's one start routine
+            return await _replay(engine, progress)
         finally:
-            await c.broker.close()
-            await c.db.close()
+            await engine.stop()
 
 
 def _empty_window(market: ReplayMarketData, start: datetime | None, end: datetime | None, warmup: int) -> str:
@@ -81,24 +96,23 @@ def _empty_window(market: ReplayMarketData, start: datetime | None, end: datetim
             "widen --from/--to")
 
 
-async def _replay(c, market: ReplayMarketData, progress: Progress | None) -> BacktestResult:  # type: ignore[no-untyped-def]
-    await c.db.migrate()
+def _scratch_pragmas(dbapi_conn: object, _record: object) -> None:
+    """A throwaway database: nothing needs to survive a crash, so SQLite never waits for the disk."""
+    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=MEMORY")
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
+async def _replay(engine: Engine, progress: Progress | None) -> BacktestResult:
+    """The started engine's replay, bar by bar, with the equity curve the report needs kept in memory."""
+    c = engine.c
+    market = c.replay
+    assert market is not None
     c.runtime.values["execution_mode"] = "auto"
     clock = c.clock
-    clock.set(market.start_time)
-    await c.broker.start()
-    await recover(c.manager)
     initial = (await c.broker.balance()).equity
-    await c.risk.load(initial)
     curve: list[tuple[datetime, Decimal]] = [(clock.now(), initial)]
-
-    async def scan() -> None:
-        busy = {p.symbol for p in c.manager.open_positions()}
-        _, raised = await c.signals.scan(busy)
-        await c.trading.auto_execute(raised)
-
-    c.jobs.add("scan", scan, c.runtime.scan_interval_min, run_now=True)
-    c.jobs.add("expire", c.signals.expire, 1)
     bar_seconds = timeframe_seconds(market.base_timeframe)
     candles = 0
 
@@ -106,15 +120,13 @@ async def _replay(c, market: ReplayMarketData, progress: Progress | None) -> Bac
         nonlocal candles
         await c.jobs.on_bar(now)
         equity = (await c.broker.balance()).equity
-        curve.append((now, equity))
-        if len(curve) % max(1, 3600 // bar_seconds) == 0:
-            await c.risk.on_equity(equity)
+        curve.append((now, equity))  # the risk service sees equity through the engine's equity job
         candles += 1
         if progress is not None:
             done, total = market.progress
             progress(done, total)
 
-    await market.run(c.manager.on_tick, on_bar)
+    await market.run(engine.on_tick, on_bar)
     for pos in list(c.manager.open_positions()):
         await c.manager.close(pos.id, CloseReason.END)
     final = (await c.broker.balance()).equity

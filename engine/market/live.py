@@ -7,8 +7,9 @@
   ``watch_ohlcv``: a scan of an unchanged universe costs no REST request at all; a gap in the
   streamed candles (a dropped socket) is filled over REST.
 * ``run(on_tick)`` streams last prices (``watch_ticker``, one loop per watched symbol) and
-  falls back to one REST ``fetch_tickers`` call per ``poll_seconds`` for the symbols whose
-  stream is down. The watched symbols are what ``watch``/``retain`` say (the engine keeps them to
+  falls back to one REST ``fetch_tickers`` call (every symbol's ticker in one request) per
+  ``poll_seconds`` for the symbols whose stream is down; that answer also refreshes the
+  ``quote_volume`` cache, so a scan during an outage does not ask again. The watched symbols are what ``watch``/``retain`` say (the engine keeps them to
   open positions and cards, see engine/market/watches.py); ``price`` alone watches nothing. A
   symbol no longer watched has its stream ended on the venue too (``un_watch_ticker``).
 * ``retain_candles(symbols)`` (the scanner, after each scan) ends the candle streams and drops
@@ -229,6 +230,11 @@ class LiveMarketData:
         streaming = sym in self._loops and sym not in self._down
         if cached is not None and (streaming or self._now() - cached[1] <= self.fallback_seconds):
             return cached[0]
+        if self._tickers is not None and self._now() - self._tickers[0] <= self.fallback_seconds:
+            ticker = self._tickers[1].get(sym)  # the all-symbol answer of a moment ago
+            last = ticker and (ticker.get("last") or ticker.get("close"))
+            if last:
+                return dec(last)
         ticker = await self.call(f"ticker {sym}", self.exchange.fetch_ticker, sym)
         last = ticker.get("last") or ticker.get("close")
         if last is None:
@@ -240,9 +246,17 @@ class LiveMarketData:
         sym = await self.resolve(symbol)
         now = self._now()
         if self._tickers is None or now - self._tickers[0] > self.tickers_ttl:
-            self._tickers = (now, await self.call("tickers", self.exchange.fetch_tickers))
+            await self._fetch_tickers("tickers")
+        assert self._tickers is not None
         ticker = self._tickers[1].get(sym) or {}
         return float(ticker.get("quoteVolume") or 0.0)
+
+    async def _fetch_tickers(self, what: str) -> dict[str, Any]:
+        """Every symbol's 24 h ticker in one request (``ticker/24hr``), kept for ``quote_volume``:
+        the price fallback and the scan's volumes share it."""
+        tickers = await self.call(what, self.exchange.fetch_tickers)
+        self._tickers = (self._now(), tickers)
+        return tickers
 
     async def funding_rate(self, symbol: str) -> float | None:
         sym = await self.resolve(symbol)
@@ -306,7 +320,7 @@ class LiveMarketData:
 
     async def _poll(self, symbols: list[str], on_tick: TickHandler) -> None:
         try:
-            tickers = await self.call("tickers (stream down)", self.exchange.fetch_tickers, symbols)
+            tickers = await self._fetch_tickers("tickers (stream down)")
         except BrokerError as exc:
             log.warning("price poll failed: %s", exc)
             return

@@ -71,8 +71,10 @@ def _recursive(x: np.ndarray, period: np.ndarray, alpha: np.ndarray) -> np.ndarr
     ready = np.flatnonzero(seed_at < n_t)
     if ready.size == 0:
         return out.T
-    csum = np.zeros((n_rows, n_t + 1))
-    np.cumsum(np.where(finite, x, 0.0), axis=1, out=csum[:, 1:])
+    # the seeds need the running sums only up to the last seed (a prefix of the same running sum)
+    hi = int(seed_at[ready].max()) + 1
+    csum = np.zeros((n_rows, hi + 1))
+    np.cumsum(np.where(finite[:, :hi], x[:, :hi], 0.0), axis=1, out=csum[:, 1:])
     seeds = (csum[ready, seed_at[ready] + 1] - csum[ready, start[ready]]) / period[ready]
     by_time: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for t in np.unique(seed_at[ready]):

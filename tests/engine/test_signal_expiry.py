@@ -57,3 +57,54 @@ async def test_stepped_replay_keeps_replay_time(engine_factory) -> None:  # type
     await engine.step_market(4)  # 20 replayed minutes
     late = await engine.confirm(sig.id, by="1")
     assert late.outcome is ConfirmOutcome.REJECTED and late.reason is RejectReason.SIGNAL_EXPIRED
+
+
+def _count_signal_queries(engine) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every SQL statement the engine sends that reads or writes the signals table, as it is sent."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "signals" in statement:
+            seen.append(statement)
+
+    event.listen(engine.c.db.engine.sync_engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_bars_cost_no_query_while_nothing_can_expire(engine_factory) -> None:  # type: ignore[no-untyped-def]
+    engine = await engine_factory(scan={"signal_ttl_min": 600, "interval_min": 240})
+    await engine.step_market(1)  # the first scan runs here
+    sig = await engine.analyse("ETH/BTC")
+    assert sig is not None
+    queries = _count_signal_queries(engine)
+    await engine.step_market(24)  # two replayed hours: the expire job ran on every bar
+    assert queries == []
+    assert engine.c.jobs.next_run("expire") is not None
+    assert (await engine.get_signal(sig.id)).status is SignalStatus.RAISED
+
+
+async def test_signal_expires_at_its_ttl_also_after_a_restart(engine_factory, db_url_factory) -> None:  # type: ignore[no-untyped-def]
+    url = db_url_factory()
+    sections = {"scan": {"signal_ttl_min": 30, "interval_min": 240}}
+    engine = await engine_factory(url, **sections)
+    await engine.step_market(1)
+    first = await engine.analyse("ETH/BTC")
+    assert first is not None
+    await engine.step_market(5)  # 25 minutes
+    assert (await engine.get_signal(first.id)).status is SignalStatus.RAISED
+    await engine.step_market(1)  # 30 minutes: its deadline has come
+    expired = await engine.get_signal(first.id)
+    assert expired.status is SignalStatus.EXPIRED and engine.clock.now() >= first.expires_at
+    second = await engine.analyse("LTC/BTC")
+    assert second is not None
+    await engine.stop()
+
+    again = await engine_factory(url, **sections)  # a restart: the deadline comes back from the database
+    assert again.c.signals.next_expiry == second.expires_at
+    while again.clock.now() < second.expires_at:
+        assert (await again.get_signal(second.id)).status is SignalStatus.RAISED
+        await again.step_market(1)
+    assert (await again.get_signal(second.id)).status is SignalStatus.EXPIRED
+    assert again.c.signals.next_expiry is None

@@ -295,6 +295,8 @@ class CcxtBroker:
                 self.router.track(raw["clientOrderId"], raw["symbol"], self.venue.is_conditional_raw(raw),
                                   None if raw.get("id") is None else str(raw["id"]))
             orders.append(convert.venue_order(raw))
+        if symbol is None and self.stream is not None:
+            self.stream.listed(raws)  # the listing doubles as the fill poll (engine/brokers/ccxt/streams.py)
         return orders
 
     def _is_conditional_id(self, client_id: str) -> bool:

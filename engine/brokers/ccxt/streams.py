@@ -11,6 +11,10 @@ Three watch loops (``watch_orders``, ``watch_my_trades``, ``watch_positions``) f
 * while the stream is up it still polls every ``safety_interval`` seconds, in case an event was
   dropped silently.
 
+A listing of every open order fetched for another reason (``CcxtBroker.open_orders()``, which the
+reconciliation calls) is handed to ``listed`` and serves as that cycle's poll: the next poll is due
+an interval later, so the open-order books are not listed twice in a row (REST budget, issue 9).
+
 ``watch_balance`` is not used: Binance's ACCOUNT_UPDATE carries no available balance, so
 ``balance()`` asks REST when the engine needs it.
 """
@@ -206,6 +210,32 @@ class UserStream:
             self.polls += 1
             return await poll_once(self.broker)
 
+    def listed(self, raws: list[dict[str, Any]]) -> None:
+        """Both books were just listed (all symbols): check the orders owed to the engine against that
+        listing, in the background (the caller does not wait), instead of listing them again; the
+        next poll is one interval from now."""
+        if not self._tasks:
+            return  # not started: start() polls once the socket is up
+        self._last_poll = self._now()
+        self._tasks.append(spawn(self._poll_listing(raws), "ccxt-stream-listing"))
+
+    async def _poll_listing(self, raws: list[dict[str, Any]]) -> None:
+        try:
+            async with self._poll_lock:
+                self.polls += 1
+                await poll_once(self.broker, listing=raws)
+        except BrokerError as exc:
+            log.warning("%s: poll after the order listing failed (%s); the supervisor retries",
+                        self.broker.name, exc)
+            self._last_poll = 0.0
+        except Exception:
+            log.exception("poll after the order listing failed")
+            self._last_poll = 0.0
+        finally:
+            task = asyncio.current_task()
+            if task in self._tasks:
+                self._tasks.remove(task)  # type: ignore[arg-type]
+
     async def resolve_pending(self) -> None:
         """Unmatched trades: look up the triggered conditional orders of their symbols."""
         broker = self.broker
@@ -216,8 +246,9 @@ class UserStream:
         broker.router.retry_pending(self._now())
 
 
-async def poll_once(broker: CcxtBroker) -> int:
-    """REST fallback: find orders that left the book or filled, and deliver their fills."""
+async def poll_once(broker: CcxtBroker, listing: list[dict[str, Any]] | None = None) -> int:
+    """REST fallback: find orders that left the book or filled, and deliver their fills.
+    ``listing``: every open order of both books, just fetched (the books are not listed again)."""
     router = broker.router
     watching = router.watching()
     if not watching:
@@ -227,6 +258,11 @@ async def poll_once(broker: CcxtBroker) -> int:
     venue = broker.venue
     need_plain = any(not t.conditional for t in watching) or not venue.separate_conditional_book
     need_conditional = venue.separate_conditional_book and any(t.conditional for t in watching)
+    if listing is not None:
+        need_plain = need_conditional = False
+        for raw in listing:
+            router.learn(raw)
+            resting.add(raw.get("clientOrderId"))
     if need_plain:
         for raw in await broker.call("poll open orders", broker.exchange.fetch_open_orders):
             router.learn(raw)

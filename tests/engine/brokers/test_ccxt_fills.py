@@ -67,6 +67,24 @@ async def test_fills_while_disconnected_are_caught_up_right_after_reconnecting()
         assert broker.stream.reconnects >= 1
 
 
+async def test_the_reconciliation_listing_serves_as_the_poll_and_finds_a_fill_while_the_stream_is_down():
+    # no poll due for 30 s and no reconnect either: only the order listing can find the stop's fill
+    config = StreamConfig(poll_interval=30.0, safety_interval=30.0, backoff_start=30.0, backoff_max=30.0, tick=0.05,
+                          connect_timeout=3.0)
+    async with FakeBinance() as fake, running(fake, config=config) as (broker, fills):
+        await open_bracket(broker)
+        assert await wait_for(lambda: len(fills) == 1)
+        await fake.drop_ws()
+        assert await wait_for(lambda: not broker.stream.up, timeout=1.0)
+        fake.set_price("BTCUSDT", "58900")  # the stop fires while nobody listens
+        before, polls = len(fake.requests), broker.stream.polls
+        await broker.open_orders()  # what the reconciliation asks
+        assert await wait_for(lambda: [f.client_id for f in fills] == ["sp-p1-en-0", "sp-p1-sl-0"], timeout=2.0)
+        assert broker.stream.polls == polls + 1
+        listings = [r.path for r in fake.requests[before:] if r.path.endswith(("openOrders", "openAlgoOrders"))]
+        assert listings == ["/fapi/v1/openOrders", "/fapi/v1/openAlgoOrders"]  # each book listed once
+
+
 async def test_a_fill_arriving_before_the_handler_is_set_is_kept_for_it():
     async with FakeBinance() as fake:
         from tests.engine.brokers.test_ccxt_helpers import make_broker
