@@ -1,4 +1,9 @@
-"""The ``signalpilot`` command: ``run`` (engine + Telegram bot or console) and ``backtest``."""
+"""The ``signalpilot`` command: ``run`` (engine + Telegram bot or console), ``check`` and ``backtest``.
+
+A start-up problem the user can fix (a setting, the database, refused keys) is one or two lines
+naming the variable, exit code 2, never a traceback. An exchange that cannot be reached is not
+such a problem: the engine starts without it and keeps retrying.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from pathlib import Path
 
 from config.settings import Settings, SettingsError, load_settings
 from engine.brokers.errors import AuthError, BrokerError
+from engine.preflight import StartupError, offline_checks
 from engine.redaction import redact, setup_logging
 
 log = logging.getLogger("signalpilot")
@@ -32,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="signalpilot", description="Telegram-first futures trading bot.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the engine, and the Telegram bot when SP_TELEGRAM__TOKEN is set")
-    sub.add_parser("check", help="validate the settings and exit")
+    check = sub.add_parser("check", help="validate the settings (and with --online the connections) and exit")
+    check.add_argument("--online", action="store_true",
+                       help="also connect: database, exchange (clock, balance, position mode, key), Telegram")
     bt = sub.add_parser("backtest", help="replay candles through the engine and report")
     bt.add_argument("--data", type=Path, required=True, help="directory of {BASE}_{QUOTE}-{tf}.csv files")
     bt.add_argument("--symbols", default="", help="comma-separated, e.g. ETH/BTC,LTC/BTC (default: all files)")
@@ -54,10 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     setup_logging(settings.log_level)
     if args.command == "check":
-        print("settings are valid")
-        return 0
+        from bot.checks import run_checks
+
+        return asyncio.run(run_checks(settings, online=args.online))
     if args.command == "backtest":
         return asyncio.run(_backtest(settings, args))
+    problems = [c for c in offline_checks(settings) if not c.ok]
+    for check in problems:
+        if not check.blocking:
+            print(f"signalpilot: warning: {check.detail}", file=sys.stderr)
+    blocking = [c.detail for c in problems if c.blocking]
+    if blocking:
+        print("signalpilot: cannot start:\n  " + "\n  ".join(blocking), file=sys.stderr)
+        return EXIT_CONFIG
     try:
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:
@@ -69,8 +86,11 @@ async def _run(settings: Settings) -> int:
 
     try:
         engine = await Engine.create(settings)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, BrokerError, StartupError) as exc:
         print(f"signalpilot: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:  # e.g. the database's folder cannot be created
+        print(f"signalpilot: {exc.strerror or exc}: {exc.filename or ''} (SP_DATABASE__URL)", file=sys.stderr)
         return EXIT_CONFIG
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -78,6 +98,10 @@ async def _run(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await engine.start()
+    except StartupError as exc:
+        print(f"signalpilot: {exc}", file=sys.stderr)
+        await engine.stop()
+        return EXIT_CONFIG
     except AuthError as exc:
         print(f"signalpilot: the exchange refused the API keys: {exc}", file=sys.stderr)
         await engine.stop()
@@ -86,6 +110,7 @@ async def _run(settings: Settings) -> int:
         print(f"signalpilot: cannot start trading: {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
+    stopper = loop.create_task(_stop_on_failure(engine, stop), name="stop-on-engine-failure")
     try:
         if settings.telegram.token is not None:
             from bot.app import TelegramTokenRejected, run_bot
@@ -106,9 +131,21 @@ async def _run(settings: Settings) -> int:
                   flush=True)
             await stop.wait()
     finally:
+        stopper.cancel()
         await engine.stop()
         print("SignalPilot stopped; state saved.", flush=True)
+    if engine.failure is not None:
+        refused = isinstance(engine.failure, AuthError)
+        what = "the exchange refused the API keys" if refused else "cannot start trading"
+        print(f"signalpilot: {what}: {redact(str(engine.failure))}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
+
+
+async def _stop_on_failure(engine: object, stop: asyncio.Event) -> None:
+    """The engine gave up (keys refused once the exchange answered, …): stop the front end too."""
+    await engine.failed.wait()  # type: ignore[attr-defined]
+    stop.set()
 
 
 async def _backtest(settings: Settings, args: argparse.Namespace) -> int:

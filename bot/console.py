@@ -20,6 +20,8 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
     TradingResumed,
+    VenueConnected,
+    VenueUnreachable,
 )
 from engine.facade import Engine
 
@@ -59,6 +61,10 @@ def render(event: Event) -> str | None:
             return f"PANIC done{tag}: " + ", ".join(f"{i.symbol} {i.kind} {'ok' if i.ok else 'FAILED ' + i.detail}" for i in items)
         case EngineError(code=code, detail=detail):
             return f"ERROR{tag} {code.value}: {detail}"
+        case VenueUnreachable(venue=venue, detail=detail):
+            return f"EXCHANGE UNREACHABLE{tag} {venue}: {detail} — retrying in the background"
+        case VenueConnected(venue=venue, markets=n):
+            return f"EXCHANGE CONNECTED{tag} {venue}: {n} markets, scanning resumed"
         case ScanCompleted(symbols=n, raised=raised):
             return f"scan{tag}: {n} symbols, {raised} signals"
     return None
@@ -68,6 +74,8 @@ class ConsolePrinter:
     def __init__(self, engine: Engine, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
         engine.bus.subscribe(Event, self.on_event)
+        if engine.venue_down is not None:  # published at start, before this printer listened
+            self.on_event(engine.venue_down)
 
     def on_event(self, event: Event) -> None:
         text = render(event)

@@ -41,6 +41,8 @@ from engine.domain.events import (
     StopMovedToBreakeven,
     TargetHit,
     TradingPaused,
+    VenueConnected,
+    VenueUnreachable,
 )
 from engine.domain.models import CloseReason, Signal
 from engine.domain.reasons import ExecutionMode, PauseReason
@@ -53,7 +55,7 @@ log = logging.getLogger("bot.notifier")
 
 SUBSCRIBED: tuple[type[Event], ...] = (
     SignalRaised, SignalConfirmed, SignalCancelled, SignalExpired, RiskRejected, PositionOpened,
-    TargetHit, StopMovedToBreakeven, PositionClosed, TradingPaused, EngineError,
+    TargetHit, StopMovedToBreakeven, PositionClosed, TradingPaused, EngineError, VenueUnreachable, VenueConnected,
 )
 # Pauses the person who asked already hears about from their command's answer.
 _QUIET_PAUSES = (PauseReason.MANUAL, PauseReason.PANIC)
@@ -85,6 +87,8 @@ class Notifier:
     def start(self) -> None:
         for event_type in SUBSCRIBED:
             self.engine.bus.subscribe(event_type, self._on_event)
+        if self.engine.venue_down is not None:  # published at start, before the bot listened
+            self._on_event(self.engine.venue_down)
         self._task = spawn(self._run(), name="bot-notifier")
 
     async def stop(self, timeout: float = 2.0) -> None:
@@ -180,6 +184,10 @@ class Notifier:
                 await self._alert(None, lambda: alerts.trading_paused(event))
         elif isinstance(event, EngineError):
             await self._error(event)
+        elif isinstance(event, VenueUnreachable):
+            await self._alert(None, lambda: alerts.venue_unreachable(event))
+        elif isinstance(event, VenueConnected):
+            await self._alert(None, lambda: alerts.venue_connected(event))
 
     async def _target(self, hit: TargetHit, breakeven: StopMovedToBreakeven | None = None,
                       closed: PositionClosed | None = None) -> None:

@@ -13,13 +13,23 @@ from datetime import datetime
 from decimal import Decimal
 
 from config.settings import Settings
-from engine.domain.events import EngineError, PanicCompleted, PositionOpened, ScanCompleted
+from engine.brokers.errors import AuthError, NetworkError
+from engine.domain.events import (
+    EngineError,
+    PanicCompleted,
+    PositionOpened,
+    ScanCompleted,
+    VenueConnected,
+    VenueUnreachable,
+)
 from engine.domain.models import Balance, CloseReason, Position, Signal
 from engine.domain.reasons import ErrorCode, PauseReason
 from engine.market.base import PriceTick
 from engine.positions.reconcile import reconcile
+from engine.preflight import StartupError
 from engine.queries import Queries
 from engine.runtime import SPECS
+from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
 from engine.views import (
     CancelResult,
@@ -38,6 +48,7 @@ from engine.wiring import Components, build
 log = logging.getLogger("engine")
 
 REPLAY_CLOCK_KEY = "replay_clock"
+STARTED_KEY = "engine_started"
 
 
 class Engine:
@@ -53,6 +64,12 @@ class Engine:
         self._tasks: list[asyncio.Task[object]] = []
         self._bars = 0
         self.started = False
+        self._run_feed = self._run_jobs = True
+        self.reconnect_base = 2.0  # seconds before the first new attempt to reach the exchange
+        self.reconnect_max = 60.0  # cap of the doubling backoff
+        self.venue_down: VenueUnreachable | None = None  # set while the exchange cannot be reached
+        self.failure: BaseException | None = None  # set when the engine cannot go on (keys refused, …)
+        self.failed = asyncio.Event()
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -61,10 +78,31 @@ class Engine:
         return cls(await build(settings, clock=clock))
 
     async def start(self, *, run_feed: bool = True, run_jobs: bool = True) -> None:
-        """Migrate the database, recover open positions, start jobs and the market feed.
-        Tests pass ``run_feed=False, run_jobs=False`` and drive prices with ``step_market`` or ``on_tick``."""
+        """Open the database (``StartupError`` if it cannot be), then connect to the exchange.
+
+        An exchange that cannot be reached does not stop start-up: ``VenueUnreachable`` is published,
+        the front ends answer, and the connection is retried in the background with capped backoff
+        on the engine's clock (``VenueConnected`` once it answers). Refused keys and other
+        configuration errors raise. Tests pass ``run_feed=False, run_jobs=False`` and drive prices
+        with ``step_market`` or ``on_tick``."""
+        self._run_feed, self._run_jobs = run_feed, run_jobs
+        await self._open_storage()
+        self.bus.subscribe(PositionOpened, self._watch)
+        self.started = True
+        try:
+            await self._connect()
+        except NetworkError as exc:
+            await self._unreachable(exc)
+            self._tasks.append(spawn(self._reconnect(), "venue-reconnect"))
+
+    async def _open_storage(self) -> None:
+        """The part that must succeed: database schema, runtime settings, the replay's clock."""
         c = self.c
-        await c.db.migrate()
+        try:
+            await c.db.migrate()
+            await c.repo.kv_put(STARTED_KEY, self.clock.now().isoformat())  # the database takes writes
+        except Exception as exc:
+            raise StartupError(describe_db_error(exc, c.db.url)) from None
         await c.runtime.load()
         if c.replay is not None:
             saved = await c.repo.kv_get(REPLAY_CLOCK_KEY)
@@ -72,26 +110,67 @@ class Engine:
             if saved and datetime.fromisoformat(saved) > start:
                 start = datetime.fromisoformat(saved)
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
-        await c.broker.start()
-        await self._reconcile_job()
-        self.bus.subscribe(PositionOpened, self._watch)
+
+    async def _connect(self) -> None:
+        """Markets, broker, reconciliation and the risk baseline; then jobs, fills and the price feed."""
+        c = self.c
+        markets = len(await c.market.symbols())  # live data: loads the exchange's markets
+        try:
+            await c.broker.start()
+            await self._reconcile_job()
+            await c.risk.load((await c.broker.balance()).equity)
+        except NetworkError:
+            if not c.broker.paper:
+                await c.broker.close()  # the next attempt starts it afresh
+            raise
         watch = getattr(c.market, "watch", None)
         if watch is not None and c.manager.open_positions():
             watch(*{p.symbol for p in c.manager.open_positions()})
-        await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
         c.jobs.add("equity", self._equity_job, 15)
         if not c.broker.paper:
             c.jobs.add("reconcile", self._reconcile_job, self.settings.exchange.reconcile_min)
-        if run_jobs:
+        if self._run_jobs:
             c.jobs.start()
         if not c.broker.paper:
             self._tasks.append(spawn(c.manager.run_inbox(), "fills"))
-        if run_feed:
+        if self._run_feed:
             self._tasks.append(spawn(self._feed(), "market-feed"))
-        self.started = True
+        if self.venue_down is not None:
+            down, self.venue_down = self.venue_down, None
+            log.warning("%s answers again: markets loaded, state reconciled, scanning resumed", down.venue)
+            await self.bus.publish(VenueConnected(ts=self.clock.now(), paper=self.paper, venue=down.venue,
+                                                  down_since=down.since, markets=markets))
         log.info("engine started (%s, %s data)", "paper" if self.paper else "live", self.settings.market.source)
+
+    async def _unreachable(self, exc: Exception) -> None:
+        self.venue_down = VenueUnreachable(ts=self.clock.now(), paper=self.paper, venue=self.settings.exchange.name,
+                                           since=self.clock.now(), detail=str(exc)[:300],
+                                           retry_in=self.reconnect_base)
+        log.warning("%s cannot be reached (%s): running without it, retrying in the background",
+                    self.settings.exchange.name, exc)
+        await self.bus.publish(self.venue_down)
+
+    async def _reconnect(self) -> None:
+        """Try again with a doubling delay (capped) until the exchange answers or refuses us."""
+        delay = self.reconnect_base
+        while True:
+            await self.clock.sleep(delay)
+            try:
+                await self._connect()
+                return
+            except NetworkError as exc:
+                delay = min(delay * 2, self.reconnect_max)
+                log.warning("%s still unreachable (%s); next try in %.0f s", self.settings.exchange.name, exc, delay)
+            except Exception as exc:  # keys refused, hedge mode with positions…: a human must act
+                log.error("cannot start trading: %s", exc)
+                code = ErrorCode.AUTH if isinstance(exc, AuthError) else ErrorCode.EXCHANGE_REJECTED
+                await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=code,
+                                                   detail=str(exc)[:300]))
+                self.failure = exc
+                self.failed.set()
+                return
 
     async def _feed(self) -> None:
         if self.c.replay is not None:
@@ -220,7 +299,8 @@ class Engine:
 
     # --- reading -------------------------------------------------------------------------------------
     async def status(self) -> StatusView:
-        return await self.queries.status(self.next_scan_at())
+        down = self.venue_down.since if self.venue_down is not None else None
+        return await self.queries.status(self.next_scan_at(), venue_down_since=down)
 
     async def balance(self) -> Balance:
         return await self.c.broker.balance()
