@@ -263,6 +263,9 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             name = _env_name(tuple(err.get("loc", ())))
             msg = err.get("msg", "invalid").removeprefix("Value error, ")
+            if err.get("type") == "extra_forbidden":  # SP_<SECTION>__<typo>
+                lines += unknown_variable_lines(unknown_variables({name: ""}, None), ignored=False)
+                continue
             lines.append(f"{name}: {msg}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
     except SourceError as exc:  # a section given as malformed JSON, e.g. SP_MARKET='{bad'
@@ -311,6 +314,7 @@ def unknown_variables(environ: Mapping[str, str | None] | None = None,
     return unknown
 
 
-def unknown_variable_lines(unknown: list[tuple[str, str | None]]) -> list[str]:
-    return [f"{name} is not a SignalPilot setting and is ignored" +
-            (f": did you mean {close}?" if close else " (see config/example.env)") for name, close in unknown]
+def unknown_variable_lines(unknown: list[tuple[str, str | None]], *, ignored: bool = True) -> list[str]:
+    what = " is not a SignalPilot setting" + (" and is ignored" if ignored else "")
+    return [name + what + (f": did you mean {close}?" if close else " (see config/example.env)")
+            for name, close in unknown]
