@@ -117,7 +117,7 @@ def engine_error(ev: EngineError, symbol: str | None = None) -> str:
 def venue_unreachable(ev: VenueUnreachable) -> str:
     head = "📡 <b>" + fmt.esc(_("Exchange unreachable")) + "</b> · " + fmt.esc(ev.venue) + fmt.esc(paper_tag(ev.paper))
     lines = [head, _("Since {when}. I keep retrying; commands still work. Scanning and trading start when "
-                     "the exchange answers.").format(when=fmt.when(ev.since))]
+                     "the exchange answers.").format(when=fmt.when(ev.since, ev.ts))]
     if ev.detail:
         lines.append(f"<code>{fmt.esc(ev.detail[:300])}</code>")
     return "\n".join(lines)
@@ -125,6 +125,6 @@ def venue_unreachable(ev: VenueUnreachable) -> str:
 
 def venue_connected(ev: VenueConnected) -> str:
     head = "✅ <b>" + fmt.esc(_("Exchange reachable again")) + "</b> · " + fmt.esc(ev.venue) + fmt.esc(paper_tag(ev.paper))
-    since = _("Unreachable since {when}.").format(when=fmt.when(ev.down_since)) if ev.down_since else ""
+    since = _("Unreachable since {when}.").format(when=fmt.when(ev.down_since, ev.ts)) if ev.down_since else ""
     done = _("Markets loaded ({n}), state reconciled; scanning and trading resumed.").format(n=ev.markets)
     return "\n".join(line for line in (head, since, done) if line)
