@@ -15,15 +15,20 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.settings import Settings, SettingsError, load_settings
 from engine.brokers.errors import AuthError, BrokerError
 from engine.preflight import StartupError, offline_checks
 from engine.redaction import redact, setup_logging
 
+if TYPE_CHECKING:
+    from engine.facade import Engine
+
 log = logging.getLogger("signalpilot")
 
 EXIT_CONFIG = 2
+KEYS = "SP_EXCHANGE__API_KEY / SP_EXCHANGE__API_SECRET"
 
 
 def _date(text: str) -> datetime:
@@ -103,7 +108,7 @@ async def _run(settings: Settings) -> int:
         await engine.stop()
         return EXIT_CONFIG
     except AuthError as exc:
-        print(f"signalpilot: the exchange refused the API keys: {exc}", file=sys.stderr)
+        print(f"signalpilot: the exchange refused the API keys ({KEYS}): {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
     except BrokerError as exc:
@@ -136,15 +141,15 @@ async def _run(settings: Settings) -> int:
         print("SignalPilot stopped; state saved.", flush=True)
     if engine.failure is not None:
         refused = isinstance(engine.failure, AuthError)
-        what = "the exchange refused the API keys" if refused else "cannot start trading"
+        what = f"the exchange refused the API keys ({KEYS})" if refused else "cannot start trading"
         print(f"signalpilot: {what}: {redact(str(engine.failure))}", file=sys.stderr)
         return EXIT_CONFIG
     return 0
 
 
-async def _stop_on_failure(engine: object, stop: asyncio.Event) -> None:
+async def _stop_on_failure(engine: Engine, stop: asyncio.Event) -> None:
     """The engine gave up (keys refused once the exchange answered, …): stop the front end too."""
-    await engine.failed.wait()  # type: ignore[attr-defined]
+    await engine.failed.wait()
     stop.set()
 
 
