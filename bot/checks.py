@@ -1,7 +1,8 @@
 """``signalpilot check [--online]``: one line per check with ✓ or ✗; exit 0 when all pass, else 2.
 
 The settings, database and exchange checks are the engine's (``engine.preflight``); this module
-adds the Telegram ones: the admins (offline) and ``getMe`` with the token (online).
+adds the Telegram ones: the admins (offline) and ``getMe`` with the token (online; aiogram is
+imported only then, so the offline check starts fast).
 """
 
 from __future__ import annotations
@@ -10,9 +11,6 @@ import asyncio
 import sys
 from typing import TextIO
 
-from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
-
-from bot.app import build_bot
 from config.settings import Settings, TelegramSettings
 from engine.preflight import Check, offline_checks, online_checks
 
@@ -30,6 +28,10 @@ def telegram_offline(tg: TelegramSettings) -> list[Check]:
 
 async def telegram_online(tg: TelegramSettings, timeout: float = 15.0) -> Check:
     """``getMe`` with the token: proves the token and the route to SP_TELEGRAM__API_BASE."""
+    from aiogram.exceptions import TelegramNetworkError, TelegramServerError, TelegramUnauthorizedError
+
+    from bot.app import build_bot
+
     bot = build_bot(tg)
     try:
         me = await asyncio.wait_for(bot.get_me(), timeout)
