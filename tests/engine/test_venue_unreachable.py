@@ -132,3 +132,51 @@ async def test_keys_refused_once_the_exchange_answers_stop_the_engine(tmp_path: 
     finally:
         await engine.stop()
         await fake.close()
+
+
+REGION_BLOCK = {"code": 0, "msg": "Service unavailable from a restricted location according to 'b. Eligibility' "
+                                  "in https://www.binance.com/en/terms."}
+
+
+async def test_maintenance_and_a_region_block_are_unreachable_not_fatal(tmp_path: Path) -> None:
+    """503 (maintenance) from the fake, then 451 (Binance's region block) from a bare server: both
+    leave the engine running and retrying; it connects once the real venue answers."""
+    from aiohttp import web
+
+    async with FakeBinance() as fake:
+        fake.inject("*", "error503", count=10_000)
+        clock = SteppedClock(datetime.now(UTC))
+        engine = await _engine(_settings(fake.port, tmp_path / "m.db", live=False), clock)
+        events = EventLog(engine)
+        try:
+            await engine.start(run_feed=False, run_jobs=False)
+            assert len(events.of(VenueUnreachable)) == 1 and not engine.failed.is_set()
+            fake.faults.armed.clear()  # maintenance over
+            clock.advance(await clock.sleeper(RECONNECT))
+            await events.wait_for(VenueConnected, timeout=15)
+        finally:
+            await engine.stop()
+
+    async def blocked(request: web.Request) -> web.Response:
+        return web.json_response(REGION_BLOCK, status=451)
+
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", blocked)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    clock = SteppedClock(datetime.now(UTC))
+    engine = await _engine(_settings(port, tmp_path / "r.db", live=True), clock)
+    events = EventLog(engine)
+    try:
+        await engine.start(run_feed=False, run_jobs=False)
+        [down] = events.of(VenueUnreachable)
+        assert "restricted location" in down.detail
+        clock.advance(await clock.sleeper(RECONNECT))
+        await clock.sleeper(RECONNECT)  # still blocked: retried, not given up
+        assert not engine.failed.is_set() and len(events.of(VenueUnreachable)) == 1
+    finally:
+        await engine.stop()
+        await runner.cleanup()
