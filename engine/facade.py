@@ -51,7 +51,6 @@ from engine.wiring import Components, build
 log = logging.getLogger("engine")
 
 REPLAY_CLOCK_KEY = "replay_clock"
-STARTED_KEY = "engine_started"
 
 
 class Engine:
@@ -104,7 +103,6 @@ class Engine:
         c = self.c
         try:
             await c.db.migrate()
-            await c.repo.kv_put(STARTED_KEY, self.clock.now().isoformat())  # the database takes writes
         except Exception as exc:
             raise StartupError(describe_db_error(exc, c.db.url)) from None
         await c.runtime.load()
