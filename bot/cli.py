@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("signalpilot")
 
 EXIT_CONFIG = 2
+EXIT_STORAGE = 3  # the database stopped taking writes mid-run
 KEYS = "SP_EXCHANGE__API_KEY / SP_EXCHANGE__API_SECRET"
 
 
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    from bot.console import storage_line
+    from engine.domain.events import StorageFailed
     from engine.facade import Engine
 
     try:
@@ -119,6 +122,7 @@ async def _run(settings: Settings) -> int:
         print(f"signalpilot: cannot start trading: {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
+    engine.bus.subscribe(StorageFailed, lambda _event: stop.set())
     stopper = loop.create_task(_stop_on_failure(engine, stop), name="stop-on-engine-failure")
     try:
         if settings.telegram.token is not None:
@@ -133,20 +137,28 @@ async def _run(settings: Settings) -> int:
             from bot.console import run_console
 
             await run_console(engine, settings, stop)
+    except Exception:
+        if engine.failure is None:
+            raise  # after a storage failure the one line below says it all
     finally:
         stopper.cancel()
         await engine.stop()
-        print("SignalPilot stopped; state saved.", flush=True)
+        if engine.failure is None:
+            print("SignalPilot stopped; state saved.", flush=True)
     if engine.failure is not None:
-        refused = isinstance(engine.failure, AuthError)
+        print(f"signalpilot: stopped: {storage_line(engine.failure)}", file=sys.stderr, flush=True)
+        return EXIT_STORAGE
+    if engine.venue_failure is not None:
+        refused = isinstance(engine.venue_failure, AuthError)
         what = f"the exchange refused the API keys ({KEYS})" if refused else "cannot start trading"
-        print(f"signalpilot: {what}: {redact(str(engine.failure))}", file=sys.stderr)
+        print(f"signalpilot: {what}: {redact(str(engine.venue_failure))}", file=sys.stderr)
         return EXIT_CONFIG
     return 0
 
 
 async def _stop_on_failure(engine: Engine, stop: asyncio.Event) -> None:
-    """The engine gave up (keys refused once the exchange answered, …): stop the front end too."""
+    """The engine gave up (keys refused once the exchange answered, the database failed): stop the
+    front end too."""
     await engine.failed.wait()
     stop.set()
 

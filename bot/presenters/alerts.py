@@ -5,6 +5,7 @@ breakeven literally."""
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import format as fmt
 from bot.presenters.words import CLOSE, ERROR, PAUSE, paper_tag, reject_text, side_word, word
@@ -14,6 +15,8 @@ from engine.domain.events import (
     PositionOpened,
     RiskRejected,
     StopMovedToBreakeven,
+    StorageFailed,
+    StorageFault,
     TargetHit,
     TradingPaused,
     VenueConnected,
@@ -128,3 +131,23 @@ def venue_connected(ev: VenueConnected) -> str:
     since = _("Unreachable since {when}.").format(when=fmt.when(ev.down_since, ev.ts)) if ev.down_since else ""
     done = _("Markets loaded ({n}), state reconciled; scanning and trading resumed.").format(n=ev.markets)
     return "\n".join(line for line in (head, since, done) if line)
+
+
+STORAGE = {
+    StorageFault.READ_ONLY: __("the database is read-only"),
+    StorageFault.DISK_FULL: __("the disk is full"),
+    StorageFault.IO_ERROR: __("the disk reports an I/O error"),
+    StorageFault.CORRUPT: __("the database file is damaged"),
+    StorageFault.GONE: __("the database cannot be reached"),
+}
+
+
+def storage_failed(ev: StorageFailed) -> str:
+    """Rendered without the database (no stored language, no card): it is what failed."""
+    head = "🛑 <b>" + fmt.esc(_("The database stopped taking writes")) + "</b>" + fmt.esc(paper_tag(ev.paper))
+    lines = [head, _("Why: {why}.").format(why=fmt.esc(str(STORAGE.get(ev.fault, ev.fault.value))))]
+    lines.append(_("No new entries. Stop and take-profit orders stay on the exchange."))
+    lines.append(_("SignalPilot is stopping: fix the database, then start it again."))
+    if ev.detail:
+        lines.append(f"<code>{fmt.esc(ev.detail[:300])}</code>")
+    return "\n".join(lines)

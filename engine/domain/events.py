@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,3 +168,22 @@ class VenueConnected(Event):
     venue: str
     down_since: datetime | None = None
     markets: int = 0
+
+
+class StorageFault(enum.StrEnum):
+    """Why the database stopped taking writes (failures that will not fix themselves)."""
+
+    READ_ONLY = "read_only"
+    DISK_FULL = "disk_full"
+    IO_ERROR = "io_error"
+    CORRUPT = "corrupt"
+    GONE = "gone"  # the file or server cannot be reached any more
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageFailed(Event):
+    """The database stopped taking writes: no new entries, protective orders stay on the venue, and
+    the process stops. Front ends must deliver this without the database."""
+
+    fault: StorageFault
+    detail: str = ""  # the driver's message, secrets masked

@@ -109,7 +109,7 @@ async def test_live_mode_reconciles_with_the_exchange_once_it_answers(tmp_path: 
         assert fake.count("/fapi/v3/account") >= 1  # keys checked, balance read
         assert fake.count("/fapi/v1/openOrders") >= 1  # reconciled with the venue's orders
         assert (await engine.status()).balance.equity == Decimal("10000")  # type: ignore[union-attr]
-        assert engine.failure is None and not engine.failed.is_set()
+        assert engine.venue_failure is None and not engine.failed.is_set()
     finally:
         await engine.stop()
         await fake.close()
@@ -126,7 +126,7 @@ async def test_keys_refused_once_the_exchange_answers_stop_the_engine(tmp_path: 
         await _retry_until_up(clock, fake, port, failures=0)
         error = await events.wait_for(EngineError, timeout=15)
         assert error.code is ErrorCode.AUTH
-        assert engine.failed.is_set() and isinstance(engine.failure, AuthError)
+        assert engine.failed.is_set() and isinstance(engine.venue_failure, AuthError)
         assert events.of(VenueConnected) == [] and fake.orders == {}
         assert [s for name, s in clock.sleeps if name == RECONNECT] == [2]  # no more retries
     finally:
