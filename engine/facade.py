@@ -86,13 +86,10 @@ class Engine:
         return cls(await build(settings, clock=clock))
 
     async def start(self, *, run_feed: bool = True, run_jobs: bool = True) -> None:
-        """Open the database (``StartupError`` if it cannot be), then connect to the exchange.
-
-        An exchange that cannot be reached does not stop start-up: ``VenueUnreachable`` is published,
-        the front ends answer, and the connection is retried in the background with capped backoff
-        on the engine's clock (``VenueConnected`` once it answers). Refused keys and other
-        configuration errors raise. Tests pass ``run_feed=False, run_jobs=False`` and drive prices
-        with ``step_market`` or ``on_tick``."""
+        """Open the database (``StartupError`` if it cannot be), then connect to the exchange; if it
+        cannot be reached, ``VenueUnreachable`` is published and ``_reconnect`` retries in the background
+        (refused keys raise). Tests pass ``run_feed=False, run_jobs=False`` and drive prices with
+        ``step_market`` or ``on_tick``."""
         self._run_feed, self._run_jobs = run_feed, run_jobs
         await self._open_storage()
         self.started = True
