@@ -1,4 +1,10 @@
-"""The ``signalpilot`` command: ``run``, ``backtest``, ``check``, ``init`` and ``download``."""
+"""The ``signalpilot`` command: ``run`` (engine + Telegram bot or console), ``backtest``, ``check``,
+``init`` and ``download``.
+
+A start-up problem the user can fix (a setting, the database, refused keys) is one or two lines
+naming the variable, exit code 2, never a traceback. An exchange that cannot be reached is not
+such a problem: the engine starts without it and keeps retrying.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +16,21 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.settings import Settings, SettingsError, load_settings
 from engine.brokers.errors import AuthError, BrokerError
+from engine.preflight import StartupError, offline_checks
 from engine.redaction import redact, setup_logging
+
+if TYPE_CHECKING:
+    from engine.facade import Engine
 
 log = logging.getLogger("signalpilot")
 
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3  # the database stopped taking writes mid-run
+KEYS = "SP_EXCHANGE__API_KEY / SP_EXCHANGE__API_SECRET"
 
 
 def _date(text: str) -> datetime:
@@ -33,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="signalpilot", description="Telegram-first futures trading bot.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the engine, and the Telegram bot when SP_TELEGRAM__TOKEN is set")
-    sub.add_parser("check", help="validate the settings and exit")
+    check = sub.add_parser("check", help="validate the settings (and with --online the connections) and exit")
+    check.add_argument("--online", action="store_true",
+                       help="also connect: database, exchange (clock, balance, position mode, key), Telegram")
     bt = sub.add_parser("backtest", help="replay candles through the engine and report")
     bt.add_argument("--data", type=Path, required=True, help="directory of {BASE}_{QUOTE}-{tf}.csv files")
     bt.add_argument("--symbols", default="", help="comma-separated, e.g. ETH/BTC,LTC/BTC (default: all files)")
@@ -67,10 +81,19 @@ def main(argv: list[str] | None = None) -> int:
         settings = demo_settings(settings)  # no token on a replay: the console demo's defaults
     setup_logging(settings.log_level)
     if args.command == "check":
-        print("settings are valid")
-        return 0
+        from bot.checks import run_checks
+
+        return asyncio.run(run_checks(settings, online=args.online))
     if args.command == "backtest":
         return asyncio.run(_backtest(settings, args))
+    problems = [c for c in offline_checks(settings) if not c.ok]
+    for check in problems:
+        if not check.blocking:
+            print(f"signalpilot: warning: {check.detail}", file=sys.stderr)
+    blocking = [c.detail for c in problems if c.blocking]
+    if blocking:
+        print("signalpilot: cannot start:\n  " + "\n  ".join(blocking), file=sys.stderr)
+        return EXIT_CONFIG
     try:
         return asyncio.run(_run(settings))
     except KeyboardInterrupt:
@@ -84,8 +107,11 @@ async def _run(settings: Settings) -> int:
 
     try:
         engine = await Engine.create(settings)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, BrokerError, StartupError) as exc:
         print(f"signalpilot: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:  # e.g. the database's folder cannot be created
+        print(f"signalpilot: {exc.strerror or exc}: {exc.filename or ''} (SP_DATABASE__URL)", file=sys.stderr)
         return EXIT_CONFIG
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -93,8 +119,12 @@ async def _run(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         await engine.start()
+    except StartupError as exc:
+        print(f"signalpilot: {exc}", file=sys.stderr)
+        await engine.stop()
+        return EXIT_CONFIG
     except AuthError as exc:
-        print(f"signalpilot: the exchange refused the API keys: {exc}", file=sys.stderr)
+        print(f"signalpilot: the exchange refused the API keys ({KEYS}): {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
     except BrokerError as exc:
@@ -102,6 +132,7 @@ async def _run(settings: Settings) -> int:
         await engine.stop()
         return EXIT_CONFIG
     engine.bus.subscribe(StorageFailed, lambda _event: stop.set())
+    stopper = loop.create_task(_stop_on_failure(engine, stop), name="stop-on-engine-failure")
     try:
         if settings.telegram.token is not None:
             from bot.app import TelegramTokenRejected, run_bot
@@ -119,13 +150,26 @@ async def _run(settings: Settings) -> int:
         if engine.failure is None:
             raise  # after a storage failure the one line below says it all
     finally:
+        stopper.cancel()
         await engine.stop()
         if engine.failure is None:
             print("SignalPilot stopped; state saved.", flush=True)
     if engine.failure is not None:
         print(f"signalpilot: stopped: {storage_line(engine.failure)}", file=sys.stderr, flush=True)
         return EXIT_STORAGE
+    if engine.venue_failure is not None:
+        refused = isinstance(engine.venue_failure, AuthError)
+        what = f"the exchange refused the API keys ({KEYS})" if refused else "cannot start trading"
+        print(f"signalpilot: {what}: {redact(str(engine.venue_failure))}", file=sys.stderr)
+        return EXIT_CONFIG
     return 0
+
+
+async def _stop_on_failure(engine: Engine, stop: asyncio.Event) -> None:
+    """The engine gave up (keys refused once the exchange answered, the database failed): stop the
+    front end too."""
+    await engine.failed.wait()
+    stop.set()
 
 
 async def _backtest(settings: Settings, args: argparse.Namespace) -> int:

@@ -26,6 +26,8 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
     TradingResumed,
+    VenueConnected,
+    VenueUnreachable,
 )
 from engine.facade import Engine
 from engine.run_summary import RunSummary
@@ -66,6 +68,10 @@ def render(event: Event) -> str | None:
             return f"PANIC done{tag}: " + ", ".join(f"{i.symbol} {i.kind} {'ok' if i.ok else 'FAILED ' + i.detail}" for i in items)
         case EngineError(code=code, detail=detail):
             return f"ERROR{tag} {code.value}: {detail}"
+        case VenueUnreachable(venue=venue, detail=detail):
+            return f"EXCHANGE UNREACHABLE{tag} {venue}: {detail} — retrying in the background"
+        case VenueConnected(venue=venue, markets=n):
+            return f"EXCHANGE CONNECTED{tag} {venue}: {n} markets, scanning resumed"
         case StorageFailed():
             return "DATABASE FAILED" + tag + ": " + storage_line(event)
         case ScanCompleted(symbols=n, raised=raised):
@@ -89,6 +95,8 @@ class ConsolePrinter:
         self.quiet_scans = quiet_scans
         self._scan_day: date | None = None
         engine.bus.subscribe(Event, self.on_event)
+        if engine.venue_down is not None:  # published at start, before this printer listened
+            self.on_event(engine.venue_down)
 
     def on_event(self, event: Event) -> None:
         if self.quiet_scans and isinstance(event, ScanCompleted) and not event.raised:

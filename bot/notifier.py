@@ -39,6 +39,8 @@ from engine.domain.events import (
     SignalExpired,
     SignalRaised,
     StorageFailed,
+    VenueConnected,
+    VenueUnreachable,
 )
 from engine.domain.models import Signal
 from engine.domain.reasons import ExecutionMode
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.notifier")
 
 CARD_EVENTS: tuple[type[Event], ...] = (SignalRaised, SignalConfirmed, SignalCancelled, SignalExpired)
+VENUE_EVENTS: tuple[type[Event], ...] = (VenueUnreachable, VenueConnected)  # about this run: not in the outbox
 
 
 def recipients(engine_admins: list[int], chat_id: int | None) -> list[int]:
@@ -80,9 +83,11 @@ class Notifier:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        for event_type in (*CARD_EVENTS, *self._alert_types, StorageFailed):
+        for event_type in (*CARD_EVENTS, *self._alert_types, StorageFailed, *VENUE_EVENTS):
             self.engine.bus.subscribe(event_type, self._on_event)
         self._idle.clear()  # until what earlier runs left in the outbox is out
+        if self.engine.venue_down is not None:  # published at start, before the bot listened
+            self._on_event(self.engine.venue_down)
         self._task = spawn(self._run(), name="bot-notifier")
 
     async def stop(self, timeout: float = 2.0) -> None:
@@ -158,6 +163,12 @@ class Notifier:
             await self._finish_cards(event.signal, lambda: cards.cancelled_line(event.by), event.paper)
         elif isinstance(event, SignalExpired):
             await self._finish_cards(event.signal, cards.expired_line, event.paper)
+        elif isinstance(event, VenueUnreachable | VenueConnected):
+            render = alerts.venue_unreachable if isinstance(event, VenueUnreachable) else alerts.venue_connected
+            for chat in self.chats:
+                with use(self.i18n, await self.book.for_chat(chat)):
+                    text = render(event)  # type: ignore[arg-type]
+                self.delivery.send_text(chat, text)
 
     def _storage_failed(self, event: StorageFailed) -> None:
         """The database is what failed: straight to the delivery queue, ahead of the consumer (which may

@@ -1,11 +1,16 @@
 """Settings: environment (prefix ``SP_``, nested delimiter ``__``) and ``.env``; frozen once built.
 
 Each component receives only its own section. Secrets are ``SecretStr`` and never printed.
-A bad value raises ``SettingsError`` whose message names the variable and why.
+A bad value raises ``SettingsError`` whose message names the variable and why;
+``unknown_variables`` names the ``SP_`` variables that match no setting (with the closest one).
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DATA_DIR = PACKAGE_DIR / "engine" / "market" / "sample"
@@ -34,6 +40,15 @@ def _split(value: object) -> object:
 
 CsvStr = Annotated[list[str], NoDecode]
 CsvInt = Annotated[list[int], NoDecode]
+
+_TIMEFRAME = re.compile(r"^[1-9][0-9]*[mhdw]$")
+
+
+def check_timeframe(value: str) -> str:
+    """``5m``, ``1h``, ``4h``, ``1d``, ``1w``: a positive number and a unit (m, h, d, w)."""
+    if not _TIMEFRAME.match(value):
+        raise ValueError(f"{value!r} is not a timeframe (use e.g. 5m, 15m, 1h, 4h, 1d)")
+    return value
 
 
 class Section(BaseModel):
@@ -61,6 +76,8 @@ class MarketSettings(Section):
     def _utc(cls, value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
+    _check_base = field_validator("base_timeframe")(check_timeframe)
+
 
 class ScanSettings(Section):
     symbols: CsvStr = Field(default_factory=list, description="symbols to scan, e.g. ETH/BTC,LTC/BTC; "
@@ -77,6 +94,13 @@ class ScanSettings(Section):
     candles: int = Field(500, ge=50, le=1500, description="candles per timeframe fed to the indicators")
 
     _split_symbols = field_validator("symbols", "timeframes", mode="before")(_split)
+
+    @field_validator("timeframes")
+    @classmethod
+    def _check_timeframes(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one timeframe is needed, e.g. 15m,1h,4h")
+        return [check_timeframe(tf) for tf in value]
 
 
 class RiskSettings(Section):
@@ -288,6 +312,9 @@ def _env_name(loc: tuple[object, ...]) -> str:
     return "SP_" + "__".join(p.upper() for p in parts) if parts else "settings"
 
 
+_SOURCE_FIELD = re.compile(r'field "([^"]+)"')
+
+
 def load_settings(**overrides: object) -> Settings:
     """Build Settings from env and .env; raise SettingsError with readable messages."""
     try:
@@ -297,5 +324,58 @@ def load_settings(**overrides: object) -> Settings:
         for err in exc.errors():
             name = _env_name(tuple(err.get("loc", ())))
             msg = err.get("msg", "invalid").removeprefix("Value error, ")
+            if err.get("type") == "extra_forbidden":  # SP_<SECTION>__<typo>
+                lines += unknown_variable_lines(unknown_variables({name: ""}, None), ignored=False)
+                continue
             lines.append(f"{name}: {msg}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    except SourceError as exc:  # a section given as malformed JSON, e.g. SP_MARKET='{bad'
+        found = _SOURCE_FIELD.search(str(exc))
+        name = "SP_" + found.group(1).upper() if found else "an SP_ variable"
+        raise SettingsError(f"invalid settings:\n  {name}: not valid JSON; set one value at a time "
+                            f"instead, e.g. {name}__<NAME>=value (see config/example.env)") from None
+
+
+# --- unknown variables -----------------------------------------------------------------------------
+RESERVED_PREFIXES = ("SP_TEST_",)  # used by the test suite, not by the bot
+
+
+def setting_names(model: type[BaseModel] = Settings, prefix: str = "SP_") -> list[str]:
+    """Every variable name the Settings model reads: ``SP_MODE``, ``SP_MARKET`` (a section as JSON),
+    ``SP_MARKET__SOURCE``, …"""
+    names = []
+    for name, field in model.model_fields.items():
+        ann = field.annotation
+        names.append(f"{prefix}{name.upper()}")
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            names += setting_names(ann, f"{prefix}{name.upper()}__")
+    return names
+
+
+def unknown_variables(environ: Mapping[str, str | None] | None = None,
+                      env_file: str | os.PathLike[str] | None = ".env") -> list[tuple[str, str | None]]:
+    """``(name, closest valid name or None)`` for each ``SP_`` variable (environment and ``env_file``)
+    that no setting reads: such a variable is otherwise silently ignored."""
+    from dotenv import dotenv_values
+
+    seen: dict[str, None] = {}
+    for key in (os.environ if environ is None else environ):
+        seen[key] = None
+    if env_file is not None and Path(env_file).is_file():
+        for key in dotenv_values(env_file):
+            seen[key] = None
+    valid = setting_names()
+    unknown = []
+    for key in seen:
+        upper = key.upper()
+        if not upper.startswith("SP_") or upper in valid or upper.startswith(RESERVED_PREFIXES):
+            continue
+        close = difflib.get_close_matches(upper, valid, n=1, cutoff=0.75)
+        unknown.append((key, close[0] if close else None))
+    return unknown
+
+
+def unknown_variable_lines(unknown: list[tuple[str, str | None]], *, ignored: bool = True) -> list[str]:
+    what = " is not a SignalPilot setting" + (" and is ignored" if ignored else "")
+    return [name + what + (f": did you mean {close}?" if close else " (see config/example.env)")
+            for name, close in unknown]

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from config.settings import Settings
+from engine.brokers.errors import AuthError, NetworkError
 from engine.clock import LiveClock
 from engine.domain.events import (
     EngineError,
@@ -22,6 +23,8 @@ from engine.domain.events import (
     ScanCompleted,
     StorageFailed,
     StorageFault,
+    VenueConnected,
+    VenueUnreachable,
 )
 from engine.domain.models import Balance, CloseReason, Position, Signal, SignalStatus
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
@@ -29,10 +32,12 @@ from engine.domain.values import timeframe_seconds
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
+from engine.preflight import StartupError
 from engine.queries import Queries
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
 from engine.storage.outbox import ALERTS, PendingAlert, is_alert
+from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
 from engine.views import (
     CancelResult,
@@ -67,8 +72,13 @@ class Engine:
         self._tasks: list[asyncio.Task[object]] = []
         self._bars = 0
         self.started = False
+        self._run_feed = self._run_jobs = True
+        self.reconnect_base = 2.0  # seconds before the first new attempt to reach the exchange
+        self.reconnect_max = 60.0  # cap of the doubling backoff
+        self.venue_down: VenueUnreachable | None = None  # set while the exchange cannot be reached
+        self.venue_failure: BaseException | None = None  # the exchange answered but refused us (keys, …)
         self.failure: StorageFailed | None = None  # the database stopped taking writes
-        self.failed = asyncio.Event()
+        self.failed = asyncio.Event()  # set on either failure: the process stops
         self.watches = PriceWatches(c.market, lambda: [(p.id, p.symbol) for p in c.manager.open_positions()])
         self.replay_finished = asyncio.Event()  # set when a replay feed has played its data to the end
         self.equity_history = True  # the equity job stores a point; a backtest keeps its curve in memory
@@ -83,10 +93,27 @@ class Engine:
         return cls(await build(settings, clock=clock))
 
     async def start(self, *, run_feed: bool = True, run_jobs: bool = True) -> None:
-        """Migrate the database, recover open positions, start jobs and the market feed.
-        Tests pass ``run_feed=False, run_jobs=False`` and drive prices with ``step_market`` or ``on_tick``."""
+        """Open the database (``StartupError`` if it cannot be), then connect to the exchange; if it
+        cannot be reached, ``VenueUnreachable`` is published and ``_reconnect`` retries in the background
+        (refused keys raise). Tests pass ``run_feed=False, run_jobs=False`` and drive prices with
+        ``step_market`` or ``on_tick``."""
+        self._run_feed, self._run_jobs = run_feed, run_jobs
+        await self._open_storage()
+        self.started = True
+        try:
+            await self._connect()
+        except NetworkError as exc:
+            await self._unreachable(exc)
+            self._tasks.append(spawn(self._reconnect(), "venue-reconnect"))
+        self.c.db.on_fault = self._storage_failed
+
+    async def _open_storage(self) -> None:
+        """The part that must succeed: database schema, runtime settings, the replay's clock."""
         c = self.c
-        await c.db.migrate()
+        try:
+            await c.db.migrate()
+        except Exception as exc:
+            raise StartupError(describe_db_error(exc, c.db.url)) from None
         await c.runtime.load()
         if c.replay is not None:
             saved = await c.repo.kv_get(REPLAY_CLOCK_KEY)
@@ -94,30 +121,71 @@ class Engine:
             if saved and datetime.fromisoformat(saved) > start:
                 start = datetime.fromisoformat(saved)
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
-        await c.broker.start()
-        await self._reconcile_job()
+
+    async def _connect(self) -> None:
+        """Markets, broker, reconciliation and the risk baseline; then watches, jobs, fills and the feed."""
+        c = self.c
+        markets = len(await c.market.symbols())  # live data: loads the exchange's markets
+        try:
+            await c.broker.start()
+            await self._reconcile_job()
+            await c.risk.load((await c.broker.balance()).equity)
+        except NetworkError:
+            if not c.broker.paper:
+                await c.broker.close()  # the next attempt starts it afresh
+            raise
         raised = await c.repo.signals_with_status(SignalStatus.RAISED)
         c.signals.restore(raised)  # expiry deadlines (engine.signal_service)
         self.watches.start(self.bus, raised)
-        await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
         c.jobs.add("equity", self._equity_job, 15)
         if not c.broker.paper:
             c.jobs.add("reconcile", self._reconcile_job, self.settings.exchange.reconcile_min)
-        if run_jobs:
+        if self._run_jobs:
             c.jobs.start()
         if not c.broker.paper:
             self._tasks.append(spawn(c.manager.run_inbox(), "fills"))
-        if run_feed:
+        if self._run_feed:
             speed = self.settings.market.replay_speed
             if c.replay is not None and (speed == 0 or speed * timeframe_seconds(c.replay.base_timeframe) > 1):
                 # a replay faster than real time: a card's time to live counts in wall-clock minutes
                 c.signals.expiry_clock = c.trading.expiry_clock = LiveClock()
             self._tasks.append(spawn(self._feed(), "market-feed"))
-        self.started = True
-        c.db.on_fault = self._storage_failed
+        if self.venue_down is not None:
+            down, self.venue_down = self.venue_down, None
+            log.warning("%s answers again: markets loaded, state reconciled, scanning resumed", down.venue)
+            await self.bus.publish(VenueConnected(ts=self.clock.now(), paper=self.paper, venue=down.venue,
+                                                  down_since=down.since, markets=markets))
         log.info("engine started (%s, %s data)", "paper" if self.paper else "live", self.settings.market.source)
+
+    async def _unreachable(self, exc: Exception) -> None:
+        self.venue_down = VenueUnreachable(ts=self.clock.now(), paper=self.paper, venue=self.settings.exchange.name,
+                                           since=self.clock.now(), detail=str(exc)[:300],
+                                           retry_in=self.reconnect_base)
+        log.warning("%s cannot be reached (%s): running without it, retrying in the background",
+                    self.settings.exchange.name, exc)
+        await self.bus.publish(self.venue_down)
+
+    async def _reconnect(self) -> None:
+        """Try again with a doubling delay (capped) until the exchange answers or refuses us."""
+        delay = self.reconnect_base
+        while True:
+            await self.clock.sleep(delay)
+            try:
+                await self._connect()
+                return
+            except NetworkError as exc:
+                delay = min(delay * 2, self.reconnect_max)
+                log.warning("%s still unreachable (%s); next try in %.0f s", self.settings.exchange.name, exc, delay)
+            except Exception as exc:  # keys refused, hedge mode with positions…: a human must act
+                log.error("cannot start trading: %s", exc)
+                code = ErrorCode.AUTH if isinstance(exc, AuthError) else ErrorCode.EXCHANGE_REJECTED
+                await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=code,
+                                                   detail=str(exc)[:300]))
+                self.venue_failure = exc
+                self.failed.set()
+                return
 
     async def _feed(self) -> None:
         if self.c.replay is not None:
@@ -287,7 +355,8 @@ class Engine:
 
     # --- reading -------------------------------------------------------------------------------------
     async def status(self) -> StatusView:
-        return await self.queries.status(self.next_scan_at())
+        down = self.venue_down.since if self.venue_down is not None else None
+        return await self.queries.status(self.next_scan_at(), venue_down_since=down)
 
     async def balance(self) -> Balance:
         return await self.c.broker.balance()

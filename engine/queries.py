@@ -31,17 +31,20 @@ class Queries:
             views.append(PositionView(pos, mark, pos.unrealized(mark) if mark is not None else ZERO))
         return views
 
-    async def status(self, next_scan: datetime | None) -> StatusView:
+    async def status(self, next_scan: datetime | None, venue_down_since: datetime | None = None) -> StatusView:
+        """Without a reachable exchange: no venue request (a live balance is then None, symbols 0)."""
         c = self.c
         state = c.risk.state
         now = c.clock.now()
+        down = venue_down_since is not None
         return StatusView(
             mode=c.runtime.execution_mode, paper=c.settings.paper, trading_state=state.state.value,
             pause_reason=state.reason.value if state.reason and state.state is not TradingState.ACTIVE else None,
-            paused_until=state.until, balance=await c.broker.balance(),
+            paused_until=state.until, balance=None if down and not c.broker.paper else await c.broker.balance(),
             open_positions=len(c.manager.open_positions()),
             today_pnl=state.day_pnl if state.day == now.date() else await self._realized_since_midnight(now),
-            next_scan=next_scan, last_scan=c.signals.last_scan, symbols=len(await c.market.symbols()))
+            next_scan=next_scan, last_scan=c.signals.last_scan,
+            symbols=0 if down else len(await c.market.symbols()), venue_down_since=venue_down_since)
 
     async def _realized_since_midnight(self, now: datetime) -> Decimal:
         midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)

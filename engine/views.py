@@ -58,12 +58,13 @@ class StatusView:
     trading_state: str  # active, paused, halted
     pause_reason: str | None
     paused_until: datetime | None
-    balance: Balance
+    balance: Balance | None  # None while a live exchange cannot be reached
     open_positions: int
     today_pnl: Decimal
     next_scan: datetime | None
     last_scan: datetime | None
     symbols: int
+    venue_down_since: datetime | None = None  # the exchange cannot be reached since then
 
 
 @dataclass(frozen=True)

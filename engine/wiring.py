@@ -80,8 +80,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     db = Database(database_url or settings.database_url)
     repo = Repository(db)
     bus = EventBus()
-    symbols = await market.symbols()
-    currency = symbols[0].split("/")[1].split(":")[0] if symbols and "/" in symbols[0] else "USDT"
+    currency = await _currency(market)
     if broker is None:
         if settings.paper:
             from engine.brokers.paper import PaperBroker
@@ -111,3 +110,13 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     jobs = Jobs(clock, replay=replay is not None)
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
                       signals, trading, jobs, currency)
+
+
+async def _currency(market: MarketData) -> str:
+    """The account currency: a live venue's settle currency (known without a request, so an
+    unreachable exchange does not stop the build), else the quote of the replayed symbols."""
+    settle = getattr(getattr(market, "venue", None), "settle", None)
+    if isinstance(settle, str):
+        return settle
+    symbols = await market.symbols()
+    return symbols[0].split("/")[1].split(":")[0] if symbols and "/" in symbols[0] else "USDT"

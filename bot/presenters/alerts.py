@@ -1,5 +1,5 @@
 """Alerts for the key events of a trade: entry, TP1 (with breakeven), TP2, stops, exits,
-rejections, pauses and errors that need a human. English keeps TP1, TP2, stop and
+rejections, pauses, errors that need a human, and the exchange lost or found at start. English keeps TP1, TP2, stop and
 breakeven literally."""
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from engine.domain.events import (
     StorageFault,
     TargetHit,
     TradingPaused,
+    VenueConnected,
+    VenueUnreachable,
 )
 from engine.domain.models import CloseReason, Position
 
@@ -113,6 +115,22 @@ def engine_error(ev: EngineError, symbol: str | None = None) -> str:
     if ev.detail:
         lines.append(f"<code>{fmt.esc(ev.detail[:500])}</code>")
     return "\n".join(lines)
+
+
+def venue_unreachable(ev: VenueUnreachable) -> str:
+    head = "📡 <b>" + fmt.esc(_("Exchange unreachable")) + "</b> · " + fmt.esc(ev.venue) + fmt.esc(paper_tag(ev.paper))
+    lines = [head, _("Since {when}. I keep retrying; commands still work. Scanning and trading start when "
+                     "the exchange answers.").format(when=fmt.when(ev.since, ev.ts))]
+    if ev.detail:
+        lines.append(f"<code>{fmt.esc(ev.detail[:300])}</code>")
+    return "\n".join(lines)
+
+
+def venue_connected(ev: VenueConnected) -> str:
+    head = "✅ <b>" + fmt.esc(_("Exchange reachable again")) + "</b> · " + fmt.esc(ev.venue) + fmt.esc(paper_tag(ev.paper))
+    since = _("Unreachable since {when}.").format(when=fmt.when(ev.down_since, ev.ts)) if ev.down_since else ""
+    done = _("Markets loaded ({n}), state reconciled; scanning and trading resumed.").format(n=ev.markets)
+    return "\n".join(line for line in (head, since, done) if line)
 
 
 STORAGE = {

@@ -64,11 +64,15 @@ def status(view: StatusView, now: datetime | None = None) -> str:
         if view.paused_until is not None:
             state += " " + _("until {when}").format(when=fmt.when(view.paused_until, now))
     lines.append(_("Trading: {state}").format(state=fmt.esc(state)))
+    if view.venue_down_since is not None:
+        lines.append("⚠️ " + _("Exchange unreachable since {when}: retrying; scanning and trading resume "
+                               "when it answers.").format(when=fmt.when(view.venue_down_since, now)))
     bal = view.balance
-    lines.append(_("Equity: {equity} {ccy}").format(equity=fmt.money(bal.equity), ccy=fmt.esc(bal.currency)))
+    ccy = fmt.esc(bal.currency) if bal is not None else ""
+    if bal is not None:
+        lines.append(_("Equity: {equity} {ccy}").format(equity=fmt.money(bal.equity), ccy=ccy))
     lines.append(_("Open positions: {n}").format(n=view.open_positions))
-    lines.append(_("Today's PnL: {pnl} {ccy}").format(pnl=fmt.money(view.today_pnl, signed=True),
-                                                       ccy=fmt.esc(bal.currency)))
+    lines.append(_("Today's PnL: {pnl} {ccy}").format(pnl=fmt.money(view.today_pnl, signed=True), ccy=ccy).rstrip())
     lines.append(_("Next scan: {when}").format(when=fmt.when(view.next_scan, now)))
     lines.append(_("Symbols watched: {n}").format(n=view.symbols))
     return "\n".join(lines)

@@ -150,6 +150,26 @@ class ScanCompleted(Event):
     next_at: datetime | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class VenueUnreachable(Event):
+    """The exchange could not be reached (network, DNS, region block, maintenance); the engine
+    runs without it and retries. Published once per outage."""
+
+    venue: str
+    since: datetime
+    detail: str = ""  # the last error, secrets redacted
+    retry_in: float = 0.0  # seconds until the next attempt
+
+
+@dataclass(frozen=True, kw_only=True)
+class VenueConnected(Event):
+    """The exchange answers again: markets loaded, state reconciled, scanning and trading resumed."""
+
+    venue: str
+    down_since: datetime | None = None
+    markets: int = 0
+
+
 class StorageFault(enum.StrEnum):
     """Why the database stopped taking writes (failures that will not fix themselves)."""
 

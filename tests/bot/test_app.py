@@ -57,3 +57,54 @@ async def test_bot_talks_to_the_configured_api_base() -> None:
 def test_no_token_is_refused_at_build() -> None:
     with pytest.raises(ValueError, match="SP_TELEGRAM__TOKEN"):
         build_bot(TelegramSettings())
+
+
+async def test_exchange_down_at_start_is_told_once_and_status_says_since_when(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The real bot over HTTP, the engine on live data with the exchange refusing connections, time
+    moved by the test: one alert per admin however many retries, /status says since when, and an
+    alert when the exchange answers again."""
+    from datetime import UTC, datetime
+
+    from bot.app import Options
+    from config.settings import Settings
+    from tests.bot.conftest import ADMIN, ADMIN2, FAST_LIMITS
+    from tests.clocks import SteppedClock
+    from tests.engine.test_venue_unreachable import RECONNECT, _engine, _settings, free_port
+    from tests.fakes.binance import FakeBinance
+
+    port = free_port()
+    base = _settings(port, tmp_path / "p.db", live=False)
+    clock = SteppedClock(datetime(2026, 5, 4, 7, 30, tzinfo=UTC))
+    async with FakeTelegram() as tg:
+        settings = Settings(_env_file=None, **{**base.model_dump(exclude={"telegram"}),  # type: ignore[arg-type]
+                                               "telegram": telegram_section(token=tg.token, api_base=tg.base_url)})
+        engine = await _engine(settings, clock)
+        fake = FakeBinance()
+        stop = asyncio.Event()
+        try:
+            await engine.start(run_feed=False, run_jobs=False)
+            task = asyncio.create_task(run_bot(engine, settings, stop, options=Options(
+                limits=FAST_LIMITS, merge_window=0.05, polling_timeout=1, drain_timeout=2.0)))
+            for admin in (ADMIN, ADMIN2):
+                alert = await tg.wait_sent(admin, contains="Exchange unreachable", timeout=20)
+                assert "Since 07:30 UTC" in (alert.text or "")
+            for _ in range(3):  # three more failed attempts: nobody hears about them
+                clock.advance(await clock.sleeper(RECONNECT))
+            await clock.sleeper(RECONNECT)
+            tg.user_message(ADMIN, "/status")
+            status = await tg.wait_sent(ADMIN, contains="Status", timeout=20)
+            assert "Exchange unreachable since 07:30 UTC" in (status.text or "")
+            assert "Equity: 10,000" in (status.text or "") or "Equity: 10000" in (status.text or "")
+            mark = tg.mark()
+            await fake.start(port)
+            clock.advance(await clock.sleeper(RECONNECT))
+            back = await tg.wait_sent(ADMIN2, contains="Exchange reachable again", since=mark, timeout=20)
+            assert "Unreachable since 07:30 UTC" in (back.text or "")
+            for admin in (ADMIN, ADMIN2):
+                assert sum((m.text or "").startswith("📡") for m in tg.sent(admin)) == 1
+            stop.set()
+            await asyncio.wait_for(task, 10)
+        finally:
+            stop.set()
+            await engine.stop()
+            await fake.close()

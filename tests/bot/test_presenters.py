@@ -172,3 +172,30 @@ def test_history_lists_trades_newest_first() -> None:
     with use(I18N, "en"):
         text = reports.history([closed])
     assert "ETH/BTC LONG 0.098123 →" in text and "+0.0012" in text and "breakeven stop" in text
+
+
+def test_exchange_lost_and_found_alerts_and_status_in_both_languages() -> None:
+    from engine.domain.events import VenueConnected, VenueUnreachable
+    from engine.views import StatusView
+
+    since = NOW - timedelta(minutes=7)
+    down = VenueUnreachable(ts=since, venue="binanceusdm", since=since, detail="load markets: <refused>")
+    up = VenueConnected(ts=NOW, venue="binanceusdm", down_since=since, markets=412)
+    view = StatusView(mode="confirm", paper=False, trading_state="active", pause_reason=None, paused_until=None,
+                      balance=None, open_positions=1, today_pnl=Decimal("0"), next_scan=None, last_scan=None,
+                      symbols=0, venue_down_since=since)
+    with use(I18N, "en"):
+        assert alerts.venue_unreachable(down).splitlines()[:2] == [
+            "📡 <b>Exchange unreachable</b> · binanceusdm (paper)",
+            "Since 11:53 UTC. I keep retrying; commands still work. Scanning and trading start when the exchange "
+            "answers."]
+        assert "&lt;refused&gt;" in alerts.venue_unreachable(down)
+        assert alerts.venue_connected(up).splitlines()[1:] == [
+            "Unreachable since 11:53 UTC.", "Markets loaded (412), state reconciled; scanning and trading resumed."]
+        status = reports.status(view, NOW)
+        assert "⚠️ Exchange unreachable since 11:53 UTC: retrying" in status
+        assert "Equity" not in status and "Today's PnL: +0" in status  # no live balance while it is down
+    with use(I18N, "zh"):
+        assert "交易所无法连接" in alerts.venue_unreachable(down)
+        assert "交易所已恢复连接" in alerts.venue_connected(up) and "412" in alerts.venue_connected(up)
+        assert "交易所自 11:53 UTC 起无法连接" in reports.status(view, NOW)

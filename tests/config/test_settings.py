@@ -76,3 +76,43 @@ def test_bad_setting_exits_2_without_echoing_secrets(tmp_path: Path) -> None:
     assert token not in proc.stderr + proc.stdout and "hunter2" not in proc.stderr + proc.stdout
     secret = load_settings(_env_file=None, telegram={"token": token})
     assert token not in repr(secret) and token not in str(secret.model_dump())
+
+
+def test_unknown_variables_name_the_closest_setting(tmp_path: Path) -> None:
+    from config.settings import setting_names, unknown_variable_lines, unknown_variables
+
+    names = setting_names()
+    assert {"SP_MODE", "SP_MARKET", "SP_MARKET__SOURCE", "SP_DATABASE__URL", "SP_TELEGRAM__TOKEN"} <= set(names)
+    env_file = tmp_path / ".env"
+    env_file.write_text("SP_EXCHANGE__APIKEY=abc\nOTHER=1\n")
+    environ = {"SP_DATABASE_URL": "x", "SP_MODE": "paper", "sp_scan__top_n": "5", "SP_TEST_POSTGRES_URL": "x",
+               "SP_WHATEVER": "1", "PATH": "/bin"}
+    found = dict(unknown_variables(environ, env_file))
+    assert found == {"SP_DATABASE_URL": "SP_DATABASE__URL", "SP_EXCHANGE__APIKEY": "SP_EXCHANGE__API_KEY",
+                     "SP_WHATEVER": None}
+    lines = unknown_variable_lines(list(found.items()))
+    assert "SP_DATABASE_URL is not a SignalPilot setting and is ignored: did you mean SP_DATABASE__URL?" in lines
+    assert "SP_WHATEVER is not a SignalPilot setting and is ignored (see config/example.env)" in lines
+
+
+def test_malformed_json_section_and_timeframes_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SP_MARKET", "{bad")
+    with pytest.raises(SettingsError, match=r"SP_MARKET: not valid JSON"):
+        load_settings(_env_file=None)
+    monkeypatch.delenv("SP_MARKET")
+    monkeypatch.setenv("SP_SCAN__TIMEFRAMES", "15m,1hour")
+    monkeypatch.setenv("SP_MARKET__BASE_TIMEFRAME", "0m")
+    with pytest.raises(SettingsError) as err:
+        load_settings(_env_file=None)
+    assert "SP_SCAN__TIMEFRAMES: '1hour' is not a timeframe" in str(err.value)
+    assert "SP_MARKET__BASE_TIMEFRAME: '0m' is not a timeframe" in str(err.value)
+    monkeypatch.setenv("SP_SCAN__TIMEFRAMES", "5m,1h,1d,1w")
+    monkeypatch.setenv("SP_MARKET__BASE_TIMEFRAME", "1m")
+    assert load_settings(_env_file=None).scan.timeframes == ["5m", "1h", "1d", "1w"]
+
+
+def test_a_typo_inside_a_section_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SP_RISK__MAX_POSITION", "3")
+    with pytest.raises(SettingsError) as err:
+        load_settings(_env_file=None)
+    assert "SP_RISK__MAX_POSITION is not a SignalPilot setting: did you mean SP_RISK__MAX_POSITIONS?" in str(err.value)

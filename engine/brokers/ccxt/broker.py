@@ -80,6 +80,7 @@ class CcxtBroker:
         if not self._has_keys:
             await self.close()
             raise AuthError("live trading needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET")
+        self.exchange.open()  # again after a failed start: ccxt refuses requests on a closed client
         try:
             await self._start()
         except BaseException:

@@ -48,7 +48,7 @@ async def test_live_run_with_refused_keys_exits_2_and_places_nothing(tmp_path: P
     async with FakeBinance() as fake:
         code, output = await _run_bot(_live_env(fake, tmp_path, key, secret), tmp_path)
         assert code == 2, output
-        assert "refused the API keys" in output
+        assert "refused the API keys (SP_EXCHANGE__API_KEY / SP_EXCHANGE__API_SECRET)" in output
         assert key not in output and secret not in output
         assert "Traceback" not in output
         placed = [r for r in fake.requests if r.method in ("POST", "PUT", "DELETE")]

@@ -126,7 +126,15 @@ def close_listen_key(fake: FakeBinance, params: dict) -> dict:
     return {}
 
 
+def api_restrictions(fake: FakeBinance, params: dict) -> dict:
+    """What the key may do (Binance's /sapi/v1/account/apiRestrictions); ``fake.key_permissions``."""
+    return {"ipRestrict": False, "createTime": 0, "enableInternalTransfer": False,
+            "enableMargin": False, "enableSpotAndMarginTrading": False, "permitsUniversalTransfer": False,
+            "enableVanillaOptions": False, **fake.key_permissions}
+
+
 SIGNED_ROUTES = {
+    ("GET", "/sapi/v1/account/apiRestrictions"): api_restrictions,
     ("POST", "/fapi/v1/leverage"): leverage,
     ("GET", "/fapi/v1/leverageBracket"): leverage_bracket,
     ("POST", "/fapi/v1/marginType"): margin_type,

@@ -68,15 +68,17 @@ class FakeBinance:
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.key_permissions = {"enableReading": True, "enableFutures": True, "enableWithdrawals": False}
 
     # ------------------------------------------------------------------ lifecycle
-    async def start(self) -> FakeBinance:
+    async def start(self, port: int = 0) -> FakeBinance:
+        """Listen on 127.0.0.1 (a free port, or ``port``: e.g. one a client was given before)."""
         app = web.Application()
         app.router.add_routes(self.ws.routes())
         app.router.add_route("*", "/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return self

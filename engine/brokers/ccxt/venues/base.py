@@ -87,6 +87,11 @@ class Venue:
     def after_base_url(self, exchange: Any, base: str) -> None:
         """Adjust a client whose hosts were replaced (``SP_EXCHANGE__BASE_URL``)."""
 
+    async def key_permissions(self, exchange: Any) -> Mapping[str, bool] | None:
+        """What the API key may do (``reading``, ``futures``, ``withdrawals``); None when the venue
+        does not say. Used by ``signalpilot check --online`` only."""
+        return None
+
 
 def _f(value: Decimal | None) -> float | None:
     return None if value is None else float(value)

@@ -55,3 +55,8 @@ class BinanceUsdm(Venue):
                 free = dec(asset.get("availableBalance") or asset.get("maxWithdrawAmount") or 0)
                 return Balance(currency=self.settle, wallet=wallet, equity=equity, free=free)
         return super().balance_from(raw)
+
+    async def key_permissions(self, exchange: Any) -> Mapping[str, bool] | None:
+        raw = await exchange.sapi_get_account_apirestrictions()
+        return {"reading": bool(raw.get("enableReading")), "futures": bool(raw.get("enableFutures")),
+                "withdrawals": bool(raw.get("enableWithdrawals"))}
