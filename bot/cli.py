@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from config.settings import Settings, SettingsError, load_settings
-from engine.brokers.errors import AuthError, BrokerError
+from engine.errors import AuthError, BrokerError
 from engine.redaction import redact, setup_logging
 
 log = logging.getLogger("signalpilot")

@@ -27,8 +27,7 @@ from engine.domain.events import (
     TradingPaused,
     TradingResumed,
 )
-from engine.facade import Engine
-from engine.run_summary import RunSummary
+from engine.facade import Engine, RunSummary
 
 
 def _p(value: Decimal | None) -> str:

@@ -45,7 +45,8 @@ from engine.domain.events import (
 )
 from engine.domain.models import CloseReason, Signal
 from engine.domain.reasons import ExecutionMode, PauseReason
-from engine.tasks import quiet, spawn
+from engine.errors import quiet
+from engine.facade import spawn
 
 if TYPE_CHECKING:
     from engine.facade import Engine

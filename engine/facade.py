@@ -46,6 +46,15 @@ from engine.views import (
 )
 from engine.wiring import Components, build
 
+# The façade's public surface: the Engine and the values its methods return (the bot imports
+# these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
+# own background tasks.
+__all__ = [
+    "CancelResult", "ChartData", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
+    "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
+    "spawn",
+]
+
 log = logging.getLogger("engine")
 
 REPLAY_CLOCK_KEY = "replay_clock"
