@@ -60,10 +60,6 @@ def no_data(symbol: str) -> str:
     return _("No market data for {symbol} yet.").format(symbol=fmt.esc(symbol))
 
 
-def signal_sent(symbol: str) -> str:
-    return _("Card for {symbol} sent.").format(symbol=fmt.esc(symbol))
-
-
 def scanning() -> str:
     return "🔎 " + _("Scanning…")
 
