@@ -36,8 +36,7 @@ from bot.presenters import actions
 from bot.redact import protect_token
 from bot.timer import wait_event
 from config.settings import Settings, TelegramSettings
-from engine.clock import Clock, LiveClock
-from engine.facade import Engine
+from engine.facade import Clock, Engine, LiveClock
 
 log = logging.getLogger("bot.app")
 

@@ -1,36 +1,61 @@
 """CallbackData factories. Buttons carry ids and menu indexes only — never prices or amounts:
-everything a handler acts on is read back from the engine."""
+everything a handler acts on is read back from the engine. Each factory's ``action`` is a
+``StrEnum``: a button whose action is not one of them does not unpack and gets the stale-button
+answer from the fallback router."""
 
 from __future__ import annotations
+
+import enum
 
 from aiogram.filters.callback_data import CallbackData
 
 
-class SignalCb(CallbackData, prefix="sg"):
-    """A signal card's buttons: ``ok`` (confirm) or ``no`` (cancel)."""
+class SignalAction(enum.StrEnum):
+    CONFIRM = "ok"
+    CANCEL = "no"
 
-    action: str
+
+class PositionAction(enum.StrEnum):
+    CLOSE = "close"  # asks first
+    YES = "yes"  # closes at market
+    KEEP = "keep"  # backs out
+
+
+class PanicAction(enum.StrEnum):
+    GO = "go"
+
+
+class SettingsAction(enum.StrEnum):
+    MENU = "menu"
+    KEY = "key"
+    SET = "set"
+
+
+class SignalCb(CallbackData, prefix="sg"):
+    """A signal card's buttons: confirm or cancel."""
+
+    action: SignalAction
     id: str
 
 
 class PositionCb(CallbackData, prefix="ps"):
     """``close`` asks, ``yes`` closes at market, ``keep`` backs out."""
 
-    action: str
+    action: PositionAction
     id: str
 
 
 class PanicCb(CallbackData, prefix="pn"):
     """The red second tap of /panic; ``id`` is a one-time request id that expires."""
 
-    action: str
+    action: PanicAction
     id: str
 
 
 class SettingsCb(CallbackData, prefix="st"):
     """``menu`` shows the settings, ``key`` the choices for one key, ``set`` applies choice ``idx``."""
 
-    action: str
+    action: SettingsAction
     key: str = "-"
     idx: int = -1
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from engine import charts
-from engine.views import ChartData
+from engine.facade import ChartData
 
 
 def theme_of(runtime: dict[str, str], default: str) -> str:

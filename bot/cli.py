@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.settings import Settings, SettingsError, load_settings
-from engine.brokers.errors import AuthError, BrokerError
-from engine.preflight import StartupError, offline_checks
+from engine.errors import AuthError, BrokerError, StartupError
+from engine.preflight import offline_checks
 from engine.redaction import redact, setup_logging
 
 if TYPE_CHECKING:

@@ -29,8 +29,7 @@ from engine.domain.events import (
     VenueConnected,
     VenueUnreachable,
 )
-from engine.facade import Engine
-from engine.run_summary import RunSummary
+from engine.facade import Engine, RunSummary
 
 
 def _p(value: Decimal | None) -> str:

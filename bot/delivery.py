@@ -35,7 +35,7 @@ from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.format import split_text
-from engine.clock import Clock, LiveClock
+from engine.facade import Clock, LiveClock
 
 log = logging.getLogger("bot.delivery")
 

@@ -5,7 +5,7 @@ explicit settings always win."""
 from __future__ import annotations
 
 from config.settings import SAMPLE_DATA_DIR, Settings
-from engine.run_summary import ReplayWindow
+from engine.facade import ReplayWindow
 
 DEMO_REPLAY_SPEED = 200.0  # base candles per second: 5-minute candles → 60,000× real time
 TELEGRAM_HINT = ("Telegram is not connected: set SP_TELEGRAM__TOKEN and SP_TELEGRAM__ADMINS (your user id) "

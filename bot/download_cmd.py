@@ -63,8 +63,8 @@ async def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from engine.brokers.ccxt.client import make_exchange
-    from engine.brokers.errors import BrokerError
-    from engine.clock import LiveClock
+    from engine.errors import BrokerError
+    from engine.facade import LiveClock
     from engine.market.csv_io import CsvFormatError
     from engine.market.download import DownloadError, download
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import LangCb, PanicCb, PositionCb, SettingsCb, SignalCb
+from bot.callbacks import (
+    LangCb,
+    PanicAction,
+    PanicCb,
+    PositionAction,
+    PositionCb,
+    SettingsAction,
+    SettingsCb,
+    SignalAction,
+    SignalCb,
+)
 from bot.presenters.words import SETTING, word
 
 # Preset choices per runtime setting; any other valid value can be sent with /settings KEY VALUE.
@@ -26,14 +36,14 @@ def _button(text: str, data: str, style: str | None = None) -> InlineKeyboardBut
 
 def signal_card(signal_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        _button("✅ " + _("Confirm"), SignalCb(action="ok", id=signal_id).pack(), "success"),
-        _button("❌ " + _("Cancel"), SignalCb(action="no", id=signal_id).pack(), "danger"),
+        _button("✅ " + _("Confirm"), SignalCb(action=SignalAction.CONFIRM, id=signal_id).pack(), "success"),
+        _button("❌ " + _("Cancel"), SignalCb(action=SignalAction.CANCEL, id=signal_id).pack(), "danger"),
     ]])
 
 
 def position_close(position_id: str, label: str) -> list[InlineKeyboardButton]:
     return [_button("✖️ " + _("Close {symbol}").format(symbol=label),
-                    PositionCb(action="close", id=position_id).pack())]
+                    PositionCb(action=PositionAction.CLOSE, id=position_id).pack())]
 
 
 def positions(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
@@ -45,19 +55,19 @@ def positions(rows: list[tuple[str, str]]) -> InlineKeyboardMarkup | None:
 
 def close_confirm(position_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        _button("✅ " + _("Yes, close"), PositionCb(action="yes", id=position_id).pack(), "danger"),
-        _button("↩️ " + _("Keep"), PositionCb(action="keep", id=position_id).pack()),
+        _button("✅ " + _("Yes, close"), PositionCb(action=PositionAction.YES, id=position_id).pack(), "danger"),
+        _button("↩️ " + _("Keep"), PositionCb(action=PositionAction.KEEP, id=position_id).pack()),
     ]])
 
 
 def panic(request_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
-        _button("🚨 " + _("Yes, close everything"), PanicCb(action="go", id=request_id).pack(), "danger"),
+        _button("🚨 " + _("Yes, close everything"), PanicCb(action=PanicAction.GO, id=request_id).pack(), "danger"),
     ]])
 
 
 def settings_menu(keys: list[str]) -> InlineKeyboardMarkup:
-    rows = [[_button(word(SETTING, key), SettingsCb(action="key", key=key).pack())] for key in keys]
+    rows = [[_button(word(SETTING, key), SettingsCb(action=SettingsAction.KEY, key=key).pack())] for key in keys]
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -65,9 +75,9 @@ def setting_choices(key: str, current: str) -> InlineKeyboardMarkup:
     buttons = []
     for idx, value in enumerate(SETTING_CHOICES.get(key, ())):
         mark = "• " if value == current else ""
-        buttons.append(_button(mark + value, SettingsCb(action="set", key=key, idx=idx).pack()))
+        buttons.append(_button(mark + value, SettingsCb(action=SettingsAction.SET, key=key, idx=idx).pack()))
     rows = [buttons[i:i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([_button("↩️ " + _("Back"), SettingsCb(action="menu").pack())])
+    rows.append([_button("↩️ " + _("Back"), SettingsCb(action=SettingsAction.MENU).pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

@@ -31,7 +31,6 @@ from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
 from bot.outbox import AlertSender
 from bot.presenters import alerts, cards
-from engine.clock import Clock
 from engine.domain.events import (
     Event,
     SignalCancelled,
@@ -44,7 +43,8 @@ from engine.domain.events import (
 )
 from engine.domain.models import Signal
 from engine.domain.reasons import ExecutionMode
-from engine.tasks import quiet, spawn
+from engine.errors import quiet
+from engine.facade import Clock, spawn
 
 if TYPE_CHECKING:
     from engine.facade import Engine

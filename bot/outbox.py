@@ -29,7 +29,6 @@ from bot.i18n import LanguageBook, use
 from bot.presenters import alerts, cards
 from bot.presenters.missed import missed_summary
 from bot.timer import wait_event
-from engine.clock import Clock
 from engine.domain.events import (
     EngineError,
     Event,
@@ -42,6 +41,7 @@ from engine.domain.events import (
 )
 from engine.domain.models import CloseReason
 from engine.domain.reasons import PauseReason
+from engine.facade import Clock
 
 if TYPE_CHECKING:
     from engine.facade import Engine, PendingAlert

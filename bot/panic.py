@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.clock import Clock, LiveClock
 from engine.domain.events import PanicCompleted
+from engine.facade import Clock, LiveClock
 
 if TYPE_CHECKING:
     from engine.facade import Engine

@@ -177,7 +177,7 @@ async def _exchange(args: argparse.Namespace, ask: _Ask, env: dict[str, str]) ->
 
     from config.settings import ExchangeSettings
     from engine.brokers.ccxt.key_check import verify_keys
-    from engine.brokers.errors import AuthError, BrokerError
+    from engine.errors import AuthError, BrokerError
 
     name = args.exchange or ask.text("Exchange (ccxt id)", "binanceusdm")
     key = args.api_key or ask.secret("Exchange API key", "--api-key")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from engine.clock import Clock
+from engine.facade import Clock
 
 
 async def wait_event(clock: Clock, event: asyncio.Event, seconds: float) -> bool:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from config.settings import Settings
 from engine.brokers.errors import AuthError, NetworkError
-from engine.clock import LiveClock
+from engine.clock import Clock, LiveClock
 from engine.domain.events import (
     EngineError,
     Event,
@@ -53,6 +53,15 @@ from engine.views import (
     StatusView,
 )
 from engine.wiring import Components, build
+
+# The façade's public surface: the Engine and the values its methods return (the bot imports
+# these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
+# own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
+__all__ = [
+    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
+    "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
+    "spawn",
+]
 
 log = logging.getLogger("engine")
 

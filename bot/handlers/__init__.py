@@ -1,4 +1,5 @@
-"""One router per feature file; ``routers()`` builds them in order, the fallback router last.
+"""One router per feature file; ``routers()`` builds them in order: the admin refusals after the
+feature routers, the fallback router last.
 
 Each module's ``build_router()`` returns a fresh ``Router(name=__name__)`` so several
 dispatchers (tests, restarts) can each have their own."""
@@ -9,6 +10,6 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from bot.handlers import admin, charts, fallback, pnl, positions, settings, signals, start
+    from bot.handlers import admin, charts, fallback, pnl, positions, refusals, settings, signals, start
 
-    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, fallback)]
+    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, refusals, fallback)]

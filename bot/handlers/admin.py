@@ -1,4 +1,5 @@
-"""/pause, /resume and /panic (a red second tap that expires; one run at a time). Admins only."""
+"""/pause, /resume and /panic (a red second tap that expires; one run at a time). Admins only:
+the router carries ``IsAdmin``; refusals come from ``bot.handlers.refusals``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.callbacks import PanicCb
+from bot.callbacks import PanicAction, PanicCb
 from bot.delivery import Delivery
+from bot.filters import IsAdmin
 from bot.format import split_text
 from bot.handlers.common import card_place, reply, who
 from bot.panic import PanicDesk
@@ -20,23 +22,16 @@ from engine.facade import Engine
 log = logging.getLogger("bot.admin")
 
 
-async def pause(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
-    if not is_admin:
-        await reply(message, delivery, actions.admins_only())
-        return
+async def pause(message: Message, engine: Engine, delivery: Delivery) -> None:
     await reply(message, delivery, actions.paused(await engine.pause(who(message.from_user))))
 
 
-async def resume(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
-    if not is_admin:
-        await reply(message, delivery, actions.admins_only())
-        return
+async def resume(message: Message, engine: Engine, delivery: Delivery) -> None:
     await reply(message, delivery, actions.resumed(await engine.resume(who(message.from_user))))
 
 
-async def panic(message: Message, delivery: Delivery, panic_desk: PanicDesk, is_admin: bool) -> None:
-    if not is_admin or message.from_user is None:
-        await reply(message, delivery, actions.admins_only())
+async def panic(message: Message, delivery: Delivery, panic_desk: PanicDesk) -> None:
+    if message.from_user is None:
         return
     if panic_desk.running:
         await reply(message, delivery, actions.panic_running())
@@ -51,10 +46,7 @@ async def panic(message: Message, delivery: Delivery, panic_desk: PanicDesk, is_
 
 
 async def panic_go(query: CallbackQuery, callback_data: PanicCb, engine: Engine, delivery: Delivery,
-                   panic_desk: PanicDesk, is_admin: bool) -> None:
-    if not is_admin:
-        await query.answer(actions.admins_only(), show_alert=True)
-        return
+                   panic_desk: PanicDesk) -> None:
     place = card_place(query)
     if panic_desk.running:
         await query.answer(actions.panic_running(), show_alert=True)
@@ -83,8 +75,10 @@ async def panic_go(query: CallbackQuery, callback_data: PanicCb, engine: Engine,
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(IsAdmin())
+    router.callback_query.filter(IsAdmin())
     router.message.register(pause, Command("pause"))
     router.message.register(resume, Command("resume"))
     router.message.register(panic, Command("panic"))
-    router.callback_query.register(panic_go, PanicCb.filter(F.action == "go"))
+    router.callback_query.register(panic_go, PanicCb.filter(F.action == PanicAction.GO))
     return router

@@ -9,30 +9,25 @@ from aiogram.types import Message
 from bot import charting
 from bot import format as fmt
 from bot.delivery import Delivery
-from bot.handlers.common import args, reply
+from bot.filters import SymbolArg, SymbolArgument, bad_arg
+from bot.handlers.common import reply
 from bot.presenters import actions
 from config.settings import TelegramSettings
-from engine.domain.values import timeframe_seconds
 from engine.facade import Engine
 
 USAGE = "/chart SYMBOL [timeframe]"
 
 
-async def chart(message: Message, engine: Engine, delivery: Delivery, tg: TelegramSettings) -> None:
-    words = args(message)
-    if not words:
-        await reply(message, delivery, actions.symbol_needed(USAGE))
+async def chart(message: Message, engine: Engine, delivery: Delivery, tg: TelegramSettings,
+                arg: SymbolArgument) -> None:
+    if arg.problem:
+        await reply(message, delivery, bad_arg(arg))
         return
-    symbol = await engine.known_symbol(words[0])
-    if symbol is None:
-        await reply(message, delivery, actions.unknown_symbol(words[0]))
-        return
-    timeframe = words[1].lower() if len(words) > 1 else "15m"
+    symbol, timeframe = arg.symbol, arg.timeframe
     try:
-        timeframe_seconds(timeframe)
         data = await engine.chart_data(symbol, timeframe)
-    except ValueError:
-        await reply(message, delivery, actions.unknown_timeframe(words[1] if len(words) > 1 else timeframe))
+    except ValueError:  # a well-formed timeframe the venue does not serve
+        await reply(message, delivery, actions.unknown_timeframe(timeframe))
         return
     if len(data.candles) == 0:
         await reply(message, delivery, actions.no_data(symbol))
@@ -44,5 +39,5 @@ async def chart(message: Message, engine: Engine, delivery: Delivery, tg: Telegr
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.message.register(chart, Command("chart"))
+    router.message.register(chart, Command("chart"), SymbolArg(USAGE, default_timeframe="15m"))
     return router

@@ -8,9 +8,10 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.callbacks import PositionCb
+from bot.callbacks import PositionAction, PositionCb
 from bot.delivery import Delivery
-from bot.handlers.common import args, card_place, reply, who
+from bot.filters import IsAdmin, SymbolArg, SymbolArgument, bad_arg
+from bot.handlers.common import card_place, reply, who
 from bot.presenters import actions, reports
 from engine.facade import Engine
 
@@ -29,18 +30,11 @@ async def balance(message: Message, engine: Engine, delivery: Delivery) -> None:
     await reply(message, delivery, reports.balance(await engine.balance(), engine.paper))
 
 
-async def close(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
-    if not is_admin:
-        await reply(message, delivery, actions.admins_only())
+async def close(message: Message, engine: Engine, delivery: Delivery, arg: SymbolArgument) -> None:
+    if arg.problem:
+        await reply(message, delivery, bad_arg(arg))
         return
-    words = args(message)
-    if not words:
-        await reply(message, delivery, actions.symbol_needed("/close SYMBOL"))
-        return
-    symbol = await engine.known_symbol(words[0])
-    if symbol is None:
-        await reply(message, delivery, actions.unknown_symbol(words[0]))
-        return
+    symbol = arg.symbol
     position = await engine.find_open_position(symbol)
     if position is None:
         await reply(message, delivery, actions.no_open_position(symbol))
@@ -48,11 +42,7 @@ async def close(message: Message, engine: Engine, delivery: Delivery, is_admin: 
     await reply(message, delivery, actions.close_prompt(position, engine.paper), keyboards.close_confirm(position.id))
 
 
-async def close_button(query: CallbackQuery, callback_data: PositionCb, engine: Engine, delivery: Delivery,
-                       is_admin: bool) -> None:
-    if not is_admin:
-        await query.answer(actions.admins_only(), show_alert=True)
-        return
+async def close_button(query: CallbackQuery, callback_data: PositionCb, engine: Engine, delivery: Delivery) -> None:
     position = await engine.get_position(callback_data.id)
     if position is None or not position.is_open:
         await query.answer(actions.close_done_missing(), show_alert=True)
@@ -64,11 +54,7 @@ async def close_button(query: CallbackQuery, callback_data: PositionCb, engine: 
                            keyboards.close_confirm(position.id), reply_to=place[1])
 
 
-async def close_yes(query: CallbackQuery, callback_data: PositionCb, engine: Engine, delivery: Delivery,
-                    is_admin: bool) -> None:
-    if not is_admin:
-        await query.answer(actions.admins_only(), show_alert=True)
-        return
+async def close_yes(query: CallbackQuery, callback_data: PositionCb, engine: Engine, delivery: Delivery) -> None:
     result = await engine.close_position(callback_data.id, who(query.from_user))
     text = actions.close_done(result)
     await query.answer(text if len(text) <= 200 else None)
@@ -88,8 +74,8 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(positions, Command("positions"))
     router.message.register(balance, Command("balance"))
-    router.message.register(close, Command("close"))
-    router.callback_query.register(close_button, PositionCb.filter(F.action == "close"))
-    router.callback_query.register(close_yes, PositionCb.filter(F.action == "yes"))
-    router.callback_query.register(close_keep, PositionCb.filter(F.action == "keep"))
+    router.message.register(close, Command("close"), IsAdmin(), SymbolArg("/close SYMBOL"))
+    router.callback_query.register(close_button, PositionCb.filter(F.action == PositionAction.CLOSE), IsAdmin())
+    router.callback_query.register(close_yes, PositionCb.filter(F.action == PositionAction.YES), IsAdmin())
+    router.callback_query.register(close_keep, PositionCb.filter(F.action == PositionAction.KEEP))
     return router

@@ -1,5 +1,6 @@
 """/settings: an inline menu of the runtime settings (admins only). The engine validates and
-persists each change; ``/settings KEY VALUE`` sets any valid value directly."""
+persists each change; ``/settings KEY VALUE`` sets any valid value directly. The router carries
+``IsAdmin``; refusals come from ``bot.handlers.refusals``."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.callbacks import SettingsCb
+from bot.callbacks import SettingsAction, SettingsCb
 from bot.delivery import Delivery
+from bot.filters import IsAdmin
 from bot.handlers.common import args, card_place, reply
 from bot.presenters import actions
 from engine.facade import Engine
@@ -20,10 +22,7 @@ def _menu(engine: Engine) -> tuple[str, object]:
     return actions.settings_menu(values), keyboards.settings_menu(list(values))
 
 
-async def settings(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
-    if not is_admin:
-        await reply(message, delivery, actions.admins_only())
-        return
+async def settings(message: Message, engine: Engine, delivery: Delivery) -> None:
     words = args(message)
     if len(words) == 2:
         update = await engine.update_setting(words[0].lower(), words[1])
@@ -36,21 +35,18 @@ async def settings(message: Message, engine: Engine, delivery: Delivery, is_admi
     await reply(message, delivery, text, markup)  # type: ignore[arg-type]
 
 
-async def settings_button(query: CallbackQuery, callback_data: SettingsCb, engine: Engine, delivery: Delivery,
-                          is_admin: bool) -> None:
-    if not is_admin:
-        await query.answer(actions.admins_only(), show_alert=True)
-        return
+async def settings_button(query: CallbackQuery, callback_data: SettingsCb, engine: Engine,
+                          delivery: Delivery) -> None:
     place = card_place(query)
     values = engine.runtime_settings()
     action, key = callback_data.action, callback_data.key
-    if action == "key" and key in values:
+    if action is SettingsAction.KEY and key in values:
         await query.answer()
         if place:
             delivery.edit_text(*place, actions.settings_choose(key, values[key]),
                                keyboards.setting_choices(key, values[key]))
         return
-    if action == "set" and key in values:
+    if action is SettingsAction.SET and key in values:
         choices = keyboards.SETTING_CHOICES.get(key, ())
         if not 0 <= callback_data.idx < len(choices):
             await query.answer(actions.stale_button(), show_alert=True)
@@ -60,7 +56,7 @@ async def settings_button(query: CallbackQuery, callback_data: SettingsCb, engin
             await query.answer(actions.setting_failed(update)[:200], show_alert=True)
             return
         await query.answer(actions.setting_saved(update)[:200])
-    elif action != "menu":
+    elif action is not SettingsAction.MENU:
         await query.answer(actions.stale_button(), show_alert=True)
         return
     else:
@@ -72,6 +68,8 @@ async def settings_button(query: CallbackQuery, callback_data: SettingsCb, engin
 
 def build_router() -> Router:
     router = Router(name=__name__)
+    router.message.filter(IsAdmin())
+    router.callback_query.filter(IsAdmin())
     router.message.register(settings, Command("settings"))
     router.callback_query.register(settings_button, SettingsCb.filter())
     return router

@@ -9,16 +9,16 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
-from bot.callbacks import SignalCb
+from bot.callbacks import SignalAction, SignalCb
 from bot.delivery import Delivery
-from bot.handlers.common import args, card_place, reply, who
+from bot.filters import IsAdmin, SymbolArg, SymbolArgument, bad_arg
+from bot.handlers.common import card_place, reply, who
 from bot.notifier import Notifier, card_markup
 from bot.presenters import actions, cards, reports
 from config.settings import TelegramSettings
 from engine.domain.models import Signal, SignalStatus
 from engine.domain.reasons import ExecutionMode, RejectReason
-from engine.facade import Engine
-from engine.views import ConfirmOutcome
+from engine.facade import ConfirmOutcome, Engine
 
 log = logging.getLogger("bot.signals")
 
@@ -39,10 +39,7 @@ def closed_line(signal: Signal | None, reason: RejectReason | str | None,
 
 
 async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine, tg: TelegramSettings,
-                  delivery: Delivery, is_admin: bool) -> None:
-    if not is_admin:
-        await query.answer(actions.admins_only(), show_alert=True)
-        return
+                  delivery: Delivery) -> None:
     by = who(query.from_user)
     before = await engine.get_signal(callback_data.id)
     result = await engine.confirm(callback_data.id, by, max_drift_pct=tg.max_drift_pct)
@@ -75,11 +72,7 @@ async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine,
         delivery.edit_markup(*place, None)
 
 
-async def cancel(query: CallbackQuery, callback_data: SignalCb, engine: Engine, delivery: Delivery,
-                 is_admin: bool) -> None:
-    if not is_admin:
-        await query.answer(actions.admins_only(), show_alert=True)
-        return
+async def cancel(query: CallbackQuery, callback_data: SignalCb, engine: Engine, delivery: Delivery) -> None:
     by = who(query.from_user)
     result = await engine.cancel(callback_data.id, by)
     signal = result.signal or await engine.get_signal(callback_data.id)
@@ -96,10 +89,7 @@ async def cancel(query: CallbackQuery, callback_data: SignalCb, engine: Engine, 
         delivery.edit_markup(*place, None)
 
 
-async def scan(message: Message, engine: Engine, delivery: Delivery, notifier: Notifier, is_admin: bool) -> None:
-    if not is_admin:
-        await reply(message, delivery, actions.admins_only())
-        return
+async def scan(message: Message, engine: Engine, delivery: Delivery, notifier: Notifier) -> None:
     await reply(message, delivery, actions.scanning())
     result = await engine.scan_now()
     try:  # let the new cards go first, so the summary comes after them
@@ -109,16 +99,12 @@ async def scan(message: Message, engine: Engine, delivery: Delivery, notifier: N
     await reply(message, delivery, reports.scan_result(result))
 
 
-async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin: bool) -> None:
+async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin: bool, arg: SymbolArgument) -> None:
     """Readers may ask too; only admins get the buttons."""
-    words = args(message)
-    if not words:
-        await reply(message, delivery, actions.symbol_needed("/signal SYMBOL"))
+    if arg.problem:
+        await reply(message, delivery, bad_arg(arg))
         return
-    symbol = await engine.known_symbol(words[0])
-    if symbol is None:
-        await reply(message, delivery, actions.unknown_symbol(words[0]))
-        return
+    symbol = arg.symbol
     raised = await engine.analyse(symbol)
     if raised is None:
         await reply(message, delivery, actions.no_data(symbol))
@@ -134,8 +120,8 @@ async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.callback_query.register(confirm, SignalCb.filter(F.action == "ok"))
-    router.callback_query.register(cancel, SignalCb.filter(F.action == "no"))
-    router.message.register(scan, Command("scan"))
-    router.message.register(signal, Command("signal"))
+    router.callback_query.register(confirm, SignalCb.filter(F.action == SignalAction.CONFIRM), IsAdmin())
+    router.callback_query.register(cancel, SignalCb.filter(F.action == SignalAction.CANCEL), IsAdmin())
+    router.message.register(scan, Command("scan"), IsAdmin())
+    router.message.register(signal, Command("signal"), SymbolArg("/signal SYMBOL"))
     return router

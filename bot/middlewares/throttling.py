@@ -12,7 +12,7 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.presenters import actions
-from engine.clock import Clock, LiveClock
+from engine.facade import Clock, LiveClock
 
 
 class ThrottlingMiddleware(BaseMiddleware):

@@ -9,7 +9,7 @@ from bot import format as fmt
 from bot.presenters.words import CLOSE_FAIL, SETTING, order_leg, paper_tag, side_word, word
 from engine.domain.events import PanicCompleted
 from engine.domain.models import Position
-from engine.views import CloseResult, SettingUpdate
+from engine.facade import CloseResult, SettingUpdate
 
 
 def refusal(user_id: int | None = None) -> str:
@@ -58,10 +58,6 @@ def unknown_timeframe(text: str) -> str:
 
 def no_data(symbol: str) -> str:
     return _("No market data for {symbol} yet.").format(symbol=fmt.esc(symbol))
-
-
-def signal_sent(symbol: str) -> str:
-    return _("Card for {symbol} sent.").format(symbol=fmt.esc(symbol))
 
 
 def scanning() -> str:

@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import format as fmt
 from bot.presenters.words import CLOSE, MODE, PAUSE, STATE, paper_tag, side_icon, side_word, word
 from engine.domain.models import Balance, Position
-from engine.views import PnlStats, PositionView, ScanResult, StatusView
+from engine.facade import PnlStats, PositionView, ScanResult, StatusView
 
 
 def start(name: str, admin: bool, user_id: int | None = None) -> str:

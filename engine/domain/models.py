@@ -280,10 +280,6 @@ class Position:
     def unrealized(self, mark: Decimal) -> Decimal:
         return (mark - self.entry_price) * self.remaining * self.side.sign
 
-    @property
-    def stop_client_id(self) -> str:
-        return client_order_id(self.id, Leg.STOP.value, self.stop_seq)
-
 
 @dataclass(frozen=True, slots=True)
 class Exit:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 ZERO = Decimal("0")
@@ -50,10 +50,6 @@ def timeframe_seconds(timeframe: str) -> int:
     return amount * _TF_SECONDS[timeframe[-1]]
 
 
-def timeframe_delta(timeframe: str) -> timedelta:
-    return timedelta(seconds=timeframe_seconds(timeframe))
-
-
 def utc(dt: datetime) -> datetime:
     """The same instant as an aware UTC datetime (naive values are taken to be UTC)."""
     if dt.tzinfo is None:
@@ -96,8 +92,3 @@ def price_toward(value: Decimal, step: Decimal, up: bool) -> Decimal:
     return round_to_step(value, step, ROUND_CEILING if up else ROUND_FLOOR)
 
 
-def pct_change(frm: Decimal, to: Decimal) -> Decimal:
-    """Percent change from ``frm`` to ``to``."""
-    if frm == 0:
-        return ZERO
-    return (to - frm) / frm * HUNDRED

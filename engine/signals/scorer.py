@@ -101,11 +101,6 @@ class Scorer:
     def cached_symbols(self) -> set[str]:
         return {symbol for symbol, _tf in self._cache}
 
-    def forget(self, symbol: str) -> None:
-        """Drop a symbol's cached snapshots (e.g. when it leaves the universe)."""
-        for key in [k for k in self._cache if k[0] == symbol]:
-            del self._cache[key]
-
     # --- internals -------------------------------------------------------------------------
     @staticmethod
     def _timeframes(symbol: str, by_tf: Mapping[str, Candles]) -> list[str]:

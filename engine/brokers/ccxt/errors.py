@@ -1,6 +1,6 @@
 """The one place where ccxt exceptions become the engine's broker errors.
 
-``map_errors`` is a context manager (and ``mapped`` its decorator form). It looks first at the
+``map_errors`` is a context manager. It looks first at the
 venue's numeric code inside the message — with a replaced host ccxt cannot pick Binance's
 futures error table and raises a plain ``ExchangeError`` carrying ``{"code":-2019,...}`` — and
 then at the ccxt exception class. Every message is redacted (``engine.brokers.errors.redact``)
@@ -10,9 +10,8 @@ and the ccxt exception is never chained, so no key, signature or query string es
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
@@ -175,21 +174,6 @@ def map_errors(action: str, *, creating: bool = False,
     except (ccxt.BaseError, OSError, TimeoutError) as exc:
         err = translate(exc, action, creating=creating, headers=headers() if headers else None)
         raise err from None
-
-
-def mapped(action: str, *, creating: bool = False) -> Callable[[Callable[P, Awaitable[T]]],
-                                                              Callable[P, Awaitable[T]]]:
-    """Decorator form of ``map_errors`` for coroutine functions."""
-
-    def wrap(fn: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
-        @functools.wraps(fn)
-        async def inner(*args: P.args, **kwargs: P.kwargs) -> T:
-            with map_errors(action, creating=creating):
-                return await fn(*args, **kwargs)
-
-        return inner
-
-    return wrap
 
 
 def is_no_change(err: BrokerError) -> bool:

@@ -31,9 +31,7 @@ class Venue:
     leverage_tiers: ClassVar[bool] = True  # fetch_leverage_tiers for every symbol in one call
     conditional_params: ClassVar[Mapping[str, Any]] = {}  # params that list/fetch/cancel trigger orders
     separate_conditional_book: ClassVar[bool] = False  # trigger orders need conditional_params to be seen
-    conditional_child_orders: ClassVar[bool] = False  # a triggered order fills through a new child order
     take_profit_style: ClassVar[str] = "market"  # "market": take-profit-market; "limit": reduce-only limit
-    open_orders_without_symbol: ClassVar[bool] = True
     websocket: ClassVar[bool] = True  # ccxt.pro watch_* available
     liquidation_ids: ClassVar[tuple[str, ...]] = ()  # client-id prefixes of the venue's forced closes
     max_leverage: ClassVar[int] = 125

@@ -28,7 +28,6 @@ class BinanceUsdm(Venue):
     tested: ClassVar[bool] = True
     conditional_params: ClassVar[Mapping[str, Any]] = {"trigger": True}
     separate_conditional_book: ClassVar[bool] = True
-    conditional_child_orders: ClassVar[bool] = True
     liquidation_ids: ClassVar[tuple[str, ...]] = ("autoclose-", "adl_autoclose")
 
     def child_order_id(self, raw: Mapping[str, Any]) -> str | None:
