@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from engine import crashpoints
 from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
 from engine.storage.db import Database
 from engine.storage.mapping import (
@@ -66,6 +67,7 @@ class Repository:
             for order in orders:
                 await s.merge(order_to_row(order, now or order.created_at))
             await s.commit()
+        crashpoints.committed(position, orders)  # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
 
     async def get_position(self, position_id: str) -> Position | None:
         async with self.db.session() as s:
@@ -122,6 +124,7 @@ class Repository:
             except IntegrityError:
                 await s.rollback()
                 return False
+            crashpoints.committed(fill=fill)
             return True
 
     async def fills_for(self, position_id: str) -> list[Fill]:
