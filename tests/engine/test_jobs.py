@@ -40,7 +40,7 @@ async def test_live_jobs_run_on_apscheduler() -> None:
     jobs.add("scan", job, 60, run_now=True)
     jobs.start()
     try:
-        await asyncio.wait_for(ran.wait(), 5)
+        await asyncio.wait_for(ran.wait(), 30)  # a hang guard
         nxt = jobs.next_run("scan")
         assert nxt is not None and nxt > datetime.now(UTC) + timedelta(minutes=59)
     finally:
