@@ -8,7 +8,6 @@ import threading
 from aiogram.methods import SendPhoto
 
 from engine import charts
-
 from tests.bot.conftest import ADMIN, READER
 from tests.bot.flows import tick
 from tests.bot.mocked import message_update
