@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"signalpilot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    if args.command == "run":
+        from bot.demo import demo_settings
+
+        settings = demo_settings(settings)  # no token on a replay: the console demo's defaults
     setup_logging(settings.log_level)
     if args.command == "check":
         print("settings are valid")
@@ -96,15 +100,9 @@ async def _run(settings: Settings) -> int:
                 print(f"signalpilot: {exc}", file=sys.stderr)
                 return EXIT_CONFIG
         else:
-            from bot.console import ConsolePrinter
+            from bot.console import run_console
 
-            ConsolePrinter(engine)
-            mode = "paper" if settings.paper else "LIVE"
-            print(f"SignalPilot running ({mode}, {settings.market.source} data). Telegram is not connected: "
-                  "set SP_TELEGRAM__TOKEN and SP_TELEGRAM__ADMINS (your user id) to trade from your phone "
-                  "(or SP_RISK__EXECUTION_MODE=auto to let it paper-trade on its own).",
-                  flush=True)
-            await stop.wait()
+            await run_console(engine, settings, stop)
     finally:
         await engine.stop()
         print("SignalPilot stopped; state saved.", flush=True)

@@ -1,11 +1,16 @@
-"""Console front end: without a Telegram token, signal cards and key events are printed as plain text."""
+"""Console front end: without a Telegram token, signal cards and key events are printed as plain text;
+on a replay the run ends with a summary when the data is finished."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
+from datetime import date
 from decimal import Decimal
 from typing import TextIO
 
+from bot.demo import banner
+from config.settings import Settings
 from engine.domain.events import (
     EngineError,
     Event,
@@ -22,6 +27,7 @@ from engine.domain.events import (
     TradingResumed,
 )
 from engine.facade import Engine
+from engine.run_summary import RunSummary
 
 
 def _p(value: Decimal | None) -> str:
@@ -65,11 +71,52 @@ def render(event: Event) -> str | None:
 
 
 class ConsolePrinter:
-    def __init__(self, engine: Engine, out: TextIO | None = None) -> None:
+    """Prints every event it can render. With ``quiet_scans`` (a fast replay) a scan that raised nothing
+    is printed once per replayed day, as a heartbeat, instead of every hour."""
+
+    def __init__(self, engine: Engine, out: TextIO | None = None, *, quiet_scans: bool = False) -> None:
         self.out = out or sys.stdout
+        self.quiet_scans = quiet_scans
+        self._scan_day: date | None = None
         engine.bus.subscribe(Event, self.on_event)
 
     def on_event(self, event: Event) -> None:
+        if self.quiet_scans and isinstance(event, ScanCompleted) and not event.raised:
+            if event.ts.date() == self._scan_day:
+                return
+            self._scan_day = event.ts.date()
         text = render(event)
         if text:
             print(f"{event.ts:%Y-%m-%d %H:%M} {text}", file=self.out, flush=True)
+
+
+def summary_text(s: RunSummary, paper: bool = True) -> str:
+    """The end-of-replay summary: trades, win rate, return %, max drawdown."""
+    equity = f"{_p(s.initial_equity.quantize(Decimal('1e-8')))} → {_p(s.final_equity.quantize(Decimal('1e-8')))}"
+    rows = [
+        ("trades", f"{s.summary.trades}"),
+        ("win rate", f"{s.summary.win_rate:.1%}"),
+        ("return", f"{s.return_pct:+.2f}% ({equity} {s.currency})"),
+        ("max drawdown", f"{s.summary.max_drawdown:.2%}"),
+        ("fees", f"{s.summary.fees:.8g} {s.currency}"),
+    ]
+    head = f"Replay finished: summary of {s.start:%Y-%m-%d %H:%M} → {s.end:%Y-%m-%d %H:%M} UTC"
+    head += " (paper)" if paper else ""
+    return "\n".join([head] + [f"  {k.ljust(13)} {v}" for k, v in rows])
+
+
+async def run_console(engine: Engine, settings: Settings, stop: asyncio.Event, out: TextIO | None = None) -> None:
+    """The console front end of ``signalpilot run``: until ``stop``, or on a replay until its data is
+    finished — then open positions are closed at the last price and the summary printed."""
+    out = out or sys.stdout
+    window = await engine.replay_window()
+    print(banner(settings, window, engine.runtime_settings()["execution_mode"]), file=out, flush=True)
+    ConsolePrinter(engine, out, quiet_scans=window is not None)
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(engine.replay_finished.wait())]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waits:
+            w.cancel()
+    if engine.replay_finished.is_set() and not stop.is_set():
+        print(summary_text(await engine.finish_replay(), engine.paper), file=out, flush=True)

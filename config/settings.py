@@ -6,6 +6,7 @@ A bad value raises ``SettingsError`` whose message names the variable and why.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Literal
@@ -40,60 +41,99 @@ class Section(BaseModel):
 
 
 class MarketSettings(Section):
-    source: Literal["replay", "live"] | None = None  # default: live once Telegram is connected, else replay
-    replay_dir: Path = SAMPLE_DATA_DIR
-    replay_warmup: int = Field(300, ge=0)
-    replay_speed: float = Field(1.0, ge=0)
-    base_timeframe: str = "5m"
-    poll_seconds: float = Field(5.0, gt=0)
+    source: Literal["replay", "live"] | None = Field(
+        None, description="replay (CSV candles) or live (exchange data through ccxt); empty = live once a "
+                          "Telegram token is set (or in live mode), else replay")
+    replay_dir: Path = Field(SAMPLE_DATA_DIR, description="directory of {BASE}_{QUOTE}-{tf}.csv files; "
+                                                          "default: the bundled sample (engine/market/sample)")
+    replay_warmup: int = Field(300, ge=0, description="base candles of history before the replay starts")
+    replay_speed: float = Field(1.0, ge=0, description="base candles per second; 0 = as fast as possible "
+                                                       "(the console demo uses 200 unless this is set)")
+    replay_from: datetime | None = Field(None, description="replay from this time (UTC, e.g. 2018-01-15); "
+                                                           "empty = after the warmup")
+    replay_to: datetime | None = Field(None, description="replay up to this time (UTC); empty = to the end "
+                                                         "of the data")
+    base_timeframe: str = Field("5m", description="timeframe of the replayed files")
+    poll_seconds: float = Field(5.0, gt=0, description="live data: REST polling interval while a stream is down")
+
+    @field_validator("replay_from", "replay_to")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class ScanSettings(Section):
-    symbols: CsvStr = Field(default_factory=list)
-    top_n: int = Field(20, ge=1, le=500)
-    interval_min: int = Field(60, ge=1, le=1440)
-    min_score: float = Field(75, ge=0, le=100)
-    signal_ttl_min: int = Field(15, ge=1, le=1440)
-    timeframes: CsvStr = Field(default_factory=lambda: ["15m", "1h", "4h"])
-    candles: int = Field(500, ge=50, le=1500)
+    symbols: CsvStr = Field(default_factory=list, description="symbols to scan, e.g. ETH/BTC,LTC/BTC; "
+                                                              "empty = top N by quote volume")
+    top_n: int = Field(20, ge=1, le=500, description="universe size when no symbols are given")
+    interval_min: int = Field(60, ge=1, le=1440,
+                              description="minutes between scans (runtime-adjustable in /settings)")
+    min_score: float = Field(75, ge=0, le=100, description="signals at or above this score (0-100) are "
+                                                           "raised (runtime-adjustable)")
+    signal_ttl_min: int = Field(15, ge=1, le=1440, description="a signal not confirmed within this many "
+                                                               "minutes (wall-clock) expires")
+    timeframes: CsvStr = Field(default_factory=lambda: ["15m", "1h", "4h"],
+                               description="timeframes of the multi-timeframe score")
+    candles: int = Field(500, ge=50, le=1500, description="candles per timeframe fed to the indicators")
 
     _split_symbols = field_validator("symbols", "timeframes", mode="before")(_split)
 
 
 class RiskSettings(Section):
-    execution_mode: Literal["signal-only", "confirm", "auto"] = "confirm"
-    max_positions: int = Field(5, ge=1, le=100)
-    max_leverage: int = Field(10, ge=1, le=125)
-    max_notional: Decimal = Field(Decimal("0"), ge=0, description="0 = no cap")
-    daily_loss_limit_pct: Decimal = Field(Decimal("5"), ge=0, le=100)
-    max_drawdown_pct: Decimal = Field(Decimal("20"), ge=0, le=100)
-    max_orders_per_min: int = Field(30, ge=1)
-    sizing: Literal["fixed", "percent", "risk", "volatility", "kelly"] = "risk"
-    risk_per_trade_pct: Decimal = Field(Decimal("1"), gt=0, le=100)
-    fixed_notional: Decimal = Field(Decimal("100"), gt=0)
-    percent_equity: Decimal = Field(Decimal("10"), gt=0, le=100)
-    volatility_target_pct: Decimal = Field(Decimal("1"), gt=0, le=100)
-    kelly_fraction: Decimal = Field(Decimal("0.25"), gt=0, le=1)
-    kelly_win_rate: Decimal = Field(Decimal("0.5"), gt=0, lt=1)
-    kelly_payoff: Decimal = Field(Decimal("2"), gt=0)
+    execution_mode: Literal["signal-only", "confirm", "auto"] = Field(
+        "confirm", description="signal-only (cards only), confirm (Confirm/Cancel buttons), auto (execute at "
+                               "the minimum score); runtime-adjustable; the console demo uses auto "
+                               "unless this is set")
+    max_positions: int = Field(5, ge=1, le=100, description="concurrent open positions (runtime-adjustable)")
+    max_leverage: int = Field(10, ge=1, le=125, description="leverage cap (runtime-adjustable)")
+    max_notional: Decimal = Field(Decimal("0"), ge=0, description="cap on one position's notional, in the "
+                                                                  "quote currency; 0 = no cap")
+    daily_loss_limit_pct: Decimal = Field(Decimal("5"), ge=0, le=100,
+                                          description="realized loss in a UTC day (% of the day's starting "
+                                                      "equity) that pauses entries until midnight")
+    max_drawdown_pct: Decimal = Field(Decimal("20"), ge=0, le=100,
+                                      description="drawdown from the equity peak (%) that pauses entries")
+    max_orders_per_min: int = Field(30, ge=1, description="orders per minute before new entries are refused")
+    sizing: Literal["fixed", "percent", "risk", "volatility", "kelly"] = Field(
+        "risk", description="position sizing: fixed, percent, risk, volatility or kelly")
+    risk_per_trade_pct: Decimal = Field(Decimal("1"), gt=0, le=100, description="sizing=risk: equity % lost "
+                                                                                "if the stop is hit (runtime-adjustable)")
+    fixed_notional: Decimal = Field(Decimal("100"), gt=0, description="sizing=fixed: notional per trade")
+    percent_equity: Decimal = Field(Decimal("10"), gt=0, le=100, description="sizing=percent: margin as % "
+                                                                             "of equity")
+    volatility_target_pct: Decimal = Field(Decimal("1"), gt=0, le=100,
+                                           description="sizing=volatility: equity % that one ATR move may cost")
+    kelly_fraction: Decimal = Field(Decimal("0.25"), gt=0, le=1, description="sizing=kelly: fraction of the "
+                                                                             "Kelly bet")
+    kelly_win_rate: Decimal = Field(Decimal("0.5"), gt=0, lt=1, description="sizing=kelly: assumed win rate")
+    kelly_payoff: Decimal = Field(Decimal("2"), gt=0, description="sizing=kelly: assumed average win / "
+                                                                  "average loss")
 
 
 class PlanSettings(Section):
-    stop_method: Literal["percent", "atr"] = "percent"
-    stop_pct: Decimal = Field(Decimal("2"), gt=0, lt=100)
-    atr_mult: Decimal = Field(Decimal("2"), gt=0)
+    stop_method: Literal["percent", "atr"] = Field("percent", description="stop distance: percent or atr")
+    stop_pct: Decimal = Field(Decimal("2"), gt=0, lt=100, description="base stop distance, % of entry")
+    atr_mult: Decimal = Field(Decimal("2"), gt=0, description="stop_method=atr: stop distance in ATRs")
     targets: CsvStr = Field(default_factory=lambda: ["4:0.5", "8:0.5"],
-                            description="pct:share pairs, shares sum to 1")
-    strong_score: float = Field(85, ge=0, le=100)
-    strong_trend_adx: float = Field(30, ge=0)
-    deep_liquidity_quote_volume: Decimal = Field(Decimal("50000000"), ge=0)
-    high_volatility_atr_pct: float = Field(3.0, gt=0)
+                            description="take-profits as distance%:share pairs (shares sum to 1)")
+    strong_score: float = Field(85, ge=0, le=100, description="from this score: stop 20% tighter, targets "
+                                                              "30% farther")
+    strong_trend_adx: float = Field(30, ge=0, description="from this ADX: targets 20% farther")
+    deep_liquidity_quote_volume: Decimal = Field(Decimal("50000000"), ge=0,
+                                                 description="from this 24h quote volume: stop 10% tighter")
+    high_volatility_atr_pct: float = Field(3.0, gt=0, description="from this ATR%: stop 50% wider")
     liquidation_buffer_pct: Decimal = Field(Decimal("20"), ge=0, lt=100,
-                                            description="stop stays this share inside the liquidation distance")
-    min_leverage: int = Field(1, ge=1)
-    trailing_pct: Decimal = Field(Decimal("0"), ge=0, lt=100, description="0 = off; trails after TP1")
-    time_stop_hours: Decimal = Field(Decimal("0"), ge=0, description="0 = off")
-    breakeven_buffer_pct: Decimal = Field(Decimal("0.05"), ge=0, lt=10)
+                                            description="the stop stays this share (%) inside the "
+                                                        "liquidation distance")
+    min_leverage: int = Field(1, ge=1, description="leverage at the minimum score (rises with the score to "
+                                                   "the cap)")
+    trailing_pct: Decimal = Field(Decimal("0"), ge=0, lt=100, description="trailing stop distance (%) after "
+                                                                          "TP1; 0 = off")
+    time_stop_hours: Decimal = Field(Decimal("0"), ge=0, description="close a position after this many "
+                                                                     "hours; 0 = off")
+    breakeven_buffer_pct: Decimal = Field(Decimal("0.05"), ge=0, lt=10,
+                                          description="breakeven stop = entry adjusted for fees plus this "
+                                                      "buffer (%)")
 
     _split_targets = field_validator("targets", mode="before")(_split)
 
@@ -128,11 +168,16 @@ def parse_targets(items: list[str]) -> list[tuple[Decimal, Decimal]]:
 
 
 class BrokerSettings(Section):
-    paper_balance: Decimal | None = Field(None, gt=0, description="default: 10000 in USD quotes, 1 BTC, 10 ETH")
-    taker_fee: Decimal = Field(Decimal("0.0004"), ge=0, lt=Decimal("0.1"))
-    maker_fee: Decimal = Field(Decimal("0.0002"), ge=0, lt=Decimal("0.1"))
-    slippage_pct: Decimal = Field(Decimal("0.02"), ge=0, lt=10)
-    maintenance_margin_pct: Decimal = Field(Decimal("0.5"), ge=0, lt=50)
+    paper_balance: Decimal | None = Field(None, gt=0, description="paper starting balance; empty = 10000 "
+                                                                  "(USD quotes), 1 (BTC quotes), 10 (ETH quotes)")
+    taker_fee: Decimal = Field(Decimal("0.0004"), ge=0, lt=Decimal("0.1"), description="taker fee rate "
+                                                                                        "(0.0004 = 0.04 %)")
+    maker_fee: Decimal = Field(Decimal("0.0002"), ge=0, lt=Decimal("0.1"), description="maker fee rate "
+                                                                                        "(0.0002 = 0.02 %)")
+    slippage_pct: Decimal = Field(Decimal("0.02"), ge=0, lt=10, description="slippage on market and stop "
+                                                                            "fills (%)")
+    maintenance_margin_pct: Decimal = Field(Decimal("0.5"), ge=0, lt=50,
+                                            description="maintenance margin (%) for the liquidation price")
 
 
 def default_paper_balance(currency: str) -> Decimal:
@@ -140,18 +185,27 @@ def default_paper_balance(currency: str) -> Decimal:
 
 
 class TelegramSettings(Section):
-    token: SecretStr | None = None
-    api_base: str = "https://api.telegram.org"
-    admins: CsvInt = Field(default_factory=list)
-    users: CsvInt = Field(default_factory=list)
-    chat_id: int | None = None
-    max_drift_pct: Decimal = Field(Decimal("0.5"), ge=0)
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
-    webhook_host: str = "0.0.0.0"
-    webhook_port: int = Field(8080, ge=1, le=65535)
-    theme: Literal["dark", "light"] = "dark"
-    default_lang: Literal["en", "zh"] = "en"
+    token: SecretStr | None = Field(None, description="bot token from @BotFather; empty = console only "
+                                                      "(never logged)")
+    api_base: str = Field("https://api.telegram.org", description="Bot API base URL (a self-hosted Bot "
+                                                                   "API server)")
+    admins: CsvInt = Field(default_factory=list, description="user ids who may trade and change settings, "
+                                                             "comma-separated (send /start to the bot to "
+                                                             "see yours)")
+    users: CsvInt = Field(default_factory=list, description="user ids who may read, comma-separated")
+    chat_id: int | None = Field(None, description="where cards and alerts go; empty = each admin's "
+                                                  "private chat")
+    max_drift_pct: Decimal = Field(Decimal("0.5"), ge=0, description="price drift (%) since the card "
+                                                                     "beyond which Confirm asks again")
+    webhook_url: str | None = Field(None, description="public HTTPS URL for webhook mode; empty = long "
+                                                      "polling")
+    webhook_secret: SecretStr | None = Field(None, description="secret token Telegram sends with webhook "
+                                                               "updates")
+    webhook_host: str = Field("0.0.0.0", description="webhook listen address")
+    webhook_port: int = Field(8080, ge=1, le=65535, description="webhook listen port")
+    theme: Literal["dark", "light"] = Field("dark", description="chart theme: dark or light (runtime-adjustable)")
+    default_lang: Literal["en", "zh"] = Field("en", description="en or zh, for users whose Telegram "
+                                                                "language is neither")
 
     _split_ids = field_validator("admins", "users", mode="before")(_split)
 
@@ -167,16 +221,19 @@ class TelegramSettings(Section):
 
 
 class ExchangeSettings(Section):
-    name: str = "binanceusdm"
-    api_key: SecretStr | None = None
-    api_secret: SecretStr | None = None
-    testnet: bool = False
-    base_url: str | None = None
-    reconcile_min: int = Field(5, ge=1)
+    name: str = Field("binanceusdm", description="ccxt exchange id")
+    api_key: SecretStr | None = Field(None, description="live trading key (never logged)")
+    api_secret: SecretStr | None = Field(None, description="live trading secret (never logged)")
+    testnet: bool = Field(False, description="use the venue's testnet")
+    base_url: str | None = Field(None, description="replaces the venue's REST and websocket host "
+                                                   "(gateways, tests)")
+    reconcile_min: int = Field(5, ge=1, description="minutes between reconciliations with the exchange")
 
 
 class DatabaseSettings(Section):
-    url: str | None = None  # default depends on the mode: data/paper.db or data/live.db
+    url: str | None = Field(None, description="empty = sqlite+aiosqlite:///data/paper.db (paper) or "
+                                              "data/live.db (live); PostgreSQL: "
+                                              "postgresql+asyncpg://user:password@host/db")
 
 
 class Settings(BaseSettings):
@@ -186,8 +243,10 @@ class Settings(BaseSettings):
                                       env_file_encoding="utf-8", extra="ignore", frozen=True,
                                       env_ignore_empty=True)
 
-    mode: Literal["paper", "live"] = "paper"
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    mode: Literal["paper", "live"] = Field("paper", description="paper (simulated broker, default) or live "
+                                                                "(real orders through ccxt)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR; the console demo uses WARNING unless this is set")
     market: MarketSettings = MarketSettings()
     scan: ScanSettings = ScanSettings()
     risk: RiskSettings = RiskSettings()

@@ -13,12 +13,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from config.settings import Settings
+from engine.clock import LiveClock
 from engine.domain.events import EngineError, PanicCompleted, PositionOpened, ScanCompleted
 from engine.domain.models import Balance, CloseReason, Position, Signal
 from engine.domain.reasons import ErrorCode, PauseReason
+from engine.domain.values import timeframe_seconds
 from engine.market.base import PriceTick
 from engine.positions.reconcile import reconcile
 from engine.queries import Queries
+from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
 from engine.tasks import cancel_all, spawn
 from engine.views import (
@@ -53,6 +56,7 @@ class Engine:
         self._tasks: list[asyncio.Task[object]] = []
         self._bars = 0
         self.started = False
+        self.replay_finished = asyncio.Event()  # set when a replay feed has played its data to the end
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -89,6 +93,10 @@ class Engine:
         if not c.broker.paper:
             self._tasks.append(spawn(c.manager.run_inbox(), "fills"))
         if run_feed:
+            speed = self.settings.market.replay_speed
+            if c.replay is not None and (speed == 0 or speed * timeframe_seconds(c.replay.base_timeframe) > 1):
+                # a replay faster than real time: a card's time to live counts in wall-clock minutes
+                c.signals.expiry_clock = c.trading.expiry_clock = LiveClock()
             self._tasks.append(spawn(self._feed(), "market-feed"))
         self.started = True
         log.info("engine started (%s, %s data)", "paper" if self.paper else "live", self.settings.market.source)
@@ -96,6 +104,7 @@ class Engine:
     async def _feed(self) -> None:
         if self.c.replay is not None:
             await self.c.replay.run(self.on_tick, self._on_bar)
+            self.replay_finished.set()
         else:
             await self.c.market.run(self.on_tick)
         log.info("market data finished")
@@ -117,6 +126,25 @@ class Engine:
         await self.c.market.close()
         await self.c.db.close()
         self.started = False
+
+    async def replay_window(self) -> ReplayWindow | None:
+        """Replay only (None otherwise): its symbols, where it stands and where it will stop."""
+        replay = self.c.replay
+        if replay is None:
+            return None
+        end = replay.last_time
+        if self.settings.market.replay_to is not None:
+            end = min(end, self.settings.market.replay_to)
+        return ReplayWindow(tuple(await replay.symbols()), self.clock.now(), end, self.settings.market.replay_speed,
+                            timeframe_seconds(replay.base_timeframe))
+
+    async def finish_replay(self) -> RunSummary:
+        """Once the replay's data is finished: close what is still open at the last price (reason ``end``,
+        as a backtest does; paper only) and sum the run up."""
+        if self.c.broker.paper:
+            for pos in list(self.c.manager.open_positions()):
+                await self.c.trading.close(pos.id, CloseReason.END)
+        return await run_summary(self.c)
 
     async def step_market(self, candles: int = 1) -> None:
         """Replay only: advance by ``candles`` base candles through the normal tick path."""

@@ -1,4 +1,9 @@
-"""Signal service: scanner analyses → trade plans → persisted signals on the bus; expiry."""
+"""Signal service: scanner analyses → trade plans → persisted signals on the bus; expiry.
+
+A signal's time to live is counted on ``expiry_clock``: the engine's clock, except in a running
+replay faster than real time, where the façade gives it a wall clock so a card stays confirmable for
+``signal_ttl_min`` real minutes (backtests keep replay time).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ class SignalService:
         self.settings, self.market, self.scanner, self.planner = settings, market, scanner, planner
         self.repo, self.bus, self.clock, self.runtime, self.paper = repo, bus, clock, runtime, paper
         self.last_scan = None
+        self.expiry_clock: Clock = clock
 
     async def build(self, analysis: Analysis, market: MarketSpec) -> Signal:
         # the plan is built around the price now, not the close of the last higher-timeframe candle
@@ -38,10 +44,11 @@ class SignalService:
                       adx=analysis.adx, quote_volume=analysis.quote_volume),
             market, max_leverage=self.runtime.max_leverage, min_score=self.runtime.min_score)
         now = self.clock.now()
+        expires_at = self.expiry_clock.now() + timedelta(minutes=self.settings.signal_ttl_min)
         return Signal(
             id=uuid.uuid4().hex[:16], symbol=analysis.symbol, side=analysis.side, score=round(analysis.score, 1),
             factors=analysis.factors, entry=plan.entry, stop=plan.stop, targets=plan.targets,
-            leverage=plan.leverage, created_at=now, expires_at=now + timedelta(minutes=self.settings.signal_ttl_min),
+            leverage=plan.leverage, created_at=now, expires_at=expires_at,
             timeframe=analysis.timeframe, atr_pct=analysis.atr_pct,
         )
 
@@ -76,12 +83,12 @@ class SignalService:
         return len(universe), raised
 
     async def expire(self) -> list[Signal]:
-        now = self.clock.now()
+        now = self.expiry_clock.now()
         expired = []
         for signal in await self.repo.signals_with_status(SignalStatus.RAISED):
             if now >= signal.expires_at:
                 signal = signal.with_status(SignalStatus.EXPIRED, reason="ttl")
                 await self.repo.save_signal(signal)
                 expired.append(signal)
-                await self.bus.publish(SignalExpired(ts=now, paper=self.paper, signal=signal))
+                await self.bus.publish(SignalExpired(ts=self.clock.now(), paper=self.paper, signal=signal))
         return expired

@@ -38,6 +38,7 @@ class TradingService:
         self.paper = settings.paper
         self._confirm_lock = asyncio.Lock()
         self._panic: asyncio.Task[PanicCompleted] | None = None
+        self.expiry_clock: Clock = clock  # a signal's time to live runs on it (see engine.signal_service)
 
     async def price(self, symbol: str) -> Decimal | None:
         return self.broker.mark_price(symbol) or await self.market.price(symbol)
@@ -58,7 +59,7 @@ class TradingService:
             reason = RejectReason.SIGNAL_EXPIRED if sig.status is SignalStatus.EXPIRED else RejectReason.SIGNAL_CLOSED
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=reason, detail={"status": sig.status.value})
         now = self.clock.now()
-        if now >= sig.expires_at:
+        if self.expiry_clock.now() >= sig.expires_at:
             sig = sig.with_status(SignalStatus.EXPIRED, reason="ttl")
             await self.repo.save_signal(sig)
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=RejectReason.SIGNAL_EXPIRED)

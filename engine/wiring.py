@@ -66,7 +66,8 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             replay = ReplayMarketData(
                 settings.market.replay_dir, clock, base_timeframe=settings.market.base_timeframe,
                 symbols=list(settings.scan.symbols) or None, warmup=settings.market.replay_warmup,
-                speed=settings.market.replay_speed)
+                speed=settings.market.replay_speed, start=settings.market.replay_from,
+                end=settings.market.replay_to)
             market = replay
         else:
             from engine.brokers.ccxt import build_live_market

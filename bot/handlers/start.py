@@ -17,8 +17,8 @@ from engine.facade import Engine
 
 
 async def start(message: Message, delivery: Delivery, is_admin: bool) -> None:
-    name = message.from_user.first_name if message.from_user else ""
-    await reply(message, delivery, reports.start(name, is_admin))
+    user = message.from_user
+    await reply(message, delivery, reports.start(user.first_name if user else "", is_admin, user.id if user else None))
 
 
 async def help_(message: Message, delivery: Delivery, is_admin: bool) -> None:

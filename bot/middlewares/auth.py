@@ -54,4 +54,4 @@ class AuthMiddleware(BaseMiddleware):
             self._refused_at[uid] = now
             if len(self._refused_at) > 10_000:  # bounded memory against floods of strangers
                 self._refused_at.clear()
-            await event.answer(actions.refusal())
+            await event.answer(actions.refusal(uid))

@@ -12,8 +12,12 @@ from engine.domain.models import Position
 from engine.views import CloseResult, SettingUpdate
 
 
-def refusal() -> str:
-    return "⛔ " + _("Sorry, this bot is private.")
+def refusal(user_id: int | None = None) -> str:
+    """A stranger's refusal; in a chat it carries their user id, which an owner setting the bot up needs."""
+    text = "⛔ " + _("Sorry, this bot is private.")
+    if user_id is not None:
+        text += "\n" + _("Your Telegram user id is {user_id}.").format(user_id=user_id)
+    return text
 
 
 def admins_only() -> str:

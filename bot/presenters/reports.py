@@ -12,12 +12,15 @@ from engine.domain.models import Balance, Position
 from engine.views import PnlStats, PositionView, ScanResult, StatusView
 
 
-def start(name: str, admin: bool) -> str:
+def start(name: str, admin: bool, user_id: int | None = None) -> str:
     hello = _("Hello, {name}! I am SignalPilot: I scan futures markets, send signal cards and "
               "manage the trades you confirm.").format(name=fmt.esc(name))
     role = _("You are an admin: you can trade and change settings.") if admin else _(
         "You can read status, positions and charts.")
-    return hello + "\n" + role + "\n\n" + _("Send /help for the list of commands.")
+    text = hello + "\n" + role + "\n\n" + _("Send /help for the list of commands.")
+    if user_id is not None:
+        text += "\n" + _("Your Telegram user id: {user_id}").format(user_id=f"<code>{user_id}</code>")
+    return text
 
 
 def help_text(admin: bool) -> str:

@@ -35,7 +35,8 @@ class BacktestResult:
     currency: str
 
 
-def _record(pos: Position) -> TradeRecord:
+def trade_record(pos: Position) -> TradeRecord:
+    """A closed position as the report's trade record."""
     assert pos.opened_at is not None
     return TradeRecord(
         symbol=pos.symbol, side=pos.side.value, entry_time=pos.opened_at, entry_price=pos.entry_price,
@@ -104,7 +105,7 @@ async def _replay(c, market: ReplayMarketData, progress: Progress | None) -> Bac
     if curve[-1][1] != final:
         curve.append((clock.now(), final))
     closed = sorted(await c.repo.closed_positions(), key=lambda p: p.opened_at or p.created_at)
-    trades = [_record(p) for p in closed if p.opened_at is not None]
+    trades = [trade_record(p) for p in closed if p.opened_at is not None]
     periods_per_year = 365 * 86400 / bar_seconds
     summary = summarize(trades, curve, initial, periods_per_year)
     return BacktestResult(summary, trades, curve, initial, candles, c.currency)

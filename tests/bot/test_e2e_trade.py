@@ -152,7 +152,7 @@ async def test_non_admins_are_refused(live_bot) -> None:  # type: ignore[no-unty
     assert (await answer(tg, stranger))["text"] == "⛔ Sorry, this bot is private."
     tg.user_message(STRANGER, "/panic")
     tg.user_message(READER, "/panic")
-    assert (await tg.wait_sent(STRANGER)).text == "⛔ Sorry, this bot is private."
+    assert (await tg.wait_sent(STRANGER)).text == f"⛔ Sorry, this bot is private.\nYour Telegram user id is {STRANGER}."
     assert (await tg.wait_sent(READER)).text == "⛔ Only admins can do that."
     await asyncio.sleep(0.2)
     assert await live.engine.positions() == []

@@ -20,7 +20,8 @@ async def test_a_stranger_gets_one_short_refusal_no_data_and_is_logged(unit_bot,
         await h.feed(message_update(STRANGER, "/positions"))
         await h.feed(message_update(STRANGER, "/panic"))
         await h.feed(callback_update(STRANGER, "sg:ok:abc"))
-    assert h.session.texts(STRANGER) == ["⛔ Sorry, this bot is private."]  # one refusal, then silence
+    # one refusal (with the stranger's own id, which an owner setting the bot up needs), then silence
+    assert h.session.texts(STRANGER) == ["⛔ Sorry, this bot is private.\nYour Telegram user id is 999."]
     answer = h.session.of(AnswerCallbackQuery)[-1]
     assert answer.text == "⛔ Sorry, this bot is private." and answer.show_alert
     assert len(h.session.requests) == 2  # nothing else was sent anywhere
@@ -31,7 +32,7 @@ async def test_a_stranger_gets_one_short_refusal_no_data_and_is_logged(unit_bot,
 async def test_a_stranger_is_refused_in_their_own_language(unit_bot) -> None:  # type: ignore[no-untyped-def]
     h = await unit_bot()
     await h.feed(message_update(STRANGER, "/start", lang="zh-hans"))
-    assert h.session.texts(STRANGER) == ["⛔ 抱歉，这是私人机器人。"]
+    assert h.session.texts(STRANGER) == ["⛔ 抱歉，这是私人机器人。\n你的 Telegram 用户 ID 是 999。"]
 
 
 async def test_readers_read_but_do_not_act(unit_bot) -> None:  # type: ignore[no-untyped-def]

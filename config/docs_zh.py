@@ -1,0 +1,91 @@
+"""Chinese text of the settings reference (docs/zh/settings.md), keyed by variable name; a setting missing
+here is shown with its English description. Regenerate with ``python -m config.docs``."""
+
+from __future__ import annotations
+
+SECTIONS_ZH = {
+    "": "通用", "market": "行情数据", "scan": "扫描", "risk": "风控与执行", "plan": "交易计划",
+    "broker": "模拟撮合", "telegram": "Telegram", "exchange": "交易所", "database": "数据库",
+}
+
+# longest first: "list of integer" before "integer"
+TYPES_ZH = {
+    "list of integer": "整数列表", "list of text": "文本列表", "date/time (UTC)": "日期时间（UTC）",
+    "one of: ": "取值之一：", "integer": "整数", "number": "数值", "decimal": "十进制数", "text": "文本",
+    "true/false": "true/false", "path": "路径", "secret": "密钥（不记录日志）", " or ": " 或 ",
+}
+
+TEXT_ZH = {
+    "SP_MODE": "paper（模拟撮合，默认）或 live（通过 ccxt 下真实订单）",
+    "SP_LOG_LEVEL": "DEBUG、INFO、WARNING 或 ERROR；未设置时控制台演示使用 WARNING",
+    "SP_MARKET__SOURCE": "replay（CSV K 线回放）或 live（通过 ccxt 读取交易所行情）；为空时：设置了 Telegram token"
+                         "（或 live 模式）则为 live，否则为 replay",
+    "SP_MARKET__REPLAY_DIR": "{BASE}_{QUOTE}-{tf}.csv 文件所在目录；默认：内置样例（engine/market/sample）",
+    "SP_MARKET__REPLAY_WARMUP": "回放开始前作为历史的基础 K 线根数",
+    "SP_MARKET__REPLAY_SPEED": "每秒回放的基础 K 线根数；0 = 尽可能快（未设置时控制台演示使用 200）",
+    "SP_MARKET__REPLAY_FROM": "从此时间开始回放（UTC，例如 2018-01-15）；为空 = 预热之后",
+    "SP_MARKET__REPLAY_TO": "回放到此时间为止（UTC）；为空 = 到数据末尾",
+    "SP_MARKET__BASE_TIMEFRAME": "回放文件的周期",
+    "SP_MARKET__POLL_SECONDS": "实时行情：推送中断时 REST 轮询的间隔（秒）",
+    "SP_SCAN__SYMBOLS": "要扫描的交易对，例如 ETH/BTC,LTC/BTC；为空 = 按成交额取前 N 个",
+    "SP_SCAN__TOP_N": "未指定交易对时的扫描范围大小",
+    "SP_SCAN__INTERVAL_MIN": "两次扫描之间的分钟数（运行时可在 /settings 中调整）",
+    "SP_SCAN__MIN_SCORE": "评分（0-100）达到此值才发出信号（运行时可调）",
+    "SP_SCAN__SIGNAL_TTL_MIN": "信号在这么多分钟（真实时间）内未确认即过期",
+    "SP_SCAN__TIMEFRAMES": "多周期评分使用的周期",
+    "SP_SCAN__CANDLES": "每个周期送入指标计算的 K 线根数",
+    "SP_RISK__EXECUTION_MODE": "signal-only（只发卡片）、confirm（确认/取消按钮）、auto（达到最低评分自动执行）；"
+                               "运行时可调；未设置时控制台演示使用 auto",
+    "SP_RISK__MAX_POSITIONS": "同时持仓的最大数量（运行时可调）",
+    "SP_RISK__MAX_LEVERAGE": "杠杆上限（运行时可调）",
+    "SP_RISK__MAX_NOTIONAL": "单个仓位名义价值上限（计价货币）；0 = 不限",
+    "SP_RISK__DAILY_LOSS_LIMIT_PCT": "UTC 自然日内已实现亏损（占当日起始权益的 %）达到此值后暂停开仓至午夜",
+    "SP_RISK__MAX_DRAWDOWN_PCT": "权益从峰值回撤（%）达到此值后暂停开仓",
+    "SP_RISK__MAX_ORDERS_PER_MIN": "每分钟下单数超过此值后拒绝新开仓",
+    "SP_RISK__SIZING": "仓位计算方式：fixed、percent、risk、volatility 或 kelly",
+    "SP_RISK__RISK_PER_TRADE_PCT": "sizing=risk：止损触发时损失的权益 %（运行时可调）",
+    "SP_RISK__FIXED_NOTIONAL": "sizing=fixed：每笔交易的名义价值",
+    "SP_RISK__PERCENT_EQUITY": "sizing=percent：保证金占权益的 %",
+    "SP_RISK__VOLATILITY_TARGET_PCT": "sizing=volatility：一个 ATR 波动可造成的权益损失 %",
+    "SP_RISK__KELLY_FRACTION": "sizing=kelly：凯利下注比例的系数",
+    "SP_RISK__KELLY_WIN_RATE": "sizing=kelly：假设胜率",
+    "SP_RISK__KELLY_PAYOFF": "sizing=kelly：假设的平均盈利 / 平均亏损",
+    "SP_PLAN__STOP_METHOD": "止损距离计算方式：percent 或 atr",
+    "SP_PLAN__STOP_PCT": "基础止损距离，占入场价的 %",
+    "SP_PLAN__ATR_MULT": "stop_method=atr：止损距离为多少个 ATR",
+    "SP_PLAN__TARGETS": "止盈目标，格式为 距离%:份额（份额之和为 1）",
+    "SP_PLAN__STRONG_SCORE": "评分达到此值：止损收紧 20%，目标放远 30%",
+    "SP_PLAN__STRONG_TREND_ADX": "ADX 达到此值：目标放远 20%",
+    "SP_PLAN__DEEP_LIQUIDITY_QUOTE_VOLUME": "24 小时成交额达到此值：止损收紧 10%",
+    "SP_PLAN__HIGH_VOLATILITY_ATR_PCT": "ATR% 达到此值：止损放宽 50%",
+    "SP_PLAN__LIQUIDATION_BUFFER_PCT": "止损保持在强平距离以内的比例（%）",
+    "SP_PLAN__MIN_LEVERAGE": "最低评分时的杠杆（随评分升高直至上限）",
+    "SP_PLAN__TRAILING_PCT": "TP1 之后的移动止损距离（%）；0 = 关闭",
+    "SP_PLAN__TIME_STOP_HOURS": "持仓超过这么多小时后平仓；0 = 关闭",
+    "SP_PLAN__BREAKEVEN_BUFFER_PCT": "保本止损 = 考虑手续费后的入场价再加上此缓冲（%）",
+    "SP_BROKER__PAPER_BALANCE": "模拟初始余额；为空 = 10000（USD 计价）、1（BTC 计价）、10（ETH 计价）",
+    "SP_BROKER__TAKER_FEE": "吃单手续费率（0.0004 = 0.04 %）",
+    "SP_BROKER__MAKER_FEE": "挂单手续费率（0.0002 = 0.02 %）",
+    "SP_BROKER__SLIPPAGE_PCT": "市价单和止损成交的滑点（%）",
+    "SP_BROKER__MAINTENANCE_MARGIN_PCT": "计算强平价使用的维持保证金率（%）",
+    "SP_TELEGRAM__TOKEN": "@BotFather 给的机器人 token；为空 = 只用控制台（从不写入日志）",
+    "SP_TELEGRAM__API_BASE": "Bot API 地址（自建 Bot API 服务器时使用）",
+    "SP_TELEGRAM__ADMINS": "可以交易和修改设置的用户 ID，逗号分隔（向机器人发送 /start 可看到自己的 ID）",
+    "SP_TELEGRAM__USERS": "只读用户的 ID，逗号分隔",
+    "SP_TELEGRAM__CHAT_ID": "信号卡片和提醒发往的聊天；为空 = 每位管理员的私聊",
+    "SP_TELEGRAM__MAX_DRIFT_PCT": "价格相对卡片偏离超过此值（%）时，确认前会再次询问",
+    "SP_TELEGRAM__WEBHOOK_URL": "webhook 模式的公网 HTTPS 地址；为空 = 长轮询",
+    "SP_TELEGRAM__WEBHOOK_SECRET": "Telegram 随 webhook 更新发送的密钥",
+    "SP_TELEGRAM__WEBHOOK_HOST": "webhook 监听地址",
+    "SP_TELEGRAM__WEBHOOK_PORT": "webhook 监听端口",
+    "SP_TELEGRAM__THEME": "图表主题：dark 或 light（运行时可调）",
+    "SP_TELEGRAM__DEFAULT_LANG": "en 或 zh，用于 Telegram 语言不是这两种的用户",
+    "SP_EXCHANGE__NAME": "ccxt 交易所 ID",
+    "SP_EXCHANGE__API_KEY": "实盘交易 API key（从不写入日志）",
+    "SP_EXCHANGE__API_SECRET": "实盘交易 API secret（从不写入日志）",
+    "SP_EXCHANGE__TESTNET": "使用交易所测试网",
+    "SP_EXCHANGE__BASE_URL": "替换交易所 REST 和 websocket 的主机（网关、测试）",
+    "SP_EXCHANGE__RECONCILE_MIN": "与交易所对账的间隔（分钟）",
+    "SP_DATABASE__URL": "为空 = sqlite+aiosqlite:///data/paper.db（模拟）或 data/live.db（实盘）；PostgreSQL："
+                        "postgresql+asyncpg://user:password@host/db",
+}
