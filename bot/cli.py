@@ -18,6 +18,7 @@ from engine.redaction import redact, setup_logging
 log = logging.getLogger("signalpilot")
 
 EXIT_CONFIG = 2
+EXIT_STORAGE = 3  # the database stopped taking writes mid-run
 
 
 def _date(text: str) -> datetime:
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    from bot.console import storage_line
+    from engine.domain.events import StorageFailed
     from engine.facade import Engine
 
     try:
@@ -90,6 +93,7 @@ async def _run(settings: Settings) -> int:
         print(f"signalpilot: cannot start trading: {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
+    engine.bus.subscribe(StorageFailed, lambda _event: stop.set())
     try:
         if settings.telegram.token is not None:
             from bot.app import TelegramTokenRejected, run_bot
@@ -103,9 +107,16 @@ async def _run(settings: Settings) -> int:
             from bot.console import run_console
 
             await run_console(engine, settings, stop)
+    except Exception:
+        if engine.failure is None:
+            raise  # after a storage failure the one line below says it all
     finally:
         await engine.stop()
-        print("SignalPilot stopped; state saved.", flush=True)
+        if engine.failure is None:
+            print("SignalPilot stopped; state saved.", flush=True)
+    if engine.failure is not None:
+        print(f"signalpilot: stopped: {storage_line(engine.failure)}", file=sys.stderr, flush=True)
+        return EXIT_STORAGE
     return 0
 
 

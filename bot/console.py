@@ -22,6 +22,7 @@ from engine.domain.events import (
     SignalExpired,
     SignalRaised,
     StopMovedToBreakeven,
+    StorageFailed,
     TargetHit,
     TradingPaused,
     TradingResumed,
@@ -65,9 +66,18 @@ def render(event: Event) -> str | None:
             return f"PANIC done{tag}: " + ", ".join(f"{i.symbol} {i.kind} {'ok' if i.ok else 'FAILED ' + i.detail}" for i in items)
         case EngineError(code=code, detail=detail):
             return f"ERROR{tag} {code.value}: {detail}"
+        case StorageFailed():
+            return "DATABASE FAILED" + tag + ": " + storage_line(event)
         case ScanCompleted(symbols=n, raised=raised):
             return f"scan{tag}: {n} symbols, {raised} signals"
     return None
+
+
+def storage_line(event: StorageFailed) -> str:
+    """One line on why the process stops after a storage failure (console and exit message)."""
+    why = event.fault.value.replace("_", " ")
+    return (f"the database stopped taking writes ({why}: {event.detail or '-'}). No new entries; stop and "
+            "take-profit orders stay on the exchange. Fix the database, then start SignalPilot again.")
 
 
 class ConsolePrinter:

@@ -61,6 +61,10 @@ class LanguageBook:
         """A private chat's id is its user's id; groups use what was chosen there, else the default."""
         return await self.stored(chat_id) or self.default
 
+    def known(self, chat_id: int) -> str:
+        """The chat's language from memory only (never the database), else the default."""
+        return self._cache.get(chat_id) or self.default
+
     async def set(self, user_id: int, lang: str) -> None:
         if lang not in SUPPORTED:
             raise ValueError(lang)

@@ -39,12 +39,13 @@ from engine.domain.events import (
     SignalExpired,
     SignalRaised,
     StopMovedToBreakeven,
+    StorageFailed,
     TargetHit,
     TradingPaused,
 )
 from engine.domain.models import CloseReason, Signal
 from engine.domain.reasons import ExecutionMode, PauseReason
-from engine.tasks import spawn
+from engine.tasks import quiet, spawn
 
 if TYPE_CHECKING:
     from engine.facade import Engine
@@ -53,7 +54,7 @@ log = logging.getLogger("bot.notifier")
 
 SUBSCRIBED: tuple[type[Event], ...] = (
     SignalRaised, SignalConfirmed, SignalCancelled, SignalExpired, RiskRejected, PositionOpened,
-    TargetHit, StopMovedToBreakeven, PositionClosed, TradingPaused, EngineError,
+    TargetHit, StopMovedToBreakeven, PositionClosed, TradingPaused, EngineError, StorageFailed,
 )
 # Pauses the person who asked already hears about from their command's answer.
 _QUIET_PAUSES = (PauseReason.MANUAL, PauseReason.PANIC)
@@ -74,6 +75,7 @@ class Notifier:
         self.i18n = i18n
         self.book = book
         self.chats = recipients(admins, chat_id)
+        self.admins = list(dict.fromkeys(admins))
         self.merge_window = merge_window
         self._events: deque[Event] = deque()
         self._arrived = asyncio.Event()
@@ -108,6 +110,9 @@ class Notifier:
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     def _on_event(self, event: Event) -> None:
+        if isinstance(event, StorageFailed):
+            self._storage_failed(event)
+            return
         self._events.append(event)
         self._idle.clear()
         self._arrived.set()
@@ -144,8 +149,8 @@ class Notifier:
                 await self._handle(event)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("could not notify %s", type(event).__name__)
+            except Exception as exc:  # a quiet one (the database is gone) was already told: one line
+                log.error("could not notify %s: %s", type(event).__name__, exc, exc_info=None if quiet(exc) else exc)
             if not self._events:
                 self._idle.set()
 
@@ -211,6 +216,14 @@ class Notifier:
             if position is not None:
                 signal_id, symbol = position.signal_id, position.symbol
         await self._alert(signal_id, lambda: alerts.engine_error(event, symbol))
+
+    def _storage_failed(self, event: StorageFailed) -> None:
+        """The database is what failed: straight to the delivery queue, ahead of the consumer (which may
+        be waiting on the database), with no card look-up, no stored language, no outbox."""
+        for chat in dict.fromkeys([*self.chats, *self.admins]):
+            with use(self.i18n, self.book.known(chat)):
+                text = alerts.storage_failed(event)
+            self.delivery.send_text(chat, text)
 
     # --- sending -------------------------------------------------------------------------------
     async def _card(self, event: SignalRaised) -> None:

@@ -14,11 +14,18 @@ from decimal import Decimal
 
 from config.settings import Settings
 from engine.clock import LiveClock
-from engine.domain.events import EngineError, PanicCompleted, PositionOpened, ScanCompleted
-from engine.domain.models import Balance, CloseReason, Position, Signal
-from engine.domain.reasons import ErrorCode, PauseReason
+from engine.domain.events import (
+    EngineError,
+    PanicCompleted,
+    ScanCompleted,
+    StorageFailed,
+    StorageFault,
+)
+from engine.domain.models import Balance, CloseReason, Position, Signal, SignalStatus
+from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.market.base import PriceTick
+from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
 from engine.queries import Queries
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
@@ -28,6 +35,7 @@ from engine.views import (
     CancelResult,
     ChartData,
     CloseResult,
+    ConfirmOutcome,
     ConfirmResult,
     PnlStats,
     PositionView,
@@ -56,6 +64,9 @@ class Engine:
         self._tasks: list[asyncio.Task[object]] = []
         self._bars = 0
         self.started = False
+        self.failure: StorageFailed | None = None  # the database stopped taking writes
+        self.failed = asyncio.Event()
+        self.watches = PriceWatches(c.market, lambda: [(p.id, p.symbol) for p in c.manager.open_positions()])
         self.replay_finished = asyncio.Event()  # set when a replay feed has played its data to the end
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -78,10 +89,7 @@ class Engine:
             c.clock.set(max(start, c.clock.now()))  # type: ignore[attr-defined]
         await c.broker.start()
         await self._reconcile_job()
-        self.bus.subscribe(PositionOpened, self._watch)
-        watch = getattr(c.market, "watch", None)
-        if watch is not None and c.manager.open_positions():
-            watch(*{p.symbol for p in c.manager.open_positions()})
+        self.watches.start(self.bus, await c.repo.signals_with_status(SignalStatus.RAISED))
         await c.risk.load((await c.broker.balance()).equity)
         c.jobs.add("scan", self._scan_job, c.runtime.scan_interval_min, run_now=True)
         c.jobs.add("expire", c.signals.expire, 1)
@@ -99,6 +107,7 @@ class Engine:
                 c.signals.expiry_clock = c.trading.expiry_clock = LiveClock()
             self._tasks.append(spawn(self._feed(), "market-feed"))
         self.started = True
+        c.db.on_fault = self._storage_failed
         log.info("engine started (%s, %s data)", "paper" if self.paper else "live", self.settings.market.source)
 
     async def _feed(self) -> None:
@@ -109,20 +118,19 @@ class Engine:
             await self.c.market.run(self.on_tick)
         log.info("market data finished")
 
-    def _watch(self, event: PositionOpened) -> None:
-        """Live data streams prices only for watched symbols: every open position's symbol is."""
-        watch = getattr(self.c.market, "watch", None)
-        if watch is not None:
-            watch(event.position.symbol)
-
     async def stop(self) -> None:
-        """Stop the feed and jobs; state is already persisted."""
+        """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
         await cancel_all(self._tasks)
         self._tasks.clear()
-        self.c.jobs.shutdown()
-        if self.c.replay is not None and self.started:
-            await self.c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
-        await self.c.broker.close()
+        await self.c.jobs.stop()
+        try:
+            if self.c.replay is not None and self.started and self.failure is None:
+                await self.c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
+            await self.c.broker.close()  # the paper venue saves itself here
+        except Exception as exc:
+            if self.failure is None:
+                raise
+            log.warning("state not saved: %s", exc)  # the database is what failed (it was said once)
         await self.c.market.close()
         await self.c.db.close()
         self.started = False
@@ -167,6 +175,23 @@ class Engine:
     async def _scan_job(self) -> None:
         await self.scan_now()
 
+    # --- a database that stops taking writes -------------------------------------------------------
+    def _storage_failed(self, fault: StorageFault, detail: str) -> None:
+        """Called by the database, once, inside the failing call: no new entries from now on (the
+        feed and the jobs stop, confirmations are refused), protective orders stay where they are on
+        the venue, ``StorageFailed`` goes on the bus and ``failed`` is set (the CLI then exits)."""
+        if self.failure is not None:
+            return
+        self.failure = StorageFailed(ts=self.clock.now(), paper=self.paper, fault=fault, detail=detail)
+        self.c.jobs.pause()
+        spawn(self._halt(self.failure), "storage-failed")
+
+    async def _halt(self, failure: StorageFailed) -> None:
+        await cancel_all(self._tasks)
+        self._tasks.clear()
+        await self.bus.publish(failure)
+        self.failed.set()
+
     async def _reconcile_job(self) -> None:
         report = await reconcile(self.c.manager)
         if report.repaired:
@@ -202,11 +227,13 @@ class Engine:
         return await self.c.signals.analyse(canonical)
 
     async def scan_now(self) -> ScanResult:
+        if self.failure is not None:
+            return ScanResult(0, ())
         busy = {p.symbol for p in self.c.manager.open_positions()}
         count, raised = await self.c.signals.scan(busy)
         await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
                                              raised=len(raised), next_at=self.next_scan_at()))
-        if self.c.runtime.execution_mode == "auto":
+        if self.c.runtime.execution_mode == "auto" and self.failure is None:
             await self.c.trading.auto_execute(raised)
         return ScanResult(count, tuple(raised))
 
@@ -216,6 +243,8 @@ class Engine:
     async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None = None) -> ConfirmResult:
         """Execute a raised signal (idempotent: a second call returns ALREADY). Past ``max_drift_pct``
         the signal is re-planned at the new price and DRIFT is returned: ask the user again."""
+        if self.failure is not None:  # no new entries once the database stopped taking writes
+            return ConfirmResult(ConfirmOutcome.REJECTED, None, reason=RejectReason.HALTED)
         return await self.c.trading.confirm(signal_id, by, max_drift_pct)
 
     async def cancel(self, signal_id: str, by: str) -> CancelResult:

@@ -5,6 +5,7 @@ breakeven literally."""
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import format as fmt
 from bot.presenters.words import CLOSE, ERROR, PAUSE, paper_tag, reject_text, side_word, word
@@ -14,6 +15,8 @@ from engine.domain.events import (
     PositionOpened,
     RiskRejected,
     StopMovedToBreakeven,
+    StorageFailed,
+    StorageFault,
     TargetHit,
     TradingPaused,
 )
@@ -109,4 +112,24 @@ def engine_error(ev: EngineError, symbol: str | None = None) -> str:
     lines = [head, fmt.esc(what) + (f" · {fmt.esc(symbol)}" if symbol else "")]
     if ev.detail:
         lines.append(f"<code>{fmt.esc(ev.detail[:500])}</code>")
+    return "\n".join(lines)
+
+
+STORAGE = {
+    StorageFault.READ_ONLY: __("the database is read-only"),
+    StorageFault.DISK_FULL: __("the disk is full"),
+    StorageFault.IO_ERROR: __("the disk reports an I/O error"),
+    StorageFault.CORRUPT: __("the database file is damaged"),
+    StorageFault.GONE: __("the database cannot be reached"),
+}
+
+
+def storage_failed(ev: StorageFailed) -> str:
+    """Rendered without the database (no stored language, no card): it is what failed."""
+    head = "🛑 <b>" + fmt.esc(_("The database stopped taking writes")) + "</b>" + fmt.esc(paper_tag(ev.paper))
+    lines = [head, _("Why: {why}.").format(why=fmt.esc(str(STORAGE.get(ev.fault, ev.fault.value))))]
+    lines.append(_("No new entries. Stop and take-profit orders stay on the exchange."))
+    lines.append(_("SignalPilot is stopping: fix the database, then start it again."))
+    if ev.detail:
+        lines.append(f"<code>{fmt.esc(ev.detail[:300])}</code>")
     return "\n".join(lines)

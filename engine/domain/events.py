@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -147,3 +148,22 @@ class ScanCompleted(Event):
     symbols: int
     raised: int
     next_at: datetime | None = None
+
+
+class StorageFault(enum.StrEnum):
+    """Why the database stopped taking writes (failures that will not fix themselves)."""
+
+    READ_ONLY = "read_only"
+    DISK_FULL = "disk_full"
+    IO_ERROR = "io_error"
+    CORRUPT = "corrupt"
+    GONE = "gone"  # the file or server cannot be reached any more
+
+
+@dataclass(frozen=True, kw_only=True)
+class StorageFailed(Event):
+    """The database stopped taking writes: no new entries, protective orders stay on the venue, and
+    the process stops. Front ends must deliver this without the database."""
+
+    fault: StorageFault
+    detail: str = ""  # the driver's message, secrets masked

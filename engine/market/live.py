@@ -8,7 +8,11 @@
   streamed candles (a dropped socket) is filled over REST.
 * ``run(on_tick)`` streams last prices (``watch_ticker``, one loop per watched symbol) and
   falls back to one REST ``fetch_tickers`` call per ``poll_seconds`` for the symbols whose
-  stream is down. Symbols are watched once ``watch`` or ``price`` named them.
+  stream is down. The watched symbols are what ``watch``/``retain`` say (the engine keeps them to
+  open positions and cards, see engine/market/watches.py); ``price`` alone watches nothing. A
+  symbol no longer watched has its stream ended on the venue too (``un_watch_ticker``).
+* ``retain_candles(symbols)`` (the scanner, after each scan) ends the candle streams and drops
+  the cached candles of symbols that left the universe.
 * ``quote_volume`` and ``funding_rate`` read one all-market request, cached for a while.
 
 Build it with ``engine.brokers.ccxt.build_live_market(settings, clock)``.
@@ -32,7 +36,7 @@ from engine.clock import Clock
 from engine.domain.models import MarketSpec
 from engine.domain.values import dec, timeframe_seconds, to_millis
 from engine.market.base import Candles, PriceTick, TickHandler
-from engine.tasks import cancel_all, spawn
+from engine.tasks import cancel_all, quiet, spawn
 
 log = logging.getLogger("engine.market.live")
 
@@ -176,9 +180,51 @@ class LiveMarketData:
         self._watched -= set(symbols)
         self._changed.set()
 
+    def retain(self, symbols: set[str] | frozenset[str]) -> None:
+        """Watch exactly these symbols: the others' price streams end."""
+        wanted = set(symbols)
+        if wanted != self._watched:
+            self._watched = wanted
+            self._changed.set()
+        for sym in [s for s in self._prices if s not in wanted]:
+            if self._now() - self._prices[sym][1] > self.fallback_seconds:
+                del self._prices[sym]
+
+    @property
+    def watched(self) -> frozenset[str]:
+        return frozenset(self._watched)
+
+    def retain_candles(self, symbols: set[str] | frozenset[str]) -> None:
+        """Keep candle streams and cached candles for these symbols only (the scan's universe)."""
+        for key in [k for k in self._kline_loops if k[0] not in symbols]:
+            self._kline_loops.pop(key).cancel()
+            self._unsubscribe("un_watch_ohlcv", key[0], key[1])
+        for key in [k for k in self._candles if k[0] not in symbols]:
+            del self._candles[key]
+        for key in [k for k in self._live_rows if k[0] not in symbols]:
+            del self._live_rows[key]
+
+    @property
+    def candle_streams(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self._kline_loops)
+
+    def _unsubscribe(self, method: str, *args: str) -> None:
+        """End a stream on the venue too (ccxt.pro's un_watch_*), where the exchange class can."""
+        unwatch = getattr(self.exchange, method, None)
+        if unwatch is not None and self.stream:
+            spawn(self._quietly(unwatch, *args), f"{method}-{args[0]}")
+
+    @staticmethod
+    async def _quietly(call: Any, *args: str) -> None:
+        try:
+            await call(*args)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the socket may be gone already: nothing left to end
+            log.debug("%s%s: %s", getattr(call, "__name__", "unwatch"), args, exc)
+
     async def price(self, symbol: str) -> Decimal | None:
         sym = await self.resolve(symbol)
-        self.watch(sym)
         cached = self._prices.get(sym)
         streaming = sym in self._loops and sym not in self._down
         if cached is not None and (streaming or self._now() - cached[1] <= self.fallback_seconds):
@@ -236,6 +282,7 @@ class LiveMarketData:
         for sym in set(self._loops) - self._watched:
             self._loops.pop(sym).cancel()
             self._down.discard(sym)
+            self._unsubscribe("un_watch_ticker", sym)
 
     async def _watch_loop(self, symbol: str, on_tick: TickHandler) -> None:
         delay = self.backoff_start
@@ -275,8 +322,8 @@ class LiveMarketData:
         self._prices[symbol] = (price, self._now())
         try:
             await on_tick(PriceTick(symbol, price, self.clock.now()))
-        except Exception:
-            log.exception("tick handler failed for %s", symbol)
+        except Exception as exc:
+            log.error("tick handler failed for %s: %s", symbol, exc, exc_info=None if quiet(exc) else exc)
 
     async def close(self) -> None:
         loops = list(self._loops.values()) + list(self._kline_loops.values())

@@ -2,7 +2,8 @@
 
 Data for every symbol is gathered first (a few requests at a time), then all symbols are scored
 in one batch. A symbol whose data cannot be fetched is logged, recorded in ``last_errors`` and
-skipped; it never stops the scan.
+skipped; it never stops the scan. After a scan, what is kept for symbols outside its universe
+(the scorer's snapshots, a live source's candle streams) is dropped.
 """
 
 from __future__ import annotations
@@ -83,7 +84,15 @@ class Scanner:
                     log.warning("scan: skipping %s: %s", req[0], exc)
                     errors.append((req[0], f"{type(exc).__name__}: {exc}"))
         self.last_errors = errors
+        self._prune(set(unique))
         return sorted(results, key=lambda a: a.score, reverse=True)
+
+    def _prune(self, universe: set[str]) -> None:
+        """Symbols that left the universe: their indicator snapshots and candle streams go."""
+        self.scorer.retain(universe)
+        retain_candles = getattr(self.market, "retain_candles", None)
+        if retain_candles is not None:
+            retain_candles(universe)
 
     async def universe(self, explicit: Sequence[str], top_n: int) -> list[str]:
         """The explicit list when given, else the ``top_n`` symbols by 24 h quote volume."""

@@ -92,6 +92,15 @@ class Scorer:
             out.append(self._combine(symbol, tfs, [self._cache[(symbol, tf)][1] for tf in tfs], qv, funding))
         return out
 
+    def retain(self, symbols: set[str] | frozenset[str]) -> None:
+        """Drop the cached snapshots of every symbol not in ``symbols`` (those that left the universe)."""
+        for key in [k for k in self._cache if k[0] not in symbols]:
+            del self._cache[key]
+
+    @property
+    def cached_symbols(self) -> set[str]:
+        return {symbol for symbol, _tf in self._cache}
+
     def forget(self, symbol: str) -> None:
         """Drop a symbol's cached snapshots (e.g. when it leaves the universe)."""
         for key in [k for k in self._cache if k[0] == symbol]:

@@ -1,20 +1,96 @@
-"""Database connection: async engine and sessions; alembic migrations applied at start."""
+"""Database connection: async engine and sessions; alembic migrations applied at start.
+
+Failures that will not fix themselves are told apart from transient ones here, in one place
+(``classify``): read-only, disk full, I/O error, corrupt file and a database that is gone, on
+SQLite (result codes) and PostgreSQL (SQLSTATE, refused connections); a lock or a serialization
+conflict is transient. Once ``on_fault`` is set (the engine does it when it has started), such a
+failure raises ``StorageUnavailable`` (still an ``OperationalError``) and calls ``on_fault`` once.
+"""
 
 from __future__ import annotations
 
 import logging
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from engine.domain.events import StorageFault
+from engine.redaction import redact
+from engine.storage.quiet_alembic import Config, command
 
 log = logging.getLogger("engine.storage")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+FaultHandler = Callable[[StorageFault, str], None]
+
+# SQLite primary result codes (https://sqlite.org/rescode.html); BUSY (5) and LOCKED (6) are transient
+_SQLITE = {3: StorageFault.READ_ONLY, 8: StorageFault.READ_ONLY, 10: StorageFault.IO_ERROR,
+           11: StorageFault.CORRUPT, 13: StorageFault.DISK_FULL, 14: StorageFault.GONE, 26: StorageFault.CORRUPT}
+# PostgreSQL SQLSTATE codes; serialization failures, deadlocks and lock timeouts (40xxx, 55P03) are transient
+_POSTGRES = {"25006": StorageFault.READ_ONLY, "53100": StorageFault.DISK_FULL, "58030": StorageFault.IO_ERROR,
+             "XX001": StorageFault.CORRUPT, "XX002": StorageFault.CORRUPT, "3D000": StorageFault.GONE,
+             "28000": StorageFault.GONE, "28P01": StorageFault.GONE}
+# a server that refuses connections, a host that no longer resolves, a unix socket that is gone
+_GONE_ON_CONNECT = (ConnectionRefusedError, socket.gaierror, FileNotFoundError)
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+
+
+def classify(exc: BaseException, *, connecting: bool = False) -> StorageFault | None:
+    """The fault behind a database error when it will not fix itself; None when it may (a lock,
+    a dropped connection that a reconnect can cure, anything unknown)."""
+    for e in _chain(exc):
+        if isinstance(e, StorageUnavailable):
+            return e.fault
+        code = getattr(e, "sqlite_errorcode", None)
+        if isinstance(code, int):
+            return _SQLITE.get(code & 0xFF)
+        state = getattr(e, "sqlstate", None) or getattr(e, "pgcode", None)
+        if isinstance(state, str) and len(state) == 5:
+            return _POSTGRES.get(state)
+        if connecting and isinstance(e, _GONE_ON_CONNECT):
+            return StorageFault.GONE
+    return None
+
+
+def _detail(exc: BaseException) -> str:
+    """The driver's own message (never the SQL or its parameters), secrets masked, one line."""
+    for e in _chain(exc):
+        if not isinstance(e, OperationalError) and str(e):
+            return redact(" ".join(str(e).split()))[:300]
+    return type(exc).__name__
+
+
+class StorageUnavailable(OperationalError):
+    """The database stopped taking writes (or answering) for a reason that will not fix itself.
+    ``quiet``: reported once as a ``StorageFailed`` event, so loggers keep it to one line."""
+
+    quiet = True
+
+    def __init__(self, fault: StorageFault, detail: str, orig: BaseException | None = None) -> None:
+        super().__init__(None, None, orig if isinstance(orig, Exception) else None)
+        self.fault = fault
+        self.detail = detail
+
+    def __str__(self) -> str:
+        return f"database {self.fault.value.replace('_', ' ')}: {self.detail}"
+
+    def __reduce__(self) -> Any:
+        return (StorageUnavailable, (self.fault, self.detail))
 
 
 class Database:
@@ -29,7 +105,11 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(self.engine.sync_engine, "handle_error", self._on_error)
+        event.listen(self.engine.sync_engine, "do_connect", self._on_connect)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
+        self.on_fault: FaultHandler | None = None  # set by the engine once it has started
+        self.fault: StorageFault | None = None
 
     @property
     def dialect(self) -> str:
@@ -38,6 +118,34 @@ class Database:
     def session(self) -> AsyncSession:
         return self._sessions()
 
+    # --- failures that will not fix themselves ---------------------------------------------
+    def _report(self, fault: StorageFault, exc: BaseException) -> StorageUnavailable:
+        failure = StorageUnavailable(fault, _detail(exc), exc)
+        if self.fault is None:
+            self.fault = fault
+            log.error("%s", failure)
+            if self.on_fault is not None:
+                self.on_fault(fault, failure.detail)
+        return failure
+
+    def _on_error(self, ctx: ExceptionContext) -> BaseException | None:
+        if self.on_fault is None or ctx.is_pre_ping:
+            return None
+        fault = classify(ctx.original_exception)
+        return None if fault is None else self._report(fault, ctx.original_exception)
+
+    def _on_connect(self, dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        if self.on_fault is None:
+            return None  # SQLAlchemy connects as usual
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as exc:
+            fault = classify(exc, connecting=True)
+            if fault is None:
+                raise
+            raise self._report(fault, exc) from exc
+
+    # --- schema ----------------------------------------------------------------------------
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""
         if self.dialect != "sqlite":

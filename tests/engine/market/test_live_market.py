@@ -104,6 +104,7 @@ async def test_prices_stream_and_fall_back_to_rest_while_the_socket_is_down():
 
         try:
             assert await market.price("ETHUSDT") == Decimal("3000")
+            market.watch("ETH/USDT:USDT")
             runner = asyncio.create_task(market.run(on_tick))
             await _until(lambda: any(t.price == Decimal("3000") for t in ticks))
             fake.set_price("ETHUSDT", "3010.5")

@@ -129,3 +129,13 @@ async def test_scanning_the_ten_real_markets_over_twenty_days(btc_dir: Path) -> 
     for a in strong:  # the big contributions agree with the side: trend and momentum in line
         assert a.factor("ema_trend").contribution > 0 and a.factor("macd").contribution > 0
         assert a.adx is not None
+
+
+async def test_scorer_snapshots_of_symbols_that_left_the_universe_are_dropped() -> None:
+    scanner = Scanner(replay_at(SAMPLE, DAY10), Scorer(), timeframes=("5m", "1h"), candles=200)
+    await scanner.scan(["ETH/BTC", "LTC/BTC", "XMR/BTC"])
+    assert scanner.scorer.cached_symbols == {"ETH/BTC", "LTC/BTC", "XMR/BTC"}
+    assert await scanner.analyse("ADA/BTC") is not None  # asked for by hand, outside the universe
+    assert "ADA/BTC" in scanner.scorer.cached_symbols
+    await scanner.scan(["ETH/BTC"])  # the universe shrank
+    assert scanner.scorer.cached_symbols == {"ETH/BTC"}
