@@ -2,8 +2,9 @@
 
 Paper trading is a product feature: orders are validated like the exchange validates them,
 market orders pay slippage and taker fees, limits and take-profits rest and pay maker fees,
-stops trigger on the right side and fill past a gap, reduce-only orders never increase or flip a
-position, and isolated positions are liquidated. State is saved through a ``StateStore`` after
+stops trigger on the right side and fill past a gap, a stop or take-profit already crossed when
+placed is refused as Binance refuses it (-2021, "would immediately trigger"), reduce-only orders
+never increase or flip a position, and isolated positions are liquidated. State is saved through a ``StateStore`` after
 every change (key ``"paper"``) and restored by ``start()``, so positions and resting orders
 survive a restart. Fill handlers are called once per fill, after the state holding it is saved.
 Arithmetic and rounding rules: ``engine.brokers.paper_ledger``.
@@ -225,6 +226,10 @@ class PaperBroker:
                 raise WouldTriggerImmediately(f"stop {reference} would trigger immediately at price {mark}",
                                               venue_code="-2021")
             self._rest(order)
+        elif req.type is OrderType.TAKE_PROFIT and mark is not None and L.limit_crossed(req.action, reference, mark):
+            # as Binance refuses a TAKE_PROFIT_MARKET whose trigger is crossed: the engine takes it at market
+            raise WouldTriggerImmediately(f"take-profit {reference} would trigger immediately at price {mark}",
+                                          venue_code="-2021")
         elif mark is not None and L.limit_crossed(req.action, reference, mark):
             fill = self._execute(order, L.marketable_price(req.action, reference, mark, spec.price_step),
                                  maker=False)

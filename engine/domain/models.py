@@ -122,6 +122,12 @@ def client_order_id(position_id: str, leg: str, attempt: int) -> str:
     return f"sp-{position_id}-{leg}-{attempt}"
 
 
+def position_id_of(client_id: str) -> str | None:
+    """The position id inside one of our client order ids (``sp-<pid>-<leg>-<n>``)."""
+    parts = client_id.split("-")
+    return parts[1] if len(parts) == 4 and parts[0] == "sp" else None
+
+
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order as the engine knows it."""

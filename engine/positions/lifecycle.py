@@ -4,6 +4,8 @@ A Transition says what to persist (position and orders), what to send to the bro
 and which events to publish afterwards. Nothing here does I/O, so every rule is testable alone:
 entry fill → stop and targets; TP1 → its share closed, stop to breakeven; last target → closed;
 stop → closed; trailing after TP1; time stop; manual/panic close. The stop only ever tightens.
+A target the venue refuses because its price is already crossed is taken at market
+(``take_target``): the same leg, so its fill moves the lifecycle on exactly as a target's does.
 """
 
 from __future__ import annotations
@@ -140,8 +142,12 @@ def apply_fill_to_order(order: Order, fill: Fill) -> Order:
     return replace(order, filled_qty=filled, avg_price=avg, fee=order.fee + fill.fee, status=status)
 
 
-def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill, ctx: Context) -> Transition:
-    """Apply one fill of one of the position's orders (``order`` None: a liquidation)."""
+def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill, ctx: Context, *,
+            move_stop: bool = True) -> Transition:
+    """Apply one fill of one of the position's orders (``order`` None: a liquidation).
+
+    ``move_stop=False``: a completed target leaves the stop where it is (the rest of the position
+    is already gone on the venue, so no stop is to be placed for it)."""
     now = fill.ts
     filled_event = OrderFilled(ts=now, paper=ctx.paper, position_id=pos.id, signal_id=pos.signal_id,
                                client_id=fill.client_id, leg=order.leg if order else "liq", symbol=pos.symbol,
@@ -149,7 +155,7 @@ def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill,
     if order is not None and order.leg == Leg.ENTRY.value:
         return _on_entry_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
     return _on_exit_fill(pos, orders, apply_fill_to_order(order, fill) if order else None, fill, ctx,
-                         filled_event)
+                         filled_event, move_stop)
 
 
 def _on_entry_fill(pos: Position, orders: list[Order], order: Order, fill: Fill, ctx: Context,
@@ -185,7 +191,7 @@ def _close_reason(exit_reason: str) -> CloseReason:
 
 
 def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill, ctx: Context,
-                  ev: OrderFilled) -> Transition:
+                  ev: OrderFilled, move_stop: bool = True) -> Transition:
     now = fill.ts
     qty = min(fill.qty, pos.remaining)
     gross = (fill.price - pos.entry_price) * qty * pos.side.sign
@@ -197,6 +203,9 @@ def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill:
     others = [o for o in live(orders) if order is None or o.client_id != order.client_id]
     events: list[Event] = [ev]
     if pos.remaining <= 0:
+        if order is not None and order.reduce_only and order.status is not OrderStatus.FILLED:
+            order = replace(order, status=OrderStatus.FILLED)  # the venue clamped it to what was left: done
+            changed = [order]
         close_reason = _close_reason(reason)
         pos = replace(pos, state=PositionState.CLOSED, remaining=ZERO, closed_at=now, close_reason=close_reason)
         if order is not None and order.leg.startswith("tp"):
@@ -211,6 +220,9 @@ def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill:
     # a target completed and something remains
     n = int(order.leg[2:])
     pos = replace(pos, targets_hit=max(pos.targets_hit, n))
+    if not move_stop:
+        events.append(_target_hit(pos, n, order, None, ctx, now))
+        return Transition(pos, tuple(changed), (), tuple(events))
     old_stop = next((o for o in others if o.leg == Leg.STOP.value), None)
     new_stop_price = pos.stop_price
     kind = pos.stop_kind
@@ -237,6 +249,67 @@ def _target_hit(pos: Position, n: int, order: Order, new_stop: Decimal | None, c
     qty = sum((e.qty for e in pos.exits if e.reason == reason), ZERO)
     return TargetHit(ts=now, paper=ctx.paper, position=pos, target=n, qty=qty, price=order.avg_price or ZERO,
                      pnl=pnl, new_stop=new_stop)
+
+
+# --- targets refused or lost ---------------------------------------------------------------------------
+def target_number(leg: str) -> int | None:
+    """1 for ``tp1``, 2 for ``tp2`` …; None for any other leg."""
+    return int(leg[2:]) if leg.startswith(Leg.TARGET.value) and leg[2:].isdigit() else None
+
+
+def next_attempt(orders: list[Order] | tuple[Order, ...], leg: str) -> int:
+    """The attempt number of a new order for ``leg``: one past every order of that leg so far."""
+    attempts = [int(o.client_id.rsplit("-", 1)[1]) for o in orders if o.leg == leg]
+    return max(attempts) + 1 if attempts else 0
+
+
+def take_target(pos: Position, orders: list[Order], refused: Order, now: datetime) -> Transition | None:
+    """A target whose price is already crossed (the venue refused it: it would trigger at once) is
+    taken at once: a reduce-only market order for its quantity, under the target's own leg and the
+    next attempt of that leg's client id. None when the position has nothing left to take."""
+    if pos.state is not PositionState.OPEN or pos.remaining <= 0 or pos.close_reason is not None:
+        return None
+    qty = min(refused.qty - refused.filled_qty, pos.remaining)
+    if qty <= 0:
+        return None
+    take = Order(client_id=client_order_id(pos.id, refused.leg, next_attempt(orders, refused.leg)),
+                 position_id=pos.id, leg=refused.leg, symbol=pos.symbol, action=pos.side.exit_action,
+                 type=OrderType.MARKET, qty=qty, created_at=now, reduce_only=True)
+    return Transition(pos, (take,), (PlaceOrder(take),))
+
+
+def missing_targets(pos: Position, orders: list[Order], ctx: Context, now: datetime) -> list[Order]:
+    """Targets of an open position not hit yet with no order working for them (refused as crossed,
+    lost, or never sent): a new take-profit order for each, at the next attempt of its leg."""
+    if pos.state is not PositionState.OPEN or pos.remaining <= 0 or pos.close_reason is not None:
+        return []
+    parts = split_quantities(pos.qty, pos.targets, ctx.market.qty_step)
+    working = [o for o in live(orders) if target_number(o.leg) is not None]
+    free = pos.remaining - sum((o.qty - o.filled_qty for o in working), ZERO)  # not promised to a target
+    found: list[Order] = []
+    for n in range(pos.targets_hit + 1, len(pos.targets) + 1):
+        leg = f"{Leg.TARGET.value}{n}"
+        mine = [o for o in orders if o.leg == leg]
+        if any(not o.status.is_final or o.status is OrderStatus.FILLED for o in mine):
+            continue
+        if mine and not _retry_worth(mine[-1]):
+            continue
+        left = free - sum((o.qty for o in found), ZERO)
+        qty = min(parts[n - 1], left) if n < len(pos.targets) else left
+        if qty <= 0:
+            continue
+        found.append(Order(client_id=client_order_id(pos.id, leg, next_attempt(orders, leg)), position_id=pos.id,
+                           leg=leg, symbol=pos.symbol, action=pos.side.exit_action, type=OrderType.TAKE_PROFIT,
+                           qty=qty, created_at=now, price=pos.targets[n - 1].price, reduce_only=True))
+    return found
+
+
+def _retry_worth(last: Order) -> bool:
+    """A target's last order ended without filling: worth another order when it was refused as
+    crossed (taken now) or lost/cancelled on the venue — not when refused for another reason."""
+    if last.status is OrderStatus.CANCELLED:
+        return True
+    return last.status is OrderStatus.REJECTED and (last.error or "").startswith("would_trigger")
 
 
 # --- prices and requests -------------------------------------------------------------------------------

@@ -1,8 +1,13 @@
 """Position manager: executes lifecycle transitions against the broker, persisting before and after.
 
-Fills from the broker are queued (``on_fill`` is synchronous) and processed in order, one at a
-time, under one lock, by ``process_inbox``. Every transition is persisted before its orders are
+Fills from the broker are queued (``on_fill`` is synchronous) and processed earliest first (the
+venue's time, then its trade id: one poll may bring them in any order), one at a time, under one
+lock, by ``process_inbox``. Every transition is persisted before its orders are
 sent and each order's acknowledgement is persisted after; events are published last.
+
+A target refused because its price is already crossed is taken at market (``lifecycle.take_target``);
+before a stop is moved after a target, and before a protective order's refusal is reported, a
+position already flat on the venue is recognised (``flat.already_flat``): no false alarm.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from engine.brokers.errors import (
     AuthError,
     BrokerError,
     InsufficientFunds,
+    InvalidOrder,
     UnknownOutcome,
     WouldTriggerImmediately,
 )
@@ -38,9 +44,11 @@ from engine.domain.models import (
     Position,
     PositionState,
     Signal,
+    position_id_of,
 )
 from engine.domain.reasons import ErrorCode
 from engine.market.base import PriceTick
+from engine.positions import flat
 from engine.positions import lifecycle as lc
 from engine.storage.repository import Repository
 
@@ -59,12 +67,6 @@ def _error_code(exc: BrokerError) -> ErrorCode:
     if exc.retryable:
         return ErrorCode.NETWORK
     return ErrorCode.EXCHANGE_REJECTED
-
-
-def position_id_of(client_id: str) -> str | None:
-    """The position id inside one of our client order ids (``sp-<pid>-<leg>-<n>``)."""
-    parts = client_id.split("-")
-    return parts[1] if len(parts) == 4 and parts[0] == "sp" else None
 
 
 class PositionManager:
@@ -92,6 +94,10 @@ class PositionManager:
     def orders_of(self, position_id: str) -> list[Order]:
         return list(self._orders.get(position_id, []))
 
+    def queued_fills(self) -> list[Fill]:
+        """Fills received and not processed yet, in arrival order."""
+        return list(self._inbox)
+
     def orders_last_minute(self) -> int:
         cutoff = self.clock.now() - timedelta(minutes=1)
         while self._sent and self._sent[0] < cutoff:
@@ -118,7 +124,8 @@ class PositionManager:
     async def process_inbox(self) -> None:
         async with self._lock:
             while self._inbox:
-                fill = self._inbox.popleft()
+                fill = min(self._inbox, key=flat.venue_order)  # one poll may bring a stop's fill before TP1's
+                self._inbox.remove(fill)
                 try:
                     await self._handle_fill(fill)
                 except Exception as exc:
@@ -234,7 +241,8 @@ class PositionManager:
                 if ack is None:
                     raise
         except BrokerError as exc:
-            log.warning("order %s rejected: %s", order.client_id, exc)
+            crossed = isinstance(exc, WouldTriggerImmediately) and lc.target_number(order.leg) is not None
+            log.log(logging.INFO if crossed else logging.WARNING, "order %s rejected: %s", order.client_id, exc)
             await self._save_order(pos, replace(order, status=OrderStatus.REJECTED, error=f"{exc.code}: {exc}"[:500]))
             return await self._placement_failed(pos, order, action, exc)
         status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN
@@ -255,6 +263,13 @@ class PositionManager:
             await self.repo.save(failed, (), now)
             self._remember(failed, ())
             await self._error(_error_code(exc), f"{exc.code}: {exc}", pos.id, pos.signal_id)
+            return None
+        if lc.target_number(order.leg) is not None and isinstance(exc, WouldTriggerImmediately):
+            log.info("target %s is already crossed: taking it at market", order.client_id)
+            return lc.take_target(pos, self.orders_of(pos.id), order, now)
+        if order.reduce_only and isinstance(exc, InvalidOrder | WouldTriggerImmediately) \
+                and await flat.already_flat(self, pos):
+            log.info("%s not placed: position %s is already flat on the venue", order.client_id, pos.id)
             return None
         if action.protective:
             code = ErrorCode.STOP_NOT_PLACED
@@ -288,9 +303,12 @@ class PositionManager:
         if pos is None:
             log.warning("fill for unknown position %s", fill.client_id)
             return
-        fresh = await self.repo.add_fill(fill, pos.id)
         orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
         order = next((o for o in orders if o.client_id == fill.client_id), None)
+        if await flat.earlier_fills_first(self, pos, order, fill):
+            self._inbox.append(fill)  # applied after the fills that came before it on the venue
+            return
+        fresh = await self.repo.add_fill(fill, pos.id)
         if pid is not None and order is None:
             log.warning("fill for unknown order %s", fill.client_id)
             return
@@ -301,7 +319,12 @@ class PositionManager:
             if order is not None:
                 await self.repo.save(None, [lc.apply_fill_to_order(order, fill)], self.clock.now())
             return
-        tr = lc.on_fill(pos, orders, order, fill, await self._ctx(pos.symbol))
+        ctx = await self._ctx(pos.symbol)
+        tr = lc.on_fill(pos, orders, order, fill, ctx)
+        if order is not None and lc.target_number(order.leg) is not None and tr.position.state is PositionState.OPEN \
+                and any(isinstance(a, lc.PlaceOrder) and a.protective for a in tr.actions) \
+                and await flat.already_flat(self, tr.position, skip=order.client_id):
+            tr = lc.on_fill(pos, orders, order, fill, ctx, move_stop=False)  # no stop for a position gone
         await self._execute(tr)
 
     async def _recorded_not_applied(self, fill: Fill, position_id: str, order: Order | None) -> bool:

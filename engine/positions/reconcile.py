@@ -1,8 +1,9 @@
 """Reconciliation with the venue (at start and every few minutes): adopt what the exchange says.
 
 - a position closed on the exchange (stop filled while the bot was down, or closed by hand) is
-  closed in the database with its real fills: our orders' fills (recovery.py), else the venue's
-  trades since it opened (``external``), else — no trade found — at the last known price;
+  closed in the database with its real fills: our orders' fills (recovery.py: told by the same
+  events as live), else the venue's trades since it opened (``external``), else — no trade
+  found — at the last known price; a ``PositionClosed`` (reason ``external``) tells it;
 - a missing protective order is placed again (recovery.py does it for every open position);
 - an orphan order of ours (our client id prefix, no live order in the database) is cancelled;
 - a venue position we do not know about is reported, never touched.
@@ -14,6 +15,7 @@ import logging
 from dataclasses import dataclass, field, replace
 
 from engine.brokers.errors import BrokerError
+from engine.domain.events import PositionClosed
 from engine.domain.models import CloseReason, Exit, Fill, OrderStatus, Position, PositionState
 from engine.domain.values import ZERO
 from engine.positions.manager import PositionManager
@@ -31,25 +33,35 @@ class ReconcileReport:
 
     @property
     def repaired(self) -> bool:
-        return self.recovery.repaired or bool(self.closed_external or self.orphans_cancelled or self.unknown_positions)
+        """Whether a human needs to hear about it (the façade raises ``RECONCILED`` then): an
+        anomaly — an order lost, a stop gone, a position closed or opened outside the bot, an
+        orphan order. Fills applied and orders re-sent are not: their own events told them."""
+        return self.recovery.anomalies or bool(self.closed_external or self.orphans_cancelled
+                                               or self.unknown_positions)
 
     def summary(self) -> str:
+        """The anomalies, as ``name=count`` pairs."""
         r = self.recovery
         parts = [f"{name}={len(items)}" for name, items in (
-            ("orders_resent", r.resent), ("orders_lost", r.lost), ("stops_replaced", r.stops_replaced),
+            ("orders_lost", r.lost), ("stops_replaced", r.stops_replaced),
             ("entries_failed", r.failed_entries), ("old_stops_cancelled", r.old_stops_cancelled),
             ("leftovers_cancelled", r.leftovers_cancelled),
             ("closed_on_exchange", self.closed_external),
             ("orphans_cancelled", self.orphans_cancelled), ("unknown_positions", self.unknown_positions)) if items]
-        if r.fills_applied:
-            parts.append(f"fills_applied={r.fills_applied}")
         return ", ".join(parts)
+
+    def routine(self) -> str:
+        """What was done as part of the normal lifecycle (logged only)."""
+        r = self.recovery
+        return (f"fills_applied={r.fills_applied}, orders_resent={len(r.resent)}, "
+                f"targets_placed={len(r.targets_placed)}")
 
 
 async def reconcile(mgr: PositionManager) -> ReconcileReport:
     report = ReconcileReport(await recover(mgr))
     # positions open BEFORE the venue is asked: one opening meanwhile is not "flat on the venue"
     candidates = [p for p in mgr.open_positions() if p.state is PositionState.OPEN]
+    known = {p.symbol for p in mgr.open_positions()}
     venue = {p.symbol: p for p in await mgr.broker.positions()}
     now = mgr.clock.now()
     for pos in candidates:
@@ -85,6 +97,10 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
             except Exception:  # already gone on the venue
                 pass
         report.closed_external.append(pos.id)
+        # told on the card's thread like any close (with its PnL); the "needs attention" alert follows
+        await mgr.publish(PositionClosed(ts=now, paper=mgr.paper, position=closed, reason=CloseReason.EXTERNAL,
+                                         pnl=closed.realized_pnl, fees=closed.fees,
+                                         exit_price=closed.exits[-1].price if closed.exits else None))
     # the venue's orders BEFORE the database's: an order placed meanwhile is in the database first
     resting = await mgr.broker.open_orders()
     live_ids = {o.client_id for o in await mgr.repo.live_orders()}
@@ -95,10 +111,14 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
                 report.orphans_cancelled.append(order.client_id)
             except Exception as exc:
                 log.warning("orphan %s not cancelled: %s", order.client_id, exc)
-    ours = {p.symbol for p in mgr.open_positions()}
+    # ours when the venue was asked, or since: one that closed meanwhile (its fill came in while
+    # this ran) was on the venue then, and is not a stranger
+    ours = known | {p.symbol for p in mgr.open_positions()}
     report.unknown_positions = [s for s, p in venue.items() if p.qty > 0 and s not in ours]
     if report.repaired:
-        log.warning("reconciliation: %s", report.summary())
+        log.warning("reconciliation: %s (%s)", report.summary(), report.routine())
+    elif report.recovery.repaired:
+        log.info("reconciliation: %s", report.routine())
     return report
 
 

@@ -1,6 +1,12 @@
 """Resume after a restart: reconcile our orders with the broker by client id, apply missed fills,
 re-send what was persisted but never reached the broker, cancel a stop superseded by a moved one
-and the orders a finished position left resting, and make sure every open position has a stop."""
+and the orders a finished position left resting, and make sure every open position has a stop
+and an order for each target not hit yet (a target whose price is already crossed is taken).
+
+Missed fills go through the manager's inbox, earliest first, so what happened while the bot was
+down is told with the same events as live (TargetHit, StopMovedToBreakeven, PositionClosed).
+Only anomalies (``RecoveryReport.anomalies``) need a human: applied fills, re-sent orders and
+re-placed targets are the normal lifecycle."""
 
 from __future__ import annotations
 
@@ -24,11 +30,19 @@ class RecoveryReport:
     failed_entries: list[str] = field(default_factory=list)
     old_stops_cancelled: list[str] = field(default_factory=list)
     leftovers_cancelled: list[str] = field(default_factory=list)
+    targets_placed: list[str] = field(default_factory=list)
 
     @property
     def repaired(self) -> bool:
-        return bool(self.resent or self.fills_applied or self.lost or self.stops_replaced or self.failed_entries
-                    or self.old_stops_cancelled or self.leftovers_cancelled)
+        """Anything done at all (logged)."""
+        return bool(self.resent or self.fills_applied or self.targets_placed) or self.anomalies
+
+    @property
+    def anomalies(self) -> bool:
+        """Something a human should hear about: an order lost, a stop gone, an entry never sent, our
+        own orders left behind. Fills applied and orders re-sent are told by their own events."""
+        return bool(self.lost or self.stops_replaced or self.failed_entries or self.old_stops_cancelled
+                    or self.leftovers_cancelled)
 
 
 async def recover(mgr: PositionManager) -> RecoveryReport:
@@ -48,6 +62,8 @@ async def recover(mgr: PositionManager) -> RecoveryReport:
         await mgr.load()
         await _cancel_superseded_stops(mgr, report)
         await _ensure_stops(mgr, report)
+        await _ensure_targets(mgr, report)
+    await mgr.process_inbox()  # the fills of targets taken at market just now (a synchronous venue)
     if report.repaired:
         log.info("recovery: %s", report)
     return report
@@ -129,3 +145,15 @@ async def _cancel_superseded_stops(mgr: PositionManager, report: RecoveryReport)
             after = next((o for o in mgr.orders_of(pos.id) if o.client_id == old.client_id), None)
             if after is not None and after.status is OrderStatus.CANCELLED:
                 report.old_stops_cancelled.append(old.client_id)
+
+
+async def _ensure_targets(mgr: PositionManager, report: RecoveryReport) -> None:
+    """A target not hit yet with no order working for it (refused as crossed, lost, never sent) gets
+    one again; one whose price is already crossed is refused by the venue and so taken at market
+    (``PositionManager`` does that for every target). Called with the lock held."""
+    now = mgr.clock.now()
+    for pos in mgr.open_positions():
+        orders = lc.missing_targets(pos, mgr.orders_of(pos.id), await mgr._ctx(pos.symbol), now)
+        if orders:
+            await mgr._execute(lc.Transition(pos, tuple(orders), tuple(lc.PlaceOrder(o) for o in orders)))
+            report.targets_placed.extend(o.client_id for o in orders)

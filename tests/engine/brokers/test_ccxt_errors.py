@@ -64,6 +64,16 @@ def test_would_trigger_is_an_invalid_order_the_manager_can_single_out():
     assert isinstance(err, InvalidOrder) and err.code == "would_trigger"
 
 
+@pytest.mark.parametrize("exc", [
+    _venue_error(-2021, "Order would immediately trigger."),  # replaced host: a plain ExchangeError
+    _venue_error(-2021, "Order would immediately trigger.", ccxt.OrderImmediatelyFillable),  # Binance's own host
+    ccxt.OrderImmediatelyFillable("binanceusdm Order would immediately trigger."),  # no code in the text
+])
+def test_a_take_profit_refused_as_already_crossed_is_would_trigger_however_ccxt_raises_it(exc: Exception):
+    err = translate(exc, "place take_profit sell BTC/USDT:USDT (sp-p1-tp1-0)", creating=True)
+    assert type(err) is WouldTriggerImmediately
+
+
 def test_rate_limit_carries_retry_after_from_the_reply_headers():
     err = translate(ccxt.DDoSProtection("binanceusdm 429 Too Many Requests {}"), "fetch", headers={"Retry-After": "7"})
     assert isinstance(err, RateLimited) and err.retry_after == 7.0

@@ -87,12 +87,19 @@ async def test_a_short_take_profit_fills_when_the_price_falls_to_it():
     assert await v.broker.positions() == []
 
 
-async def test_a_take_profit_already_crossed_when_placed_fills_at_once_at_the_current_price_as_taker():
+async def test_a_take_profit_already_crossed_when_placed_is_refused_as_binance_refuses_it():
     v = await long_venue()
     await v.tick("52500")
-    order = await v.broker.place_order(take_profit("tp", SELL, "0.010", "52000.0"))
-    assert order.status is OrderStatus.FILLED and order.avg_price == D("52500.0")
-    assert v.fills[-1].fee == D("0.21") and not v.fills[-1].is_maker
+    with pytest.raises(WouldTriggerImmediately) as refused:
+        await v.broker.place_order(take_profit("tp", SELL, "0.010", "52000.0"))
+    assert refused.value.venue_code == "-2021"
+    assert len(v.fills) == 1 and await v.broker.open_orders() == []  # nothing filled, nothing rests
+    assert (await v.broker.positions())[0].qty == D("0.010")
+    assert await v.broker.fetch_order("tp", "BTCUSDT") is None  # refused, so the id stays free
+    short = await short_venue()
+    await short.tick("47000")
+    with pytest.raises(WouldTriggerImmediately):
+        await short.broker.place_order(take_profit("tp", BUY, "0.010", "48000.0"))
 
 
 async def test_reduce_only_fills_are_clamped_to_the_position_and_leftovers_cancelled_when_flat():

@@ -1,6 +1,7 @@
 """Reconciliation with the (fake) exchange at start and in the periodic job: adopt what the venue says.
 
-A stop filled while the bot was down is found at restart (closed with its real fills); a
+A stop filled while the bot was down is found at restart (closed with its real fills, told by the
+same events as live, with no "needs attention" alert); a
 protective order missing on the venue is placed again; an orphan order of ours is cancelled; a
 position we do not know about is reported and left alone; the admins get ONE summary alert.
 """
@@ -10,10 +11,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from engine.domain.events import EngineError, PositionClosed, PositionOpened
+from engine.domain.events import EngineError, PositionClosed, PositionOpened, StopMovedToBreakeven, TargetHit
 from engine.domain.models import CloseReason, PositionState
 from engine.domain.reasons import ErrorCode
-from tests.engine.live.harness import BTC, ETH, EventLog, audit, open_position, resting_stops
+from tests.engine.live.harness import BTC, ETH, EventLog, audit, open_position, resting_stops, until
 
 D = Decimal
 
@@ -42,8 +43,10 @@ async def test_a_stop_filled_while_the_bot_was_down_is_found_at_restart(fake, li
     assert closed.realized_pnl == gross - closed.fees and closed.realized_pnl < 0
     assert [e.position.id for e in log.of(PositionClosed)] == [pos.id]
     assert not any(a.is_open for a in fake.algo_orders.values())  # the targets were cancelled on the venue
-    (summary,) = _reconciled(log)
-    assert "fills_applied=1" in summary.detail
+    # told as if live (the stop's fill, then the close with its PnL), not as "needs attention"
+    assert [type(e).__name__ for e in log.events] == ["OrderFilled", "PositionClosed"]
+    assert log.of(PositionClosed)[0].reason is CloseReason.STOP and log.of(PositionClosed)[0].pnl < 0
+    assert log.of(EngineError) == []
     report = await audit(fake, second)
     assert report.ok and report.trades == 2, report
     assert await second.positions() == []
@@ -138,4 +141,37 @@ async def test_a_position_closed_by_hand_on_the_exchange_is_closed_in_the_databa
     assert not any(a.is_open for a in fake.algo_orders.values())  # its stop and targets were cancelled
     (summary,) = _reconciled(log)
     assert "closed_on_exchange=1" in summary.detail
+    (told,) = log.of(PositionClosed)  # on the card's thread too, with its PnL
+    assert told.reason is CloseReason.EXTERNAL and told.pnl == closed.realized_pnl and told.exit_price == exit_price
+    assert log.events.index(told) < log.events.index(summary)
     assert (await audit(fake, second)).ok
+
+
+async def test_tp2_filled_while_the_bot_was_down_is_told_as_if_live_after_tp1_and_breakeven(fake, live_engine, db_url_factory) -> None:  # type: ignore[no-untyped-def]
+    url = db_url_factory()
+    first = await live_engine(fake, url)
+    log1 = EventLog(first)
+    pos = await open_position(first, log1, fake, BTC)
+    tp1 = next(a for a in fake.algo_orders.values() if a.client_algo_id == f"sp-{pos.id}-tp1-0")
+    tp2 = next(a for a in fake.algo_orders.values() if a.client_algo_id == f"sp-{pos.id}-tp2-0")
+    fake.set_price("BTCUSDT", tp1.trigger_price)
+    await log1.wait_for(StopMovedToBreakeven)
+    await until(lambda: [s.client_algo_id for s in resting_stops(fake, "BTCUSDT")] == [f"sp-{pos.id}-sl-1"],
+                what="the stop at breakeven alone")
+    await first.stop()
+    fake.set_price("BTCUSDT", tp2.trigger_price)  # TP2 fills while the bot is down
+    assert fake.positions == {}
+
+    second = await live_engine(fake, url, start=False)
+    log = EventLog(second)
+    await second.start(run_feed=False, run_jobs=False)
+
+    assert [type(e).__name__ for e in log.events] == ["OrderFilled", "TargetHit", "PositionClosed"]
+    hit, closed = log.of(TargetHit)[0], log.of(PositionClosed)[0]
+    assert hit.target == 2 and hit.qty == tp2.qty and hit.pnl > 0
+    assert closed.reason is CloseReason.TARGET and closed.pnl == closed.position.realized_pnl > 0
+    assert [e.reason for e in closed.position.exits] == ["tp1", "tp2"]
+    assert log.of(EngineError) == []  # not "needs attention": it is the normal end of the trade
+    assert not any(a.is_open for a in fake.algo_orders.values())  # the breakeven stop was cancelled
+    report = await audit(fake, second)
+    assert report.ok and report.trades == 3, report

@@ -1,6 +1,8 @@
 """Lifecycle invariants over random price paths, through the real manager, paper broker and database:
 never without a stop while open; remaining never negative; exits sum to the entry quantity; the
-stop never loosens; realized PnL equals an independent recomputation from fills and fees."""
+stop never loosens; realized PnL equals an independent recomputation from fills and fees. Also
+with a random gap between the entry fill and the placement of the stop and targets (targets
+already crossed are taken at market; a stop already crossed closes the position)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from config.settings import BrokerSettings
-from engine.brokers.paper import PaperBroker
 from engine.bus import EventBus
 from engine.clock import ManualClock
 from engine.domain.models import CloseReason, MarketSpec, OrderType, PositionState, Signal, Target
@@ -23,6 +24,7 @@ from engine.market.base import PriceTick
 from engine.positions.manager import PositionManager
 from engine.storage.db import Database
 from engine.storage.repository import Repository
+from tests.engine.positions.test_crossed_targets import MovingPaper
 
 MKT = MarketSpec("ETH/USDT", "ETH", "USDT", Decimal("0.01"), Decimal("0.001"), Decimal("0.001"), Decimal("5"))
 T0 = datetime(2024, 3, 1, tzinfo=UTC)
@@ -41,20 +43,22 @@ def make_signal(side: Side) -> Signal:
                   leverage=3, created_at=T0, expires_at=T0 + timedelta(minutes=15))
 
 
-async def scenario(side: Side, moves: list[int], trailing: bool, tmp: Path) -> None:
+async def scenario(side: Side, moves: list[int], trailing: bool, tmp: Path, gap: int | None = None) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp / 'p.db'}")
     await db.migrate()
     repo = Repository(db)
     clock = ManualClock(T0)
-    broker = PaperBroker(BrokerSettings(paper_balance=Decimal("10000")), clock, market)
+    broker = MovingPaper(BrokerSettings(paper_balance=Decimal("10000")), clock, market)
+    if gap is not None:
+        broker.after_entry = Decimal("100") + Decimal(gap) / 10
     mgr = PositionManager(repo, broker, EventBus(), clock, market, taker_fee=Decimal("0.0004"),
                           breakeven_buffer_pct=Decimal("0.05"), paper=True)
     try:
         await broker.on_price(PriceTick("ETH/USDT", Decimal("100"), clock.now()))
         pos = await mgr.open(make_signal(side), Decimal("1.237"), single_target=False,
                              trailing_pct=Decimal("1.5") if trailing else ZERO, time_stop=None, liquidation_price=None)
-        assert pos.state is PositionState.OPEN
-        price = Decimal("100")
+        assert pos.state is PositionState.OPEN or gap is not None
+        price = Decimal("100") if gap is None else broker.after_entry
         last_stop = pos.stop_price
         for step in moves:
             price = max(Decimal("50"), price + Decimal(step) / 10)
@@ -65,6 +69,7 @@ async def scenario(side: Side, moves: list[int], trailing: bool, tmp: Path) -> N
             assert (current.stop_price - last_stop) * side.sign >= 0, "the stop loosened"
             last_stop = current.stop_price
             if current.state is PositionState.OPEN:
+                assert current.remaining > 0
                 stops = [o for o in await broker.open_orders("ETH/USDT") if o.type is OrderType.STOP_MARKET]
                 assert len(stops) >= 1, "open without a stop at the broker"
                 assert stops[-1].trigger_price == current.stop_price
@@ -91,3 +96,12 @@ async def scenario(side: Side, moves: list[int], trailing: bool, tmp: Path) -> N
 def test_lifecycle_invariants_on_random_paths(side: Side, trailing: bool, moves: list[int]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(scenario(side, moves, trailing, Path(tmp)))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(side=st.sampled_from([Side.LONG, Side.SHORT]), gap=st.integers(min_value=-40, max_value=120),
+       moves=st.lists(st.integers(min_value=-60, max_value=60), min_size=1, max_size=20))
+def test_lifecycle_invariants_with_a_gap_before_the_stop_and_targets_rest(side: Side, gap: int,
+                                                                           moves: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(scenario(side, moves, False, Path(tmp), gap=gap * side.sign))
