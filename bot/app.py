@@ -9,6 +9,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
@@ -33,7 +34,9 @@ from bot.notifier import Notifier
 from bot.panic import PanicDesk
 from bot.presenters import actions
 from bot.redact import protect_token
+from bot.timer import wait_event
 from config.settings import Settings, TelegramSettings
+from engine.clock import Clock, LiveClock
 from engine.facade import Engine
 
 log = logging.getLogger("bot.app")
@@ -53,6 +56,15 @@ class Options:
     refusal_cooldown: float = 60.0
     polling_timeout: int = 25
     drain_timeout: float = 5.0
+    clock: Clock | None = None  # the bot's timers; None: the engine's clock when it is the wall clock
+
+
+def bot_clock(engine: Engine, opts: Options) -> Clock:
+    """Pacing, backoff, panic expiry, throttling and the merge window run on the injected clock.
+    A replayed engine clock jumps through history, so Telegram's limits keep real time then."""
+    if opts.clock is not None:
+        return opts.clock
+    return engine.clock if isinstance(engine.clock, LiveClock) else LiveClock()
 
 
 def build_bot(tg: TelegramSettings) -> Bot:
@@ -75,13 +87,15 @@ def build_dispatcher(engine: Engine, settings: Settings, *, bot: Bot | None = No
     i18n = make_i18n(tg.default_lang)
     access = Access(tg.admins, tg.users)
     book = LanguageBook(engine, tg.default_lang)
-    delivery = Delivery(bot, opts.limits)  # type: ignore[arg-type]
+    clock = bot_clock(engine, opts)
+    delivery = Delivery(bot, opts.limits, clock)  # type: ignore[arg-type]
     notifier = Notifier(engine, delivery, i18n, book, admins=list(tg.admins), chat_id=tg.chat_id,
-                        merge_window=opts.merge_window)
+                        merge_window=opts.merge_window, clock=clock,
+                        max_age=timedelta(hours=tg.alert_max_age_h))
     dp = Dispatcher(engine=engine, settings=settings, tg=tg, delivery=delivery, notifier=notifier, book=book,
-                    access=access, panic_desk=PanicDesk(opts.panic_ttl), i18n_core=i18n, options=opts)
+                    access=access, panic_desk=PanicDesk(opts.panic_ttl, clock), i18n_core=i18n, options=opts)
     chain = (LanguageMiddleware(i18n, book, access), AuthMiddleware(access, opts.refusal_cooldown),
-             ThrottlingMiddleware(opts.throttle_limit, opts.throttle_period))
+             ThrottlingMiddleware(opts.throttle_limit, opts.throttle_period, clock))
     for observer in (dp.message, dp.callback_query):  # one chain: messages and presses share the limits
         for middleware in chain:
             observer.outer_middleware(middleware)
@@ -132,16 +146,17 @@ async def run_bot(engine: Engine, settings: Settings, stop_event: asyncio.Event,
     panic_desk: PanicDesk = dp["panic_desk"]
     webhook = bool(tg.webhook_url)
     secret = (tg.webhook_secret.get_secret_value() if tg.webhook_secret else secrets.token_urlsafe(32))
+    clock = delivery.clock
     try:
         if webhook:
             ready = await _until_done(lambda: bot.set_webhook(
                 tg.webhook_url, secret_token=secret, drop_pending_updates=True,  # type: ignore[arg-type]
-                allowed_updates=ALLOWED_UPDATES), stop_event, "setWebhook")
+                allowed_updates=ALLOWED_UPDATES), stop_event, "setWebhook", clock)
         else:
             ready = await _until_done(lambda: bot.delete_webhook(drop_pending_updates=True), stop_event,
-                                      "deleteWebhook")
+                                      "deleteWebhook", clock)
         if not ready or not await _until_done(lambda: set_commands(bot, dp["i18n_core"], tg.default_lang),
-                                              stop_event, "setMyCommands"):
+                                              stop_event, "setMyCommands", clock):
             return
         notifier.start()
         if webhook:
@@ -160,7 +175,8 @@ class TelegramTokenRejected(RuntimeError):
     """Telegram answered 401 to SP_TELEGRAM__TOKEN (the token itself is never shown)."""
 
 
-async def _until_done(call: Callable[[], Awaitable[object]], stop_event: asyncio.Event, what: str) -> bool:
+async def _until_done(call: Callable[[], Awaitable[object]], stop_event: asyncio.Event, what: str,
+                      clock: Clock) -> bool:
     """Run a start-up call, retrying while Telegram cannot be reached; False if stopped meanwhile."""
     delay = 1.0
     while not stop_event.is_set():
@@ -173,10 +189,7 @@ async def _until_done(call: Callable[[], Awaitable[object]], stop_event: asyncio
             wait = float(exc.retry_after) if isinstance(exc, TelegramRetryAfter) else delay
             log.warning("%s failed (%s); retrying in %.0f s", what, type(exc).__name__, wait)
             delay = min(delay * 2, 30.0)
-            try:
-                await asyncio.wait_for(stop_event.wait(), wait)
-            except TimeoutError:
-                pass
+            await wait_event(clock, stop_event, wait)
     return False
 
 

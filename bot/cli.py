@@ -1,4 +1,4 @@
-"""The ``signalpilot`` command: ``run`` (engine + Telegram bot or console) and ``backtest``."""
+"""The ``signalpilot`` command: ``run``, ``backtest``, ``check``, ``init`` and ``download``."""
 
 from __future__ import annotations
 
@@ -43,11 +43,19 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--json", type=Path, help="write the report as JSON")
     bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
     bt.add_argument("--quiet", action="store_true", help="no progress bar")
+    from bot import download_cmd, setup_wizard
+
+    download_cmd.register(sub)
+    setup_wizard.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("download", "init"):  # before the settings: they may not exist yet
+        from bot import download_cmd, setup_wizard
+
+        return download_cmd.run(args) if args.command == "download" else setup_wizard.run(args)
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -128,21 +136,24 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
         print(f"signalpilot: --data {args.data} is not a directory", file=sys.stderr)
         return EXIT_CONFIG
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
-        bar = tqdm(total=0, unit="candle", file=sys.stderr, mininterval=0.5)
+    bar: tqdm | None = None  # made at the first candle, when the total is known: no empty bar first
 
     def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.total = total
-            bar.n = done
-            bar.refresh() if done == total else bar.update(0)
+        nonlocal bar
+        if args.quiet:
+            return
+        if bar is None:
+            bar = tqdm(total=total, unit="candle", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+        bar.update(done - bar.n)
 
     started = datetime.now(UTC)
     try:
-        result = await run_backtest(settings, args.data, symbols, args.timeframe, args.start, args.end, progress)
+        with logging_redirect_tqdm():  # log lines are printed above the bar, never through it
+            result = await run_backtest(settings, args.data, symbols, args.timeframe, args.start, args.end,
+                                        progress)
     except (FileNotFoundError, KeyError, ValueError) as exc:
         print(f"signalpilot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -150,13 +161,15 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     seconds = (datetime.now(UTC) - started).total_seconds()
-    print(format_text(result.summary))
+    print(format_text(result.summary, result.currency))
     print(f"{result.candles} candles replayed in {seconds:.1f} s ({result.candles / max(seconds, 1e-9):,.0f} candles/s); "
           f"account currency {result.currency}, start equity {result.initial_equity}")
     if args.json:
         args.json.write_text(json.dumps(to_json_dict(result.summary, result.trades), indent=2))
     if args.chart:
+        from engine.backtest.report import trade_marks
         from engine.charts import equity_png
 
-        args.chart.write_bytes(equity_png(result.equity_curve, title="Backtest equity"))
+        args.chart.write_bytes(equity_png(result.equity_curve, title="Backtest equity", currency=result.currency,
+                                          marks=trade_marks(result.trades)))
     return 0

@@ -4,8 +4,12 @@
   second overall (``Limits``; tests pass faster ones).
 * Order within a chat is kept: one worker per chat sends its items one by one.
 * 429: the worker waits ``retry_after`` and sends the same item again (never dropped).
-* Network and server errors: retried with exponential backoff, logged; after ``max_attempts``
-  the item is given up and logged. Nothing here raises into the engine.
+* Network and server errors: retried with exponential backoff (capped at ``backoff_max``),
+  logged; after ``max_attempts`` the item is given up and logged — except ``persistent`` items
+  (alerts from the engine's outbox), which are retried for as long as Telegram stays away.
+  Nothing here raises into the engine.
+* Every wait (pacing, backoff, 429) is taken on the injected clock (``engine.clock.Clock``), so
+  tests move time instead of sleeping.
 * Text over 4096 characters is split at line breaks (``send_text``).
 """
 
@@ -16,7 +20,6 @@ import html
 import logging
 import re
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +35,7 @@ from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendMessage
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.format import split_text
+from engine.clock import Clock, LiveClock
 
 log = logging.getLogger("bot.delivery")
 
@@ -74,6 +78,7 @@ class _Item:
     method: TelegramMethod[Any]
     future: asyncio.Future[Any]
     attempts: int = 0
+    persistent: bool = False  # never given up on network or server errors
 
 
 @dataclass
@@ -95,10 +100,11 @@ _TAG = re.compile(r"<[^>]+>")
 class Delivery:
     """``submit(chat_id, method)`` queues a Telegram call and returns a future of its result."""
 
-    def __init__(self, bot: Bot, limits: Limits | None = None, clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, bot: Bot, limits: Limits | None = None, clock: Clock | None = None) -> None:
         self.bot = bot
         self.limits = limits or Limits()
-        self._clock = clock
+        self.clock: Clock = clock or LiveClock()
+        self._epoch = self.clock.now()
         self._chats: dict[int, _Chat] = {}
         self._global = _Window(self.limits.global_per_second, self.limits.global_period)
         self._closed = False
@@ -107,10 +113,11 @@ class Delivery:
         self.retried = 0
 
     def _now(self) -> float:
-        return self._clock() if self._clock else asyncio.get_running_loop().time()
+        """Seconds on the injected clock since this queue was made (small numbers: exact to 1 µs)."""
+        return (self.clock.now() - self._epoch).total_seconds()
 
     # --- public API ----------------------------------------------------------------------------
-    def submit(self, chat_id: int, method: TelegramMethod[Any]) -> asyncio.Future[Any]:
+    def submit(self, chat_id: int, method: TelegramMethod[Any], *, persistent: bool = False) -> asyncio.Future[Any]:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_swallow)
         if self._closed:
@@ -120,7 +127,7 @@ class Delivery:
         if chat is None:
             window = _Window(self.limits.group_per_minute, self.limits.group_period) if chat_id < 0 else None
             chat = self._chats[chat_id] = _Chat(window=window)
-        chat.items.append(_Item(method, future))
+        chat.items.append(_Item(method, future, persistent=persistent))
         if chat.worker is None or chat.worker.done():
             chat.worker = asyncio.get_running_loop().create_task(self._work(chat_id, chat),
                                                                  name=f"delivery-{chat_id}")
@@ -130,8 +137,9 @@ class Delivery:
         return await self.submit(chat_id, method)
 
     def send_text(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
-                  reply_to: int | None = None) -> list[asyncio.Future[Any]]:
-        """Queue a message (split at line breaks when too long); the keyboard goes on the last part."""
+                  reply_to: int | None = None, *, persistent: bool = False) -> list[asyncio.Future[Any]]:
+        """Queue a message (split at line breaks when too long); the keyboard goes on the last part.
+        ``persistent``: retried through outages of any length (network and server errors)."""
         parts = split_text(text, TEXT_LIMIT)
         futures = []
         for n, part in enumerate(parts):
@@ -142,7 +150,7 @@ class Delivery:
                                   if reply_to is not None and n == 0 else None),
                 link_preview_options=None,
             )
-            futures.append(self.submit(chat_id, method))
+            futures.append(self.submit(chat_id, method, persistent=persistent))
         return futures
 
     async def text(self, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None,
@@ -215,7 +223,7 @@ class Delivery:
                     chat.window.take(now)
                 chat.next_at = now + self.limits.per_chat_interval
                 return
-            await asyncio.sleep(wait)
+            await self.clock.sleep(wait)
 
     async def _work(self, chat_id: int, chat: _Chat) -> None:
         while chat.items:
@@ -233,13 +241,14 @@ class Delivery:
                 continue
             except (TelegramNetworkError, TelegramServerError) as exc:
                 item.attempts += 1
-                if item.attempts >= self.limits.max_attempts:
+                if item.attempts >= self.limits.max_attempts and not item.persistent:
                     self._fail(chat, item, exc, f"giving up after {item.attempts} attempts")
                     continue
-                delay = min(self.limits.backoff_max, self.limits.backoff_base * 2 ** (item.attempts - 1))
+                delay = min(self.limits.backoff_max, self.limits.backoff_base * 2 ** min(item.attempts - 1, 30))
                 self.retried += 1
-                log.warning("send to chat %s failed (%s); retry %d in %.1f s", chat_id,
-                            type(exc).__name__, item.attempts, delay)
+                if item.attempts <= self.limits.max_attempts or item.attempts % 20 == 0:  # a long outage: quieter
+                    log.warning("send to chat %s failed (%s); retry %d in %.1f s", chat_id,
+                                type(exc).__name__, item.attempts, delay)
                 chat.next_at = max(chat.next_at, self._now() + delay)
                 continue
             except TelegramBadRequest as exc:

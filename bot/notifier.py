@@ -1,16 +1,17 @@
 """Engine events → cards and alerts on the outgoing queue.
 
 Bus handlers only append to an ordered in-memory list (the engine is never slowed down or
-broken by Telegram). One consumer task renders each event in each recipient chat's language
-and hands it to ``Delivery``:
+broken by Telegram). One consumer task takes them in order:
 
 * ``SignalRaised`` → a card per recipient chat, remembered with ``engine.save_card`` (cards asked
   for with /signal are sent by that handler);
-* ``SignalConfirmed/Cancelled/Expired``, ``RiskRejected`` → every card of the signal is edited
-  in place (buttons removed, outcome shown);
-* trade events → one alert per chat, as a reply to that chat's card. ``TargetHit`` and the
-  ``StopMovedToBreakeven`` of the same position become one alert, and so do the last
-  ``TargetHit`` and the ``PositionClosed`` it caused.
+* ``SignalConfirmed/Cancelled/Expired`` → every card of the signal is edited in place (buttons
+  removed, outcome shown);
+* alert-type events (``engine.ALERTS``: entry, targets, stops, closes, refusals, pauses, errors)
+  are not sent from the bus: the engine keeps them in its outbox until they are delivered, and
+  the bus event only says "there is something new". ``bot.outbox.AlertSender`` sends them in
+  order, once per chat, through outages of any length and across restarts (what an earlier run
+  could not deliver goes first).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram.types import InlineKeyboardMarkup, Message
@@ -27,24 +29,19 @@ from aiogram.utils.i18n import I18n
 from bot import keyboards
 from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
+from bot.outbox import AlertSender
 from bot.presenters import alerts, cards
+from engine.clock import Clock
 from engine.domain.events import (
-    EngineError,
     Event,
-    PositionClosed,
-    PositionOpened,
-    RiskRejected,
     SignalCancelled,
     SignalConfirmed,
     SignalExpired,
     SignalRaised,
-    StopMovedToBreakeven,
     StorageFailed,
-    TargetHit,
-    TradingPaused,
 )
-from engine.domain.models import CloseReason, Signal
-from engine.domain.reasons import ExecutionMode, PauseReason
+from engine.domain.models import Signal
+from engine.domain.reasons import ExecutionMode
 from engine.tasks import quiet, spawn
 
 if TYPE_CHECKING:
@@ -52,14 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.notifier")
 
-SUBSCRIBED: tuple[type[Event], ...] = (
-    SignalRaised, SignalConfirmed, SignalCancelled, SignalExpired, RiskRejected, PositionOpened,
-    TargetHit, StopMovedToBreakeven, PositionClosed, TradingPaused, EngineError, StorageFailed,
-)
-# Pauses the person who asked already hears about from their command's answer.
-_QUIET_PAUSES = (PauseReason.MANUAL, PauseReason.PANIC)
-# Closes the person who asked already hears about (or that end a backtest).
-_QUIET_CLOSES = (CloseReason.PANIC, CloseReason.END)
+CARD_EVENTS: tuple[type[Event], ...] = (SignalRaised, SignalConfirmed, SignalCancelled, SignalExpired)
 
 
 def recipients(engine_admins: list[int], chat_id: int | None) -> list[int]:
@@ -69,7 +59,8 @@ def recipients(engine_admins: list[int], chat_id: int | None) -> list[int]:
 
 class Notifier:
     def __init__(self, engine: Engine, delivery: Delivery, i18n: I18n, book: LanguageBook, *,
-                 admins: list[int], chat_id: int | None, merge_window: float = 1.0) -> None:
+                 admins: list[int], chat_id: int | None, merge_window: float = 1.0,
+                 clock: Clock | None = None, max_age: timedelta = timedelta(hours=24)) -> None:
         self.engine = engine
         self.delivery = delivery
         self.i18n = i18n
@@ -77,6 +68,10 @@ class Notifier:
         self.chats = recipients(admins, chat_id)
         self.admins = list(dict.fromkeys(admins))
         self.merge_window = merge_window
+        self.clock: Clock = clock or delivery.clock
+        self.outbox = AlertSender(engine, delivery, i18n, book, chats=self.chats, clock=self.clock,
+                                  max_age=max_age, merge_window=merge_window)
+        self._alert_types: tuple[type[Event], ...] = tuple(engine.ALERTS)
         self._events: deque[Event] = deque()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -85,8 +80,9 @@ class Notifier:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        for event_type in SUBSCRIBED:
+        for event_type in (*CARD_EVENTS, *self._alert_types, StorageFailed):
             self.engine.bus.subscribe(event_type, self._on_event)
+        self._idle.clear()  # until what earlier runs left in the outbox is out
         self._task = spawn(self._run(), name="bot-notifier")
 
     async def stop(self, timeout: float = 2.0) -> None:
@@ -96,7 +92,8 @@ class Notifier:
             try:
                 await asyncio.wait_for(self._idle.wait(), timeout)
             except TimeoutError:
-                log.warning("%d event(s) not notified at shutdown", len(self._events))
+                log.warning("%d event(s) not notified at shutdown (alerts stay in the outbox for the next start)",
+                            len(self._events))
         if self._task is not None:
             self._task.cancel()
             try:
@@ -116,6 +113,8 @@ class Notifier:
         self._events.append(event)
         self._idle.clear()
         self._arrived.set()
+        if isinstance(event, self._alert_types):
+            self.outbox.arrived.set()
 
     # --- consumer ------------------------------------------------------------------------------
     async def _next(self) -> Event:
@@ -125,24 +124,14 @@ class Notifier:
             await self._arrived.wait()
         return self._events.popleft()
 
-    async def _partner(self, match: Callable[[Event], bool]) -> Event | None:
-        """Take the first queued event that matches, waiting up to the merge window for it."""
-        deadline = asyncio.get_running_loop().time() + self.merge_window
-        while True:
-            for event in self._events:
-                if match(event):
-                    self._events.remove(event)
-                    return event
-            left = deadline - asyncio.get_running_loop().time()
-            if left <= 0:
-                return None
-            self._arrived.clear()
-            try:
-                await asyncio.wait_for(self._arrived.wait(), left)
-            except TimeoutError:
-                return None
-
     async def _run(self) -> None:
+        try:
+            await self.engine.prune_alerts()  # delivered long ago: forgotten
+            await self.outbox.flush()  # what earlier runs could not deliver goes first
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("could not send the alerts left from earlier runs")
         while True:
             event = await self._next()
             try:
@@ -155,7 +144,12 @@ class Notifier:
                 self._idle.set()
 
     async def _handle(self, event: Event) -> None:
-        if isinstance(event, SignalRaised):
+        if isinstance(event, self._alert_types):
+            released = {event.id}  # with the alerts published right behind it (one transition)
+            while self._events and isinstance(self._events[0], self._alert_types):
+                released.add(self._events.popleft().id)
+            await self.outbox.flush(only=released)
+        elif isinstance(event, SignalRaised):
             if not event.on_demand:  # /signal: the asking handler shows that card
                 await self._card(event)
         elif isinstance(event, SignalConfirmed):
@@ -164,58 +158,6 @@ class Notifier:
             await self._finish_cards(event.signal, lambda: cards.cancelled_line(event.by), event.paper)
         elif isinstance(event, SignalExpired):
             await self._finish_cards(event.signal, cards.expired_line, event.paper)
-        elif isinstance(event, RiskRejected):
-            await self._finish_cards(event.signal, lambda: cards.rejected_line(event.reason, event.detail), event.paper)
-            await self._alert(event.signal.id, lambda: alerts.risk_rejected(event))
-        elif isinstance(event, PositionOpened):
-            await self._alert(event.position.signal_id, lambda: alerts.entry_filled(event))
-        elif isinstance(event, TargetHit):
-            await self._target(event)
-        elif isinstance(event, StopMovedToBreakeven):
-            pid = event.position.id
-            hit = await self._partner(lambda e: isinstance(e, TargetHit) and e.position.id == pid)
-            if isinstance(hit, TargetHit):
-                await self._target(hit, breakeven=event)
-            else:
-                await self._alert(event.position.signal_id, lambda: alerts.breakeven_moved(event))
-        elif isinstance(event, PositionClosed):
-            await self._closed(event)
-        elif isinstance(event, TradingPaused):
-            if event.reason not in _QUIET_PAUSES:
-                await self._alert(None, lambda: alerts.trading_paused(event))
-        elif isinstance(event, EngineError):
-            await self._error(event)
-
-    async def _target(self, hit: TargetHit, breakeven: StopMovedToBreakeven | None = None,
-                      closed: PositionClosed | None = None) -> None:
-        pid = hit.position.id
-        last = hit.target >= len(hit.position.targets)
-        if last and closed is None:
-            found = await self._partner(lambda e: isinstance(e, PositionClosed) and e.position.id == pid)
-            closed = found if isinstance(found, PositionClosed) else None
-        elif not last and breakeven is None:
-            found = await self._partner(lambda e: isinstance(e, StopMovedToBreakeven) and e.position.id == pid)
-            breakeven = found if isinstance(found, StopMovedToBreakeven) else None
-        await self._alert(hit.position.signal_id, lambda: alerts.target_hit(hit, breakeven, closed))
-
-    async def _closed(self, event: PositionClosed) -> None:
-        if event.reason in _QUIET_CLOSES:
-            return
-        if event.reason is CloseReason.TARGET:
-            pid = event.position.id
-            hit = await self._partner(lambda e: isinstance(e, TargetHit) and e.position.id == pid)
-            if isinstance(hit, TargetHit):
-                await self._target(hit, closed=event)
-                return
-        await self._alert(event.position.signal_id, lambda: alerts.position_closed(event))
-
-    async def _error(self, event: EngineError) -> None:
-        signal_id, symbol = event.signal_id, None
-        if event.position_id:
-            position = await self.engine.get_position(event.position_id)
-            if position is not None:
-                signal_id, symbol = position.signal_id, position.symbol
-        await self._alert(signal_id, lambda: alerts.engine_error(event, symbol))
 
     def _storage_failed(self, event: StorageFailed) -> None:
         """The database is what failed: straight to the delivery queue, ahead of the consumer (which may
@@ -247,16 +189,6 @@ class Notifier:
             with use(self.i18n, await self.book.for_chat(chat)):
                 text = cards.final(signal, line(), paper=paper, now=now)
             self.delivery.edit_text(chat, message_id, text)
-
-    async def _alert(self, signal_id: str | None, render: Callable[[], str]) -> None:
-        card_ids: dict[int, int] = {}
-        if signal_id:
-            for chat, message_id in await self.engine.cards(signal_id):
-                card_ids.setdefault(chat, message_id)
-        for chat in list(dict.fromkeys([*self.chats, *card_ids])):
-            with use(self.i18n, await self.book.for_chat(chat)):
-                text = render()
-            self.delivery.send_text(chat, text, reply_to=card_ids.get(chat))
 
     @staticmethod
     async def _await_first(futures: list[asyncio.Future[Any]]) -> Message | None:

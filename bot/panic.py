@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from engine.clock import Clock, LiveClock
 from engine.domain.events import PanicCompleted
 
 if TYPE_CHECKING:
@@ -26,15 +27,15 @@ class _Request:
 
 
 class PanicDesk:
-    def __init__(self, ttl: float = 30.0) -> None:
+    def __init__(self, ttl: float = 30.0, clock: Clock | None = None) -> None:
         self.ttl = ttl
+        self.clock: Clock = clock or LiveClock()  # expiry is timed on the injected clock
         self._requests: dict[str, _Request] = {}
         self._running: asyncio.Task[PanicCompleted] | None = None
         self._timers: set[asyncio.Task[None]] = set()
 
-    @staticmethod
-    def _now() -> float:
-        return asyncio.get_running_loop().time()
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
 
     def request(self, user_id: int) -> str:
         now = self._now()
@@ -52,7 +53,7 @@ class PanicDesk:
         """Call ``callback`` after the ttl if the request was neither used nor replaced."""
 
         async def wait() -> None:
-            await asyncio.sleep(self.ttl)
+            await self.clock.sleep(self.ttl)
             if self._requests.pop(request_id, None) is not None:
                 callback()
 

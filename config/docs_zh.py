@@ -80,6 +80,7 @@ TEXT_ZH = {
     "SP_TELEGRAM__WEBHOOK_PORT": "webhook 监听端口",
     "SP_TELEGRAM__THEME": "图表主题：dark 或 light（运行时可调）",
     "SP_TELEGRAM__DEFAULT_LANG": "en 或 zh，用于 Telegram 语言不是这两种的用户",
+    "SP_TELEGRAM__ALERT_MAX_AGE_H": "Telegram 恢复时，早于此时长（小时）的提醒合并为一条摘要",
     "SP_EXCHANGE__NAME": "ccxt 交易所 ID",
     "SP_EXCHANGE__API_KEY": "实盘交易 API key（从不写入日志）",
     "SP_EXCHANGE__API_SECRET": "实盘交易 API secret（从不写入日志）",

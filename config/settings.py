@@ -206,6 +206,8 @@ class TelegramSettings(Section):
     theme: Literal["dark", "light"] = Field("dark", description="chart theme: dark or light (runtime-adjustable)")
     default_lang: Literal["en", "zh"] = Field("en", description="en or zh, for users whose Telegram "
                                                                 "language is neither")
+    alert_max_age_h: float = Field(24.0, gt=0, description="alerts older than this (hours) when Telegram is "
+                                                           "back are folded into one summary")
 
     _split_ids = field_validator("admins", "users", mode="before")(_split)
 

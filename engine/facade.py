@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from config.settings import Settings
 from engine.clock import LiveClock
 from engine.domain.events import (
     EngineError,
+    Event,
     PanicCompleted,
     ScanCompleted,
     StorageFailed,
@@ -30,6 +32,7 @@ from engine.positions.reconcile import reconcile
 from engine.queries import Queries
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
+from engine.storage.outbox import ALERTS, PendingAlert, is_alert
 from engine.tasks import cancel_all, spawn
 from engine.views import (
     CancelResult,
@@ -68,6 +71,9 @@ class Engine:
         self.failed = asyncio.Event()
         self.watches = PriceWatches(c.market, lambda: [(p.id, p.symbol) for p in c.manager.open_positions()])
         self.replay_finished = asyncio.Event()  # set when a replay feed has played its data to the end
+        # alerts published without a state change of their own (a pause, a refusal) reach the outbox
+        # here, before any front end hears of them (subscribers are called in subscription order)
+        self.bus.subscribe(Event, self._record_alert)
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -330,4 +336,26 @@ class Engine:
 
     def next_scan_at(self) -> datetime | None:
         return self.c.jobs.next_run("scan")
+
+    # --- the alert outbox ---------------------------------------------------------------------------
+    ALERTS = ALERTS  # the event types that are alerts: kept in the outbox until delivered
+
+    async def _record_alert(self, event: Event) -> None:
+        if is_alert(event):
+            await self.c.repo.add_alerts([event])
+
+    async def pending_alerts(self, limit: int = 500) -> list[PendingAlert]:
+        """Alerts not yet delivered everywhere, oldest first (they survive restarts)."""
+        return await self.c.repo.pending_alerts(limit)
+
+    async def alert_delivered(self, event_ids: Iterable[str], chat_id: int) -> None:
+        """Telegram confirmed these alerts in this chat: never send them there again."""
+        await self.c.repo.mark_delivered(event_ids, chat_id, self.clock.now())
+
+    async def alerts_settled(self, event_ids: Iterable[str]) -> None:
+        """Every recipient has these alerts (or never will): no longer pending."""
+        await self.c.repo.settle_alerts(event_ids, self.clock.now())
+
+    async def prune_alerts(self, older_than: timedelta = timedelta(days=7)) -> int:
+        return await self.c.repo.prune_alerts(self.clock.now() - older_than)
 

@@ -4,7 +4,6 @@ Button presses are always answered (Telegram shows a spinner otherwise)."""
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -13,12 +12,14 @@ from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.presenters import actions
+from engine.clock import Clock, LiveClock
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    def __init__(self, limit: int = 10, period: float = 10.0) -> None:
+    def __init__(self, limit: int = 10, period: float = 10.0, clock: Clock | None = None) -> None:
         self.limit = limit
         self.period = period
+        self.clock: Clock = clock or LiveClock()  # the window is measured on the injected clock
         self._hits: dict[int, deque[float]] = {}
         self._warned: set[int] = set()
 
@@ -27,7 +28,7 @@ class ThrottlingMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return await handler(event, data)
-        now = time.monotonic()
+        now = self.clock.now().timestamp()
         hits = self._hits.setdefault(user.id, deque())
         while hits and hits[0] <= now - self.period:
             hits.popleft()

@@ -11,7 +11,9 @@ Money stays exact (Decimal) in trade records; summary statistics are floats. Def
 - max drawdown = largest fall from the running peak (seeded with the initial equity), as a fraction 0..1;
 - Calmar = annualized growth (initial → final equity over the number of bar returns, compounded
   periods_per_year times a year) / max drawdown;
-- every ratio is 0.0 when it is undefined (fewer than two returns, no variance, no drawdown).
+- every ratio is 0.0 when it is undefined (fewer than two returns, no variance, no drawdown);
+- the period is the equity curve's first to last time; return %, durations, the best and worst trade and
+  the per-pair table are defined in ``engine.backtest.breakdown``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+
+from engine.backtest.breakdown import (
+    PairStats,
+    TradeRef,
+    average_duration_s,
+    best_and_worst,
+    human_duration,
+    pair_table,
+    return_pct,
+)
 
 EXIT_KEYS = ("tp1", "tp2", "stop", "breakeven", "trailing", "time", "end")
 PROFIT_FACTOR_CAP = 999.0
@@ -65,6 +77,15 @@ class Summary:
     sortino: float
     calmar: float
     exits: dict[str, int] = field(default_factory=dict)  # number of exit records per reason
+    start: datetime | None = None  # the period covered (the equity curve's first and last time)
+    end: datetime | None = None
+    initial_equity: float = 0.0
+    final_equity: float = 0.0
+    return_pct: float = 0.0  # final / initial equity − 1, in %
+    avg_duration_s: float = 0.0  # entry to last exit, mean over the trades
+    best: TradeRef | None = None
+    worst: TradeRef | None = None
+    pairs: tuple[PairStats, ...] = ()
 
 
 def returns(curve: Sequence[tuple[datetime, Decimal]]) -> list[float]:
@@ -126,6 +147,7 @@ def summarize(trades: Sequence[TradeRecord], equity_curve: Sequence[tuple[dateti
     rets = returns(equity_curve)
     mdd = max_drawdown(equity_curve, initial_equity)
     final = equity_curve[-1][1] if equity_curve else initial_equity
+    best, worst = best_and_worst(trades, initial_equity)
     return Summary(
         trades=n,
         win_rate=sum(1 for p in pnls if p > 0) / n if n else 0.0,
@@ -138,6 +160,15 @@ def summarize(trades: Sequence[TradeRecord], equity_curve: Sequence[tuple[dateti
         sortino=sortino(rets, periods_per_year),
         calmar=calmar(initial_equity, final, len(rets), periods_per_year, mdd),
         exits=count_exits(trades),
+        start=equity_curve[0][0] if equity_curve else None,
+        end=equity_curve[-1][0] if equity_curve else None,
+        initial_equity=float(initial_equity),
+        final_equity=float(final),
+        return_pct=return_pct(initial_equity, final),
+        avg_duration_s=average_duration_s(trades),
+        best=best,
+        worst=worst,
+        pairs=tuple(pair_table(trades, initial_equity)),
     )
 
 
@@ -161,6 +192,12 @@ def to_json_dict(summary: Summary, trades: Sequence[TradeRecord]) -> dict[str, A
             "expectancy": _r(s.expectancy, 10), "net_pnl": _r(s.net_pnl, 10), "fees": _r(s.fees, 10),
             "max_drawdown": _r(s.max_drawdown, 6), "sharpe": _r(s.sharpe, 4), "sortino": _r(s.sortino, 4),
             "calmar": _r(s.calmar, 4), "exits": dict(s.exits),
+            "period": {"start": iso_utc(s.start) if s.start else None, "end": iso_utc(s.end) if s.end else None,
+                       "days": _r((s.end - s.start).total_seconds() / 86400, 4) if s.start and s.end else 0.0},
+            "initial_equity": _r(s.initial_equity, 10), "final_equity": _r(s.final_equity, 10),
+            "return_pct": _r(s.return_pct, 6), "avg_trade_duration_s": _r(s.avg_duration_s, 1),
+            "best_trade": _ref_dict(s.best), "worst_trade": _ref_dict(s.worst),
+            "pairs": [_pair_dict(p) for p in s.pairs],
         },
         "trades": [_trade_dict(t) for t in trades],
     }
@@ -175,6 +212,29 @@ def _trade_dict(t: TradeRecord) -> dict[str, Any]:
                   for e in t.exits],
         "fees": dec(t.fees), "pnl": dec(t.pnl),
     }
+
+
+def _ref_dict(t: TradeRef | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {"symbol": t.symbol, "side": t.side, "entry_time": iso_utc(t.entry_time), "pnl": _r(t.pnl, 10),
+            "return_pct": _r(t.return_pct, 6), "duration_s": _r(t.duration_s, 1)}
+
+
+def _pair_dict(p: PairStats) -> dict[str, Any]:
+    return {"symbol": p.symbol, "trades": p.trades, "wins": p.wins, "win_rate": _r(p.win_rate, 6),
+            "net_pnl": _r(p.net_pnl, 10), "return_pct": _r(p.return_pct, 6),
+            "avg_duration_s": _r(p.avg_duration_s, 1), "exits": dict(p.exits)}
+
+
+def trade_marks(trades: Sequence[TradeRecord]) -> list[tuple[datetime, str]]:
+    """Chart marks: each entry (``long``/``short``) and each trade's last exit (``win``/``loss``)."""
+    marks: list[tuple[datetime, str]] = []
+    for t in trades:
+        marks.append((t.entry_time, "long" if str(t.side) == "long" else "short"))
+        if t.exits:
+            marks.append((max(e.time for e in t.exits), "win" if t.pnl > 0 else "loss"))
+    return marks
 
 
 def dec(d: Decimal) -> str:
@@ -196,17 +256,24 @@ def _r(x: float, places: int) -> float:
     return round(x, places) + 0.0 if math.isfinite(x) else 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def format_text(summary: Summary) -> str:
-    """The summary as a plain-text table for a terminal."""
+def format_text(summary: Summary, currency: str = "") -> str:
+    """The summary as plain-text tables for a terminal: headline figures, trades per pair, exits."""
     s = summary
+    unit = f" {currency}" if currency else ""
     rows = [
+        ("period", _period(s)),
+        ("equity", f"{s.initial_equity:.8g} → {s.final_equity:.8g}{unit}" if s.start else "-"),
+        ("return", f"{s.return_pct:+.2f}%"),
         ("trades", f"{s.trades}"),
         ("win rate", f"{s.win_rate:.1%}"),
         ("profit factor", f"{s.profit_factor:.2f}" + (" (no losing trade)" if s.profit_factor >= PROFIT_FACTOR_CAP
                                                       else "")),
-        ("expectancy", f"{s.expectancy:+.8g}"),
-        ("net PnL", f"{s.net_pnl:+.8g}"),
-        ("fees", f"{s.fees:.8g}"),
+        ("expectancy", f"{s.expectancy:+.8g}{unit}"),
+        ("net PnL", f"{s.net_pnl:+.8g}{unit}"),
+        ("fees", f"{s.fees:.8g}{unit}"),
+        ("avg duration", human_duration(s.avg_duration_s)),
+        ("best trade", _ref_text(s.best, unit)),
+        ("worst trade", _ref_text(s.worst, unit)),
         ("max drawdown", f"{s.max_drawdown:.2%}"),
         ("Sharpe", f"{s.sharpe:.2f}"),
         ("Sortino", f"{s.sortino:.2f}"),
@@ -217,5 +284,34 @@ def format_text(summary: Summary) -> str:
     rule = "-" * (width + 14)
     lines = ["Backtest summary", rule]
     lines += [f"{k.ljust(width)}  {v}" for k, v in rows]
+    if s.pairs:
+        lines += [rule, "per pair", *_pair_lines(s.pairs, unit)]
     lines += [rule, "exits"] + [f"{k.ljust(width)}  {v}" for k, v in exits]
     return "\n".join(lines)
+
+
+def _period(s: Summary) -> str:
+    if s.start is None or s.end is None:
+        return "-"
+    days = (s.end - s.start).total_seconds() / 86400
+    fmt = "%Y-%m-%d %H:%M"
+    return f"{s.start.astimezone(UTC).strftime(fmt)} → {s.end.astimezone(UTC).strftime(fmt)} UTC ({days:.1f} days)"
+
+
+def _ref_text(t: TradeRef | None, unit: str) -> str:
+    if t is None:
+        return "-"
+    when = t.entry_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    return f"{t.symbol} {t.side} {t.pnl:+.8g}{unit} ({t.return_pct:+.2f}%), opened {when}, {human_duration(t.duration_s)}"
+
+
+def _pair_lines(pairs: Sequence[PairStats], unit: str) -> list[str]:
+    head = ("pair", "trades", "win rate", f"net PnL{unit}", "return", "avg duration")
+    body = [(p.symbol, str(p.trades), f"{p.win_rate:.0%}", f"{p.net_pnl:+.8g}", f"{p.return_pct:+.2f}%",
+             human_duration(p.avg_duration_s)) for p in pairs]
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+    out = []
+    for r in [head, *body]:
+        cells = [r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)]
+        out.append("  " + "  ".join(cells))
+    return out

@@ -54,6 +54,8 @@ async def run_backtest(settings: Settings, data_dir: Path, symbols: list[str], t
     clock = ManualClock(EPOCH)
     market = ReplayMarketData(data_dir, clock, base_timeframe=timeframe, symbols=symbols or None,
                               warmup=settings.market.replay_warmup, speed=0, start=start, end=end)
+    if market.progress[1] == 0:
+        raise ValueError(_empty_window(market, start, end, settings.market.replay_warmup))
     settings = settings.model_copy(update={"mode": "paper"})
     with tempfile.TemporaryDirectory(prefix="sp-backtest-") as tmp:
         c = await build(settings, clock=clock, market=market, database_url=f"sqlite+aiosqlite:///{tmp}/backtest.db",
@@ -63,6 +65,20 @@ async def run_backtest(settings: Settings, data_dir: Path, symbols: list[str], t
         finally:
             await c.broker.close()
             await c.db.close()
+
+
+def _empty_window(market: ReplayMarketData, start: datetime | None, end: datetime | None, warmup: int) -> str:
+    """Why nothing would be replayed, with the period the data covers."""
+    fmt = "%Y-%m-%d %H:%M"
+    covered = f"the data covers {market.first_time.strftime(fmt)} → {market.last_time.strftime(fmt)} UTC"
+    if start is not None and start >= market.last_time:
+        return f"--from {start.strftime(fmt)} is after the end of the data: {covered}"
+    if end is not None and end <= market.first_time:
+        return f"--to {end.strftime(fmt)} is before the start of the data: {covered}"
+    if start is not None and end is not None and start >= end:
+        return "--from must be before --to"
+    return (f"no candles to replay between the {warmup} warm-up candles and the end of the window: {covered}; "
+            "widen --from/--to")
 
 
 async def _replay(c, market: ReplayMarketData, progress: Progress | None) -> BacktestResult:  # type: ignore[no-untyped-def]

@@ -14,9 +14,17 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from engine.charts import _common as c
 from engine.charts._theme import get_theme
 
+MARK_KINDS = ("long", "short", "win", "loss")  # an entry long/short, a close with a gain/loss
 
-def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", title: str = "Equity") -> bytes:
-    """Equity over time; the gap below the running peak is shaded and repeated as a drawdown panel."""
+
+def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", title: str = "Equity", *,
+               currency: str = "", marks: Sequence[tuple[datetime, str]] = ()) -> bytes:
+    """Equity over time with its running peak, trade marks on the line, and a drawdown panel below.
+
+    ``marks`` are ``(time, kind)`` with kind in ``MARK_KINDS``: ▲/▼ where a long/short was opened,
+    a green/red dot where a trade closed with a gain/loss. The header labels the final equity, the
+    return, the deepest drawdown and the number of closed trades.
+    """
     th = get_theme(theme)
     fig = c.new_figure(th, 1080)
     points = sorted(((c.to_utc(t), float(v)) for t, v in curve if v.is_finite()), key=lambda p: p[0])
@@ -29,35 +37,61 @@ def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", t
     with np.errstate(divide="ignore", invalid="ignore"):
         dd = np.where(peak > 0, (eq - peak) / peak * 100.0, 0.0)
     change = (eq[-1] / eq[0] - 1.0) * 100.0 if eq[0] > 0 else 0.0
-    c.set_title(fig, th, title, f"{c.fmt_money(eq[-1]).lstrip('+')}   {change:+.2f}%   max DD {dd.min():.1f}%")
+    closes = sum(1 for _, kind in marks if kind in ("win", "loss"))
+    unit = f" {currency}" if currency else ""
+    header = (f"Final {c.fmt_money(eq[-1]).lstrip('+')}{unit}   Return {change:+.2f}%   "
+              f"Max drawdown {dd.min():.1f}%" + (f"   Trades {closes}" if marks else ""))
+    c.set_title(fig, th, title)
+    fig.text(0.03, 0.915, header, ha="left", va="top", color=th.muted, fontsize=c.LABEL_SIZE)
 
-    gs = fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.04, left=0.04, right=0.86, top=0.9, bottom=0.08)
+    gs = fig.add_gridspec(2, 1, height_ratios=(3, 1), hspace=0.04, left=0.04, right=0.86, top=0.86, bottom=0.08)
     ax = fig.add_subplot(gs[0])
     axd = fig.add_subplot(gs[1], sharex=ax)
     for a in (ax, axd):
         c.style_axes(a, th)
 
     marker = "o" if len(eq) == 1 else None
-    ax.plot(x, eq, color=th.line, linewidth=2.6, marker=marker, markersize=10, zorder=3)
-    ax.plot(x, peak, color=th.muted, linewidth=1.0, linestyle=":", zorder=2)
-    ax.fill_between(x, eq, peak, where=peak > eq, color=th.drawdown, alpha=0.3, linewidth=0, zorder=1)
+    ax.plot(x, eq, color=th.line, linewidth=2.2, marker=marker, markersize=10, zorder=3, label="equity")
+    ax.plot(x, peak, color=th.muted, linewidth=1.0, linestyle=":", zorder=2, label="running peak")
+    _marks(ax, th, x, eq, marks)
     lo, hi = float(eq.min()), float(peak.max())
     pad = (hi - lo) * 0.06 or abs(hi) * 0.01 or 1.0
     ax.set_ylim(lo - pad, hi + pad)
     ax.yaxis.set_major_locator(c.y_locator())
     ax.yaxis.set_major_formatter(c.price_formatter(hi - lo + 2 * pad))
     ax.tick_params(labelbottom=False)
+    if marks:
+        legend = ax.legend(loc="best", fontsize=c.SMALL_SIZE - 2, framealpha=0.85, facecolor=th.panel,
+                           edgecolor=th.panel, labelcolor=th.muted, ncols=2)
+        legend.set_zorder(5)
 
-    axd.fill_between(x, dd, 0.0, color=th.drawdown, alpha=0.55, linewidth=0)
-    axd.plot(x, dd, color=th.drawdown, linewidth=1.4)
+    # the drawdown: the fall below the running peak, in % of the peak, as an area under zero
+    axd.fill_between(x, dd, 0.0, where=dd < 0, color=th.drawdown, alpha=0.5, linewidth=0, step="post")
+    axd.step(x, dd, where="post", color=th.drawdown, linewidth=1.2)
+    axd.axhline(0.0, color=th.muted, linewidth=0.8)
     floor = min(float(dd.min()) * 1.15, -1.0)
-    axd.set_ylim(floor, 0.0)
+    axd.set_ylim(floor, 0.0 - floor * 0.04)
     axd.yaxis.set_major_locator(MaxNLocator(nbins=3, min_n_ticks=2))
     axd.yaxis.set_major_formatter(_percent_formatter(-floor))
-    axd.text(0.01, 0.08, "Drawdown", transform=axd.transAxes, ha="left", va="bottom", color=th.muted,
+    axd.text(0.01, 0.08, "Drawdown from peak", transform=axd.transAxes, ha="left", va="bottom", color=th.muted,
              fontsize=c.SMALL_SIZE)
     _date_axis(axd, x)
     return c.to_png(fig)
+
+
+def _marks(ax: Axes, th, x: np.ndarray, eq: np.ndarray,  # type: ignore[no-untyped-def]
+           marks: Sequence[tuple[datetime, str]]) -> None:
+    """Trade marks placed on the equity line at their time."""
+    styles = {"long": ("^", th.text, "long entry"), "short": ("v", th.text, "short entry"),
+              "win": ("o", th.up, "closed with a gain"), "loss": ("o", th.down, "closed with a loss")}
+    for kind, (shape, colour, label) in styles.items():
+        times = [c.to_utc(t) for t, k in marks if k == kind]
+        if not times:
+            continue
+        mx = mdates.date2num(times)
+        my = np.interp(mx, x, eq)
+        ax.scatter(mx, my, marker=shape, s=70, color=colour, edgecolors=th.panel, linewidths=0.8, zorder=4,
+                   label=label)
 
 
 def daily_pnl_png(daily: Sequence[tuple[date, Decimal]], theme: str = "dark", title: str = "Daily PnL") -> bytes:
@@ -110,6 +144,6 @@ def _date_axis(ax: Axes, x: np.ndarray, single: str = "%d %b %Y %H:%M") -> None:
         ax.xaxis.set_major_locator(FixedLocator([float(x[0])]))
         ax.xaxis.set_major_formatter(mdates.DateFormatter(single, tz=UTC))
         return
-    fmt = "%d %b %H:%M" if span < 2.0 else "%d %b" if span < 300 else "%b %Y"
+    fmt = "%d %b %Y\n%H:%M" if span < 2.0 else "%d %b %Y" if span < 300 else "%b %Y"  # always a year
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=6, tz=UTC))
     ax.xaxis.set_major_formatter(mdates.DateFormatter(fmt, tz=UTC))

@@ -140,3 +140,27 @@ def load_market_overrides(path: Path) -> dict[str, dict[str, object]]:
             raise CsvFormatError(f"{path.name}: entry {key!r} must be an object")
         out[str(key).upper().replace("_", "/")] = spec
     return out
+
+
+def last_candle_time(path: Path) -> int | None:
+    """Open time (ms) of the last row of a candle CSV, reading only its tail; None when it has no rows.
+
+    Raises CsvFormatError when the file is not a candle file (another header, or an unreadable last row).
+    """
+    with path.open("rb") as fh:
+        first = fh.readline().decode("utf-8").strip()
+        if not first:
+            return None
+        if tuple(h.strip().lower() for h in first.split(",")) != CANDLE_HEADER:
+            raise CsvFormatError(f"{path.name}: header must be {','.join(CANDLE_HEADER)}, got {first!r}")
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 4096))
+        tail = [line.strip() for line in fh.read().decode("utf-8", errors="replace").splitlines() if line.strip()]
+    last = tail[-1] if tail else ""
+    if not last or last == first:
+        return None
+    try:
+        return int(float(last.split(",")[0]))
+    except ValueError:
+        raise CsvFormatError(f"{path.name}: cannot read the last row {last[:80]!r}") from None

@@ -202,7 +202,7 @@ class PositionManager:
         """Persist, act, publish. Called with the lock held."""
         before = self._open.get(tr.position.id)
         now = self.clock.now()
-        await self.repo.save(tr.position, tr.orders, now)
+        await self.repo.save(tr.position, tr.orders, now, tr.events)  # the alerts go in the same commit
         self._remember(tr.position, tr.orders)
         if self._on_realized is not None:
             delta = tr.position.realized_pnl - (before.realized_pnl if before else Decimal(0))
@@ -347,8 +347,12 @@ class PositionManager:
 
     async def _error(self, code: ErrorCode, detail: str, position_id: str | None = None,
                      signal_id: str | None = None) -> None:
-        await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
-                                           position_id=position_id, signal_id=signal_id))
+        event = EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
+                            position_id=position_id, signal_id=signal_id)
+        try:
+            await self.repo.add_alerts([event])  # in the outbox before anyone hears of it
+        finally:
+            await self.bus.publish(event)  # told even when the database is what failed
 
     async def publish(self, event: Event) -> None:
         await self.bus.publish(event)

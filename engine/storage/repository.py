@@ -10,7 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from engine import crashpoints
+from engine.domain.events import Event
 from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
+from engine.storage import outbox
 from engine.storage.db import Database
 from engine.storage.mapping import (
     fill_to_row,
@@ -28,6 +30,8 @@ from engine.storage.tables import (
     FillRow,
     KvRow,
     OrderRow,
+    OutboxDeliveryRow,
+    OutboxRow,
     PositionRow,
     SignalRow,
     UserPrefRow,
@@ -59,13 +63,15 @@ class Repository:
 
     # --- positions, orders and fills ---------------------------------------------------------------
     async def save(self, position: Position | None = None, orders: Iterable[Order] = (),
-                   now: datetime | None = None) -> None:
-        """Persist a position and its orders in one transaction."""
+                   now: datetime | None = None, events: Iterable[Event] = ()) -> None:
+        """Persist a position, its orders and the alerts they cause (the outbox) in one transaction."""
         async with self.db.session() as s:
             if position is not None:
                 await s.merge(position_to_row(position))
             for order in orders:
                 await s.merge(order_to_row(order, now or order.created_at))
+            for event in outbox.alerts_of(events):
+                s.add(outbox.to_row(event))
             await s.commit()
         crashpoints.committed(position, orders)  # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
 
@@ -183,6 +189,75 @@ class Repository:
             if since is not None:
                 q = q.where(col(EquityRow.ts) >= since)
             return [(r.ts, r.equity) for r in (await s.exec(q)).all()]
+
+    # --- the alert outbox ----------------------------------------------------------------------------
+    async def add_alerts(self, events: Iterable[Event]) -> int:
+        """Write alert-type events not in the outbox yet (by event id); how many were new."""
+        fresh = outbox.alerts_of(events)
+        if not fresh:
+            return 0
+        async with self.db.session() as s:
+            known = set((await s.exec(select(OutboxRow.event_id).where(
+                col(OutboxRow.event_id).in_([e.id for e in fresh])))).all())
+            added = [e for e in fresh if e.id not in known]
+            for event in added:
+                s.add(outbox.to_row(event))
+            try:
+                await s.commit()
+            except IntegrityError:  # written meanwhile by its own transaction
+                await s.rollback()
+                return 0
+            return len(added)
+
+    async def pending_alerts(self, limit: int = 500) -> list[outbox.PendingAlert]:
+        """Alerts not settled, oldest first, each with the chats that already confirmed it."""
+        async with self.db.session() as s:
+            q = select(OutboxRow).where(col(OutboxRow.settled_at).is_(None)).order_by(OutboxRow.seq).limit(limit)
+            rows = (await s.exec(q)).all()
+            if not rows:
+                return []
+            marks = (await s.exec(select(OutboxDeliveryRow).where(
+                col(OutboxDeliveryRow.event_id).in_([r.event_id for r in rows])))).all()
+        chats: dict[str, set[int]] = {}
+        for mark in marks:
+            chats.setdefault(mark.event_id, set()).add(mark.chat_id)
+        return [outbox.PendingAlert(r.seq or 0, outbox.from_row(r), frozenset(chats.get(r.event_id, ())))
+                for r in rows]
+
+    async def mark_delivered(self, event_ids: Iterable[str], chat_id: int, now: datetime) -> None:
+        """Telegram confirmed these alerts in this chat (idempotent)."""
+        async with self.db.session() as s:
+            for event_id in dict.fromkeys(event_ids):
+                await s.merge(OutboxDeliveryRow(event_id=event_id, chat_id=chat_id, delivered_at=now))
+            await s.commit()
+
+    async def settle_alerts(self, event_ids: Iterable[str], now: datetime) -> None:
+        """Every recipient has these alerts (or never will): they are not pending any more."""
+        ids = list(dict.fromkeys(event_ids))
+        if not ids:
+            return
+        async with self.db.session() as s:
+            rows = (await s.exec(select(OutboxRow).where(col(OutboxRow.event_id).in_(ids)))).all()
+            for row in rows:
+                if row.settled_at is None:
+                    row.settled_at = now
+                    s.add(row)
+            await s.commit()
+
+    async def prune_alerts(self, before: datetime) -> int:
+        """Forget settled alerts (and their marks) settled before ``before``; how many."""
+        async with self.db.session() as s:
+            rows = (await s.exec(select(OutboxRow).where(col(OutboxRow.settled_at) < before))).all()
+            ids = [r.event_id for r in rows]
+            if not ids:
+                return 0
+            for mark in (await s.exec(select(OutboxDeliveryRow).where(
+                    col(OutboxDeliveryRow.event_id).in_(ids)))).all():
+                await s.delete(mark)
+            for row in rows:
+                await s.delete(row)
+            await s.commit()
+            return len(ids)
 
 
 class KvStateStore:

@@ -145,3 +145,26 @@ class EquityRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ts: datetime = when(index=True)
     equity: Decimal = money()
+
+
+class OutboxRow(SQLModel, table=True):
+    """An alert-type event, written in the same transaction as the change that caused it."""
+
+    __tablename__ = "outbox"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=40, unique=True)
+    kind: str = Field(max_length=40)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = when(index=True)
+    settled_at: datetime | None = when(nullable=True, index=True)  # every recipient has it (or never will)
+
+
+class OutboxDeliveryRow(SQLModel, table=True):
+    """One alert confirmed by Telegram in one chat: it is never sent there again."""
+
+    __tablename__ = "outbox_deliveries"
+
+    event_id: str = Field(primary_key=True, max_length=40)
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    delivered_at: datetime = when()

@@ -1,5 +1,6 @@
 """The outgoing queue against the fake Bot API over HTTP: Telegram's rate limits, 429 retry_after,
-retries with backoff, nothing lost, order kept per chat, long messages split at line breaks."""
+retries with backoff, nothing lost, order kept per chat, long messages split at line breaks.
+Pacing runs on an injected clock that the test moves (the fake records the same clock)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
+from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.delivery import Delivery, Limits
+from tests.bot.outage import Outage
+from tests.bot.stepclock import StepClock
 from tests.fakes.telegram_api import FakeTelegram
 
 NO_LIMITS = Limits(per_chat_interval=0, group_per_minute=10_000, global_per_second=10_000,
@@ -35,17 +39,43 @@ def send_times(tg: FakeTelegram, chat_id: int) -> list[float]:
     return [c.at for c in tg.calls_to("sendMessage") if c.ok and c.params["chat_id"] == chat_id]
 
 
-async def test_one_message_per_interval_per_chat_in_order_other_chats_not_held_up(tg: FakeTelegram, bot: Bot) -> None:
-    delivery = Delivery(bot, Limits(per_chat_interval=0.2))
+@pytest.fixture
+def clock() -> StepClock:
+    return StepClock()
+
+
+@pytest.fixture
+async def clocked_bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    bot = tg.make_bot()
+    yield bot
+    await bot.session.close()
+
+
+def stamp_sends(bot: Bot, clock: StepClock) -> dict[int, list[float]]:
+    """chat → the clock's time of each sendMessage request as the bot makes it (a session middleware)."""
+    times: dict[int, list[float]] = {}
+
+    async def record(make_request, bot, method):  # type: ignore[no-untyped-def]
+        if isinstance(method, SendMessage):
+            times.setdefault(int(method.chat_id), []).append(clock.timestamp())
+        return await make_request(bot, method)
+
+    bot.session.middleware(record)
+    return times
+
+
+async def test_one_message_per_interval_per_chat_in_order_other_chats_not_held_up(tg: FakeTelegram, clocked_bot: Bot,
+                                                                                  clock: StepClock) -> None:
+    delivery = Delivery(clocked_bot, Limits(per_chat_interval=0.2), clock)
+    sends = stamp_sends(clocked_bot, clock)
     for n in range(4):
         delivery.send_text(1, f"a{n}")
     delivery.send_text(2, "b0")
-    assert await delivery.drain(5)
+    await clock.run_until(lambda: len(tg.sent(1)) == 4 and len(tg.sent(2)) == 1)
     assert [m.text for m in tg.sent(1)] == ["a0", "a1", "a2", "a3"]
-    times = send_times(tg, 1)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert min(gaps) >= 0.18, gaps
-    assert send_times(tg, 2)[0] < times[1]  # chat 2 did not wait behind chat 1
+    times = sends[1]
+    assert [round(b - a, 3) for a, b in zip(times, times[1:], strict=False)] == [0.2, 0.2, 0.2]
+    assert sends[2] == [times[0]]  # chat 2 did not wait behind chat 1
 
 
 async def test_429_is_waited_out_and_the_message_is_resent_in_order(tg: FakeTelegram, bot: Bot,
@@ -122,15 +152,40 @@ async def test_long_messages_are_split_at_line_breaks_keyboard_last_reply_first(
     assert parts[-1].buttons and not parts[0].buttons
 
 
-async def test_group_chats_get_at_most_the_group_rate(tg: FakeTelegram, bot: Bot) -> None:
-    delivery = Delivery(bot, Limits(per_chat_interval=0, group_per_minute=3, group_period=0.5))
+async def test_group_chats_get_at_most_the_group_rate(tg: FakeTelegram, clocked_bot: Bot, clock: StepClock) -> None:
+    delivery = Delivery(clocked_bot, Limits(per_chat_interval=0, group_per_minute=3, group_period=0.5), clock)
+    sends = stamp_sends(clocked_bot, clock)
     for n in range(5):
         delivery.send_text(-100, f"g{n}")
-    assert await delivery.drain(5)
-    times = send_times(tg, -100)
-    assert len(times) == 5
-    assert times[3] - times[0] >= 0.48  # the 4th waited for the window
-    assert times[2] - times[0] < 0.3
+    await clock.run_until(lambda: len(tg.sent(-100)) == 5)
+    times = sends[-100]
+    assert [round(t - times[0], 3) for t in times] == [0, 0, 0, 0.5, 0.5]  # three at once, then the window
+    assert [m.text for m in tg.sent(-100)] == [f"g{n}" for n in range(5)]
+
+
+async def test_an_outbox_item_outlives_an_outage_of_any_length_others_give_up(tg: FakeTelegram,
+                                                                               clock: StepClock) -> None:
+    outage = await Outage(tg.port).start()
+    bot = Bot(tg.token, session=_session(outage.base_url))
+    delivery = Delivery(bot, Limits(per_chat_interval=0, max_attempts=8, backoff_base=1, backoff_max=30), clock)
+    try:
+        await outage.down()
+        kept = delivery.send_text(4, "the stop order could not be placed", persistent=True)[0]
+        lost = delivery.send_text(5, "a card")[0]
+        await clock.run_until(lost.done)
+        with pytest.raises(Exception, match="(?i)connect"):
+            await lost  # an ordinary item gives up after max_attempts (1+2+4+…+30 s on the clock)
+        start = clock.now()
+        await clock.run_until(lambda: (clock.now() - start).total_seconds() > 3600, limit=7200)
+        assert not kept.done() and delivery.pending == 1  # an hour later the outbox item still waits
+        await outage.up()
+        await clock.run_until(kept.done)
+        assert (await kept).text == "the stop order could not be placed"
+        assert [m.text for m in tg.sent(4)] == ["the stop order could not be placed"] and not tg.sent(5)
+    finally:
+        await delivery.stop(1)
+        await bot.session.close()
+        await outage.close()
 
 
 async def test_overall_rate_is_capped_across_chats(tg: FakeTelegram, bot: Bot) -> None:
@@ -159,3 +214,11 @@ async def test_stop_sends_what_is_queued_then_refuses_new_items(tg: FakeTelegram
     late = delivery.send_text(1, "late")[0]
     with pytest.raises(RuntimeError):
         await late
+
+
+
+def _session(base: str):  # type: ignore[no-untyped-def]
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    return AiohttpSession(api=TelegramAPIServer.from_base(base))

@@ -151,3 +151,20 @@ def test_drawing_in_threads_gives_the_same_pictures() -> None:
         themes = ["dark", "light"] * 3
         results = list(pool.map(lambda th: candles_png(data, th), themes))
     assert all(png == serial[th] for th, png in zip(themes, results, strict=True))
+
+
+def test_equity_marks_trades_and_keeps_the_main_panel_free_of_a_drawdown_block() -> None:
+    # an early spike, then equity stays below that peak for the rest: a long drawdown
+    values = [1000, 1080] + [990 + (i % 5) for i in range(60)]
+    curve = [(T0 + timedelta(hours=2 * i), Decimal(v)) for i, v in enumerate(values)]
+    marks = [(T0 + timedelta(hours=2), "long"), (T0 + timedelta(hours=6), "loss"),
+             (T0 + timedelta(hours=40), "short"), (T0 + timedelta(hours=60), "win")]
+    plain, marked = equity_png(curve), equity_png(curve, currency="USDT", marks=marks)
+    img = imread(io.BytesIO(plain))[..., :3]
+    top = img[int(0.16 * 1080):int(0.70 * 1080)]  # the equity panel
+    red_top = int(((top[..., 0] - top[..., 1] > 0.08) & (top[..., 0] - top[..., 2] > 0.05)).sum())  # even faint red
+    assert red_top < 500, "the gap below the peak is not filled in the equity panel"
+    assert reddish(plain) > 20_000, "the drawdown panel shows the drawdown"
+    green = (0x26, 0xA6, 0x9A)
+    assert pixels_of(plain, green) == 0 < pixels_of(marked, green)  # the winning close
+    assert reddish(marked) > reddish(plain)  # the losing close

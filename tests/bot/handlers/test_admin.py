@@ -7,9 +7,10 @@ from dataclasses import replace
 
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 
-from tests.bot.conftest import ADMIN, ADMIN2, FAST
+from tests.bot.conftest import ADMIN, ADMIN2, FAST, UNPACED
 from tests.bot.flows import buttons
 from tests.bot.mocked import callback_update, message_update
+from tests.bot.stepclock import StepClock
 
 
 async def test_pause_and_resume(unit_bot) -> None:  # type: ignore[no-untyped-def]
@@ -60,10 +61,14 @@ def prompt_id(h) -> int:  # type: ignore[no-untyped-def]
 
 
 async def test_an_unused_panic_request_expires(unit_bot) -> None:  # type: ignore[no-untyped-def]
-    h = await unit_bot(options=replace(FAST, panic_ttl=0.2))
+    clock = StepClock()
+    h = await unit_bot(options=replace(FAST, panic_ttl=30, clock=clock, limits=UNPACED))
     await h.feed(message_update(ADMIN, "/panic"))
     prompt = h.session.of(SendMessage)[-1]
-    await asyncio.sleep(0.35)
+    clock.advance(29)
+    await h.settle()
+    assert not h.session.of(EditMessageText)  # still live one second before the end
+    clock.advance(1)
     await h.settle()
     edit = h.session.of(EditMessageText)[-1]
     assert edit.text.startswith("Panic request expired") and edit.reply_markup is None

@@ -8,8 +8,9 @@ from dataclasses import replace
 import pytest
 from aiogram.methods import AnswerCallbackQuery
 
-from tests.bot.conftest import ADMIN, FAST, READER, STRANGER
+from tests.bot.conftest import ADMIN, FAST, READER, STRANGER, UNPACED
 from tests.bot.mocked import callback_update, message_update
+from tests.bot.stepclock import StepClock
 
 
 async def test_a_stranger_gets_one_short_refusal_no_data_and_is_logged(unit_bot,  # type: ignore[no-untyped-def]
@@ -74,10 +75,17 @@ async def test_lang_without_a_valid_choice_offers_buttons(unit_bot) -> None:  # 
 
 
 async def test_throttling_answers_once_then_ignores_a_flood(unit_bot) -> None:  # type: ignore[no-untyped-def]
-    h = await unit_bot(options=replace(FAST, throttle_limit=3, throttle_period=60))
+    clock = StepClock()
+    h = await unit_bot(options=replace(FAST, throttle_limit=3, throttle_period=60, clock=clock, limits=UNPACED))
     for _ in range(6):
         await h.feed(message_update(ADMIN, "/balance"))
     texts = h.session.texts(ADMIN)
     assert len(texts) == 4 and texts[-1] == "Too many requests: please wait a few seconds."
     await h.feed(callback_update(ADMIN, "sg:ok:x"))
     assert h.session.of(AnswerCallbackQuery)[-1].text == "Too many requests: please wait a few seconds."
+    clock.advance(59)
+    await h.feed(message_update(ADMIN, "/balance"))
+    assert len(h.session.texts(ADMIN)) == 4  # the window has not moved on yet
+    clock.advance(1)
+    await h.feed(message_update(ADMIN, "/balance"))
+    assert len(h.session.texts(ADMIN)) == 5 and "Too many" not in h.session.texts(ADMIN)[-1]  # served again

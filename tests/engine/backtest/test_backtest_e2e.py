@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -49,6 +50,15 @@ async def test_backtest_report_agrees_with_its_trades() -> None:
             assert low <= e.price <= high, f"{t.symbol} {e.reason} exit {e.price} outside {low}..{high}"
     for reason, count in exit_counts.items():
         assert s.exits.get(reason, 0) == count
+    # the per-pair table, the best and worst trade and the period agree with the trades
+    assert sum(p.trades for p in s.pairs) == s.trades and {p.symbol for p in s.pairs} <= set(symbols)
+    assert sum(p.net_pnl for p in s.pairs) == pytest.approx(s.net_pnl, abs=1e-9)
+    assert s.best is not None and s.worst is not None
+    assert s.best.pnl == float(max(t.pnl for t in result.trades)) and s.worst.pnl == float(min(t.pnl for t in
+                                                                                               result.trades))
+    assert s.start == result.equity_curve[0][0] and s.end == result.equity_curve[-1][0]
+    assert s.avg_duration_s > 0
+    assert s.return_pct == pytest.approx((float(result.equity_curve[-1][1]) / float(result.initial_equity) - 1) * 100)
     final_equity = result.equity_curve[-1][1]
     # the venue rounds each realized PnL to 8 decimals, the trade records keep it exact
     assert float(final_equity - result.initial_equity) == pytest.approx(s.net_pnl, abs=1e-8 * 2 * s.trades + 1e-12)
@@ -65,6 +75,12 @@ def test_backtest_command_writes_json_and_chart(tmp_path: Path) -> None:
     assert "candles/s" in proc.stdout
     report = json.loads(out.read_text())
     assert set(report) == {"summary", "trades"}
+    summary = report["summary"]
+    assert summary["period"]["start"] >= "2018-01-15" and summary["period"]["end"] <= "2018-01-25T00:00:00Z"
+    assert sum(p["trades"] for p in summary["pairs"]) == summary["trades"] == len(report["trades"])
+    assert {"return_pct", "avg_trade_duration_s", "best_trade", "worst_trade"} <= set(summary)
+    for label in ("period", "2018-01-15", "return", "avg duration", "best trade", "worst trade", "per pair"):
+        assert label in proc.stdout, label
     assert set(report["summary"]["exits"]) >= {"tp1", "tp2", "stop", "breakeven", "trailing", "time", "end"}
     for trade in report["trades"]:
         assert isinstance(trade["entry_price"], str) and trade["side"] in ("long", "short")
@@ -76,3 +92,31 @@ def test_backtest_rejects_a_missing_directory(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "bot", "backtest", "--data", str(tmp_path / "none")],
                           capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 2 and "not a directory" in proc.stderr
+
+
+def test_a_window_beyond_the_data_is_a_clear_error(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "bot", "backtest", "--data", str(CANDLES_DIR), "--symbols",
+                           "ETH/BTC", "--from", "2019-01-01", "--quiet"], capture_output=True, text=True,
+                          timeout=120, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2
+    assert "--from 2019-01-01 00:00 is after the end of the data" in proc.stderr
+    assert "2018-01-10" in proc.stderr and "2018-01-30" in proc.stderr  # the period the data covers
+    assert "candles replayed" not in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_the_progress_bar_is_not_broken_by_log_lines(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "bot", "backtest", "--data", str(CANDLES_DIR), "--symbols",
+                           "ETH/BTC,LTC/BTC,XLM/BTC", "--from", "2018-01-22", "--to", "2018-01-26"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                          env={"PATH": "/usr/bin:/bin", "SP_LOG_LEVEL": "INFO", "SP_SCAN__MIN_SCORE": "60"})
+    assert proc.returncode == 0, proc.stderr
+    segments = [seg for seg in re.split(r"[\r\n]", proc.stderr) if seg.strip()]
+    logs = [seg for seg in segments if " INFO " in seg]
+    bars = [seg for seg in segments if "candle/s" in seg or "?candle" in seg]
+    assert any("paper fill" in seg for seg in logs), "the run logs its fills"
+    assert bars, "a progress bar is shown"
+    for seg in logs:  # each log line stands on its own line, never glued to a bar
+        assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", seg.strip()), seg
+    for seg in bars:
+        assert " INFO " not in seg and "/0 " not in seg and not seg.strip().startswith("0it"), seg
+    assert re.search(r"100%\|[^|]*\| (\d+)/\1 ", proc.stderr), "the bar finishes"

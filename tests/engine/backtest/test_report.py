@@ -116,7 +116,10 @@ def test_empty_input_gives_the_zero_report() -> None:
     assert to_json_dict(s, []) == {
         "summary": {"trades": 0, "win_rate": 0.0, "profit_factor": 0.0, "expectancy": 0.0, "net_pnl": 0.0,
                     "fees": 0.0, "max_drawdown": 0.0, "sharpe": 0.0, "sortino": 0.0, "calmar": 0.0,
-                    "exits": {"tp1": 0, "tp2": 0, "stop": 0, "breakeven": 0, "trailing": 0, "time": 0, "end": 0}},
+                    "exits": {"tp1": 0, "tp2": 0, "stop": 0, "breakeven": 0, "trailing": 0, "time": 0, "end": 0},
+                    "period": {"start": None, "end": None, "days": 0.0}, "initial_equity": 1000.0,
+                    "final_equity": 1000.0, "return_pct": 0.0, "avg_trade_duration_s": 0.0, "best_trade": None,
+                    "worst_trade": None, "pairs": []},
         "trades": [],
     }
     assert "trades" in format_text(s)
@@ -133,7 +136,9 @@ def test_json_shape_and_types() -> None:
     assert json.loads(text) == d
     assert list(d) == ["summary", "trades"]
     assert list(d["summary"]) == ["trades", "win_rate", "profit_factor", "expectancy", "net_pnl", "fees",
-                                  "max_drawdown", "sharpe", "sortino", "calmar", "exits"]
+                                  "max_drawdown", "sharpe", "sortino", "calmar", "exits",  # the keys of old
+                                  "period", "initial_equity", "final_equity", "return_pct", "avg_trade_duration_s",
+                                  "best_trade", "worst_trade", "pairs"]
     assert isinstance(d["summary"]["trades"], int)
     for key in ("win_rate", "profit_factor", "expectancy", "net_pnl", "fees", "max_drawdown", "sharpe",
                 "sortino", "calmar"):
@@ -153,7 +158,7 @@ def test_summary_numbers_are_rounded_and_finite() -> None:
     s = summarize([trade("0.1")], curve_of("1", "0.9", "10", "100", "1000"), D("1"), 365 * 288)
     d = to_json_dict(s, [])
     json.dumps(d, allow_nan=False)
-    assert all(math.isfinite(v) for k, v in d["summary"].items() if k != "exits")
+    assert all(math.isfinite(v) for k, v in d["summary"].items() if isinstance(v, float))
     third = to_json_dict(summarize([trade("1"), trade("1"), trade("-1")], [], D("1"), 365), [])
     assert third["summary"]["win_rate"] == 0.666667
 
@@ -166,3 +171,35 @@ def test_text_table_lists_every_statistic_and_exit() -> None:
         assert label in text
     assert "50.0%" in text  # win rate
     assert "3.00" in text  # profit factor 3 / 1
+
+
+def test_period_return_durations_best_worst_and_pairs() -> None:
+    def one(symbol: str, pnl: str, hours: int, entry_hour: int = 0) -> TradeRecord:
+        start = T0 + timedelta(hours=entry_hour)
+        return TradeRecord(symbol, "short", start, D("1"), D("1"), 2, D("1.1"), [(D("0.9"), D("1"))],
+                           [ExitRecord(start + timedelta(hours=hours), D("0.9"), D("1"), "stop" if pnl[0] == "-"
+                                       else "tp1")], D("0"), D(pnl))
+
+    trades = [one("ETH/BTC", "3", 2), one("LTC/BTC", "-4", 6, 1), one("ETH/BTC", "-1", 1, 2)]
+    curve = curve_of("100", "103", "99", "98")  # three days
+    s = summarize(trades, curve, D("100"), 365)
+    assert (s.start, s.end) == (T0, T0 + timedelta(days=3))
+    assert s.return_pct == pytest.approx(-2.0) and s.final_equity == 98.0
+    assert s.avg_duration_s == pytest.approx(3 * 3600)  # (2 + 6 + 1) / 3 hours
+    assert s.best is not None and s.worst is not None
+    assert (s.best.symbol, s.best.pnl, s.best.return_pct) == ("ETH/BTC", 3.0, 3.0)
+    assert (s.worst.symbol, s.worst.pnl, s.worst.duration_s) == ("LTC/BTC", -4.0, 6 * 3600)
+    assert [(p.symbol, p.trades, p.wins, p.net_pnl) for p in s.pairs] == [("ETH/BTC", 2, 1, 2.0),
+                                                                          ("LTC/BTC", 1, 0, -4.0)]
+    assert s.pairs[0].avg_duration_s == pytest.approx(1.5 * 3600) and s.pairs[0].exits == {"stop": 1, "tp1": 1}
+    d = to_json_dict(s, trades)["summary"]
+    assert d["period"] == {"start": "2018-01-10T00:00:00Z", "end": "2018-01-13T00:00:00Z", "days": 3.0}
+    assert d["best_trade"]["symbol"] == "ETH/BTC" and d["worst_trade"]["return_pct"] == -4.0
+    assert d["pairs"][1] == {"symbol": "LTC/BTC", "trades": 1, "wins": 0, "win_rate": 0.0, "net_pnl": -4.0,
+                             "return_pct": -4.0, "avg_duration_s": 21600.0, "exits": {"stop": 1}}
+    text = format_text(s, "BTC")
+    assert "2018-01-10 00:00 → 2018-01-13 00:00 UTC (3.0 days)" in text
+    assert "return         -2.00%" in text and "avg duration   3h 00m" in text
+    assert "ETH/BTC short +3 BTC (+3.00%), opened 2018-01-10 00:00, 2h 00m" in text
+    table = text.split("per pair")[1].split("exits")[0]
+    assert table.index("ETH/BTC") < table.index("LTC/BTC") and "6h 00m" in table

@@ -1,0 +1,54 @@
+"""The summary of alerts that waited too long for Telegram: one message instead of a flood."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+
+from bot import format as fmt
+from bot.presenters.words import CLOSE, ERROR, PAUSE, word
+from engine.domain.events import (
+    EngineError,
+    Event,
+    PositionClosed,
+    PositionOpened,
+    RiskRejected,
+    StopMovedToBreakeven,
+    TargetHit,
+    TradingPaused,
+)
+
+MAX_LINES = 20
+
+
+def _line(event: Event) -> str:
+    """One short line per alert: what happened, to which market."""
+    if isinstance(event, PositionOpened):
+        return _("Entry filled") + " · " + fmt.esc(event.position.symbol)
+    if isinstance(event, TargetHit):
+        return (_("TP{n} hit").format(n=event.target) + " · " + fmt.esc(event.position.symbol)
+                + " · " + fmt.money(event.pnl, signed=True))
+    if isinstance(event, StopMovedToBreakeven):
+        return _("Stop moved to breakeven") + " · " + fmt.esc(event.position.symbol)
+    if isinstance(event, PositionClosed):
+        return (fmt.esc(word(CLOSE, event.reason)) + " · " + fmt.esc(event.position.symbol) + " · "
+                + _("Total PnL {pnl} (fees {fees})").format(pnl=fmt.money(event.pnl, signed=True),
+                                                          fees=fmt.money(event.fees)))
+    if isinstance(event, RiskRejected):
+        return _("Entry refused") + " · " + fmt.esc(event.signal.symbol)
+    if isinstance(event, TradingPaused):
+        return _("New entries paused") + " · " + fmt.esc(word(PAUSE, event.reason))
+    if isinstance(event, EngineError):
+        return _("Needs attention") + " · " + fmt.esc(word(ERROR, event.code))
+    return fmt.esc(type(event).__name__)
+
+
+def missed_summary(events: list[Event]) -> str:
+    """``events`` oldest first; the newest ``MAX_LINES`` are listed with their time."""
+    head = "🗂 <b>" + fmt.esc(_("Older alerts, not delivered in time: {n}").format(n=len(events))) + "</b>"
+    lines = [head, fmt.esc(_("Telegram could not be reached. What happened meanwhile:"))]
+    shown = events[-MAX_LINES:]
+    if len(events) > len(shown):
+        lines.append(fmt.esc(_("… {n} earlier not shown").format(n=len(events) - len(shown))))
+    lines.extend(f"• {fmt.esc(fmt.when(e.ts))} · {_line(e)}" for e in shown)
+    lines.append(fmt.esc(_("/positions and /history show the current state.")))
+    return "\n".join(lines)

@@ -1,0 +1,64 @@
+"""The alert outbox: which events are alerts, and how they are stored (JSON through pydantic).
+
+Alert-type events are written to the ``outbox`` table in the same transaction as the position
+or order change that produced them (``Repository.save(..., events=...)``), or just before they are
+published when no such change exists (a pause, a refusal). A front end reads what is not yet
+settled, delivers it, and marks each (event, chat) delivered; nothing is lost across restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from pydantic import TypeAdapter
+
+from engine.domain.events import (
+    EngineError,
+    Event,
+    PositionClosed,
+    PositionOpened,
+    RiskRejected,
+    StopMovedToBreakeven,
+    TargetHit,
+    TradingPaused,
+)
+from engine.storage.tables import OutboxRow
+
+ALERTS: tuple[type[Event], ...] = (
+    PositionOpened, TargetHit, StopMovedToBreakeven, PositionClosed, EngineError, TradingPaused, RiskRejected,
+)
+_BY_KIND: dict[str, type[Event]] = {cls.__name__: cls for cls in ALERTS}
+
+
+@dataclass(frozen=True)
+class PendingAlert:
+    """An alert not settled yet, with the chats that already have it."""
+
+    seq: int
+    event: Event
+    delivered_to: frozenset[int]
+
+
+def is_alert(event: Event) -> bool:
+    return type(event) in _BY_KIND.values()
+
+
+def alerts_of(events: Iterable[Event]) -> list[Event]:
+    return [e for e in events if is_alert(e)]
+
+
+@cache
+def _adapter(cls: type[Event]) -> TypeAdapter[Event]:
+    return TypeAdapter(cls)
+
+
+def to_row(event: Event) -> OutboxRow:
+    cls = type(event)
+    return OutboxRow(event_id=event.id, kind=cls.__name__, payload=_adapter(cls).dump_json(event).decode(),
+                     created_at=event.ts)
+
+
+def from_row(row: OutboxRow) -> Event:
+    return _adapter(_BY_KIND[row.kind]).validate_json(row.payload)
