@@ -16,7 +16,11 @@ the engine before the crash fixes of tests/engine/live (commit 99e743d): 31 fail
 14 positions without a stop after restart, 2 with two stops, 12 fills missing, 20 positions
 differing.
 
-Run: .venv/bin/python bench/bench_crash.py [--runs 100] [--kills 2] [--parallel 2] [--seed 7] [--keep DIR]
+With ``--phases`` each child instead kills itself at a named lifecycle commit point (engine/crashpoints.py):
+run i dies at PHASES[i % len(PHASES)] (tests/engine/live/crash_run.py), and with ``--kills 2`` the next child
+dies at its first commit (inside its start-up recovery when there is something to repair).
+
+Run: .venv/bin/python bench/bench_crash.py [--runs 100] [--kills 2] [--parallel 2] [--seed 7] [--phases] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.engine.live.crash_run import CrashLab, KillResult, kill_run, tally  # noqa: E402
+from tests.engine.live.crash_run import PHASES, CrashLab, KillResult, kill_run, tally  # noqa: E402
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -46,12 +50,17 @@ async def main(args: argparse.Namespace) -> int:
         async with CrashLab(workdir) as lab:
 
             async def one(run: int) -> KillResult:
+                crash_at = None
+                if args.phases:
+                    crash_at = [PHASES[run % len(PHASES)]] + ["commit#1"] * (args.kills - 1)
                 async with gate:
                     result = await kill_run(run, lab, random.Random(args.seed * 100_003 + run), kills=args.kills,
-                                            max_delay=args.max_delay, first_start=run % 5 == 0)
+                                            max_delay=args.max_delay, first_start=run % 5 == 0, crash_at=crash_at)
                 done[0] += 1
                 mark = "ok" if result.ok else "FAILED"
-                print(f"run {run:3d} ({done[0]}/{args.runs}) kills at {[round(d, 2) for d in result.delays]} s "
+                where = (f"died at {result.crashed_at}" if crash_at else
+                         f"kills at {[round(d, 2) for d in result.delays]} s")
+                print(f"run {run:3d} ({done[0]}/{args.runs}) {where} "
                       f"phases {result.phases}: {mark}; repaired: {result.reconciled or '-'}", flush=True)
                 if not result.ok:
                     print(f"    after restart: {result.after_restart}\n    at end: {result.at_end}\n"
@@ -72,6 +81,8 @@ async def main(args: argparse.Namespace) -> int:
           f"{figures['unknown_fills']}")
     print(f"positions differing (database vs venue): {figures['position_mismatches']}")
     print(f"runs failing once played out: {figures['failed_at_end']}; failed runs in all: {figures['failed_runs']}")
+    if args.phases:
+        print("commit points reached: " + ", ".join(f"{k} {v}" for k, v in sorted(figures["crashed_at"].items())))
     print("state at the (last) kill: " + ", ".join(f"{k} {v}" for k, v in figures["phases"].most_common()))
     print("repairs at restart: " + (", ".join(f"{k} {v}" for k, v in figures["repairs"].most_common()) or "none"))
     print(f"wall time {wall:.1f} s ({args.parallel} in parallel); per run mean {statistics.mean(seconds):.2f} s, "
@@ -86,6 +97,8 @@ if __name__ == "__main__":
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--max-delay", type=float, default=1.5, help="longest random delay before a kill (s)")
+    parser.add_argument("--phases", action="store_true",
+                        help="kill at lifecycle commit points (engine/crashpoints.py) instead of random moments")
     parser.add_argument("--keep", help="directory where databases and child logs are kept (default: a temp dir)")
     logging.basicConfig(level=logging.ERROR)
     raise SystemExit(asyncio.run(main(parser.parse_args())))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
+from engine import crashpoints
 from engine.domain.events import Event
 from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
 from engine.storage import outbox
@@ -72,6 +73,7 @@ class Repository:
             for event in outbox.alerts_of(events):
                 s.add(outbox.to_row(event))
             await s.commit()
+        crashpoints.committed(position, orders)  # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
 
     async def get_position(self, position_id: str) -> Position | None:
         async with self.db.session() as s:
@@ -128,6 +130,7 @@ class Repository:
             except IntegrityError:
                 await s.rollback()
                 return False
+            crashpoints.committed(fill=fill)
             return True
 
     async def fills_for(self, position_id: str) -> list[Fill]:

@@ -26,7 +26,7 @@ def test_run_exits_3_with_one_line_when_the_database_stops_taking_writes(tmp_pat
     env = {**os.environ, "SP_MARKET__REPLAY_SPEED": "0", "SP_RISK__EXECUTION_MODE": "auto",
            "SP_SCAN__MIN_SCORE": "55", "SP_TELEGRAM__TOKEN": "", "SP_LOG_LEVEL": "INFO"}
     proc = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=180, preexec_fn=_limit_file_size)
+                          text=True, timeout=600, preexec_fn=_limit_file_size)
     out, err = proc.stdout.splitlines(), proc.stderr.splitlines()
     assert proc.returncode == 3, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr and "CancelledError" not in proc.stderr

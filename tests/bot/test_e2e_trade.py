@@ -168,7 +168,7 @@ async def test_429_on_an_alert_is_waited_out(live_bot) -> None:  # type: ignore[
     tg.flood("sendMessage", count=1, retry_after=1)
     query = tg.press_button(ADMIN, card, "Confirm")
     await answer(tg, query)
-    entry = await tg.wait_sent(ADMIN, contains="Entry filled", timeout=5)
+    entry = await tg.wait_sent(ADMIN, contains="Entry filled", timeout=30)
     flooded = [c for c in tg.calls_to("sendMessage") if c.status == 429]
     assert len(flooded) == 1 and entry.at - flooded[0].at >= 0.95
     await live.stop()

@@ -37,8 +37,8 @@ async def test_admins_hear_that_the_database_is_gone_without_the_database(live_b
     mark = tg.mark()
     with pytest.raises(StorageUnavailable):
         await engine.history()  # any use of the database now fails for good
-    zh = await tg.wait_sent(ADMIN, contains="数据库已无法写入", since=mark, timeout=10)
-    en = await tg.wait_sent(ADMIN2, contains="The database stopped taking writes", since=mark, timeout=10)
+    zh = await tg.wait_sent(ADMIN, contains="数据库已无法写入", since=mark, timeout=30)
+    en = await tg.wait_sent(ADMIN2, contains="The database stopped taking writes", since=mark, timeout=30)
     assert "无法连接数据库" in (zh.text or "") and "止损和止盈订单保留在交易所" in (zh.text or "")
     assert "the database cannot be reached" in (en.text or "")
     assert "Stop and take-profit orders stay on the exchange." in (en.text or "")

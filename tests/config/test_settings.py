@@ -70,7 +70,7 @@ def test_bad_setting_exits_2_without_echoing_secrets(tmp_path: Path) -> None:
     env = {**os.environ, "SP_RISK__MAX_LEVERAGE": "500", "SP_TELEGRAM__TOKEN": token,
            "SP_EXCHANGE__API_SECRET": "hunter2-very-secret"}
     proc = subprocess.run([sys.executable, "-m", "bot", "check"], cwd=tmp_path, env=env, capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=600)
     assert proc.returncode == 2
     assert "SP_RISK__MAX_LEVERAGE" in proc.stderr
     assert token not in proc.stderr + proc.stdout and "hunter2" not in proc.stderr + proc.stdout

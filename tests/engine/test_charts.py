@@ -1,12 +1,11 @@
 """Charts: valid phone-sized PNGs in both themes, levels and markers visible, empty inputs handled,
-safe in worker threads, and fast enough for a chat."""
+safe in worker threads. How fast they are drawn: bench/bench_charts.py."""
 
 from __future__ import annotations
 
 import io
 import math
 import struct
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -53,14 +52,12 @@ def pixels_of(png: bytes, rgb: tuple[int, int, int]) -> int:
     return int(np.all(img == rgb, axis=-1).sum())
 
 
-def test_200_candles_with_levels_are_a_phone_sized_png_drawn_quickly() -> None:
+def test_200_candles_with_levels_are_a_phone_sized_png() -> None:
+    # how fast: bench/bench_charts.py (a timed assertion here would fail on a loaded CI machine)
     data = ChartData("ETH/BTC", "15m", candles(), LEVELS, (ChartMarker(T0 + timedelta(hours=10), Decimal("0.098"),
                                                                        "entry"),))
-    started = time.perf_counter()
     png = candles_png(data)
-    elapsed = time.perf_counter() - started
     assert size(png) == (1080, 1080)
-    assert elapsed < 2.0, f"200 candles took {elapsed:.2f} s"
 
 
 def test_levels_are_drawn_in_their_colours() -> None:

@@ -44,7 +44,7 @@ async def test_live_jobs_run_on_apscheduler() -> None:
     jobs.add("scan", job, 60, run_now=True)
     jobs.start()
     try:
-        await asyncio.wait_for(ran.wait(), 5)
+        await asyncio.wait_for(ran.wait(), 30)  # a hang guard
         nxt = jobs.next_run("scan")
         assert nxt is not None and nxt > datetime.now(UTC) + timedelta(minutes=59)
     finally:
@@ -74,7 +74,7 @@ def test_a_scan_in_flight_at_shutdown_ends_without_a_traceback(caplog: pytest.Lo
 
         jobs.add("scan", scan, 60, run_now=True)
         jobs.start()
-        await asyncio.wait_for(started.wait(), 5)
+        await asyncio.wait_for(started.wait(), 30)  # a hang guard
         await jobs.stop()
         assert ended == ["scan"]  # ended before stop() returned
 

@@ -62,7 +62,7 @@ the user sees it, source as sent, entities, reply_to_message_id, reply_markup, b
 bytes), `tg.messages[(chat_id, message_id)]`, `tg.deleted`, `tg.callback_answers[query_id]`,
 `tg.commands[(scope_key, language_code)]` (scope "default", "all_private_chats", "chat:<id>"…; language ""
 for all), `tg.pins`, `tg.profile`, `tg.pending_updates`. Waiting instead of sleeping:
-`await tg.wait_for(predicate_or_method, timeout=5, since=tg.mark())`, `await tg.wait_sent(chat_id,
+`await tg.wait_for(predicate_or_method, timeout=30, since=tg.mark())`, `await tg.wait_sent(chat_id,
 contains=…)`; both raise WaitTimeout (an AssertionError) listing the last calls.
 
 Also served: getUpdates, set/delete/getWebhookInfo (with a webhook set, updates are POSTed to it and a

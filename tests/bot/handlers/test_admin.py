@@ -47,6 +47,15 @@ async def test_panic_needs_a_red_second_tap_and_closes_everything(unit_bot) -> N
     assert h.session.of(AnswerCallbackQuery)[-1].text.startswith("Panic request expired")
 
 
+async def until_true(check, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    """Wait for a state (a hang guard, not a timing assumption)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        assert loop.time() < deadline, "state not reached"
+        await asyncio.sleep(0.005)
+
+
 def prompt_id(h) -> int:  # type: ignore[no-untyped-def]
     return 1000 + len(h.session.of(SendMessage)) - 1
 
@@ -89,7 +98,7 @@ async def test_a_second_panic_while_one_runs_does_not_run_twice(unit_bot) -> Non
     await h.feed(message_update(ADMIN2, "/panic", lang="en"))
     second = buttons(h.session.of(SendMessage)[-1])[0].callback_data
     running = asyncio.create_task(h.dp.feed_update(h.bot, callback_update(ADMIN, first, message_id=1000)))
-    await asyncio.sleep(0.05)
+    await until_true(lambda: bool(runs))  # the first panic is inside the engine
     await h.feed(callback_update(ADMIN2, second, message_id=1001))
     await h.feed(message_update(ADMIN2, "/panic"))
     assert h.session.of(AnswerCallbackQuery)[-1].text == "Panic is already running."
@@ -107,7 +116,7 @@ async def test_panic_works_while_a_scan_is_busy_and_trading_is_paused(unit_bot) 
     signal = await h.engine.analyse("ETH/BTC")
     await h.engine.confirm(signal.id, "test")
     await h.engine.pause("test")
-    release = asyncio.Event()
+    release, scan_started = asyncio.Event(), asyncio.Event()
     real_scan = h.engine.scan_now
 
     class BusyEngine:  # a scan that hangs (a slow exchange) — panic must not wait for it
@@ -115,15 +124,16 @@ async def test_panic_works_while_a_scan_is_busy_and_trading_is_paused(unit_bot) 
             return getattr(h.engine, name)
 
         async def scan_now(self):  # type: ignore[no-untyped-def]
+            scan_started.set()
             await release.wait()
             return await real_scan()
 
     h.dp["engine"] = BusyEngine()
     scanning = asyncio.create_task(h.dp.feed_update(h.bot, message_update(ADMIN, "/scan")))
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(scan_started.wait(), 30)  # the scan is busy in the engine
     await h.feed(message_update(ADMIN, "/panic"))
     prompt = next(m for m in h.session.of(SendMessage) if "red button" in m.text)
-    await asyncio.wait_for(h.feed(callback_update(ADMIN, buttons(prompt)[0].callback_data, message_id=5)), 5)
+    await asyncio.wait_for(h.feed(callback_update(ADMIN, buttons(prompt)[0].callback_data, message_id=5)), 30)
     assert await h.engine.positions() == [] and not scanning.done()
     assert "✅ position ETH/BTC: closed" in h.session.of(EditMessageText)[-1].text
     release.set()

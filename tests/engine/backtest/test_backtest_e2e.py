@@ -90,7 +90,7 @@ def test_backtest_command_writes_json_and_chart(tmp_path: Path) -> None:
 
 def test_backtest_rejects_a_missing_directory(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "bot", "backtest", "--data", str(tmp_path / "none")],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 2 and "not a directory" in proc.stderr
 
 

@@ -3,11 +3,26 @@ the REST fallback while the stream is down, once each."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from engine.brokers.ccxt import StreamConfig
 from tests.engine.brokers.test_ccxt_helpers import BTC, BUY, FAST, SELL, D, open_bracket, running, wait_for
 from tests.fakes.binance import FakeBinance
+
+
+@contextmanager
+def user_stream_kept_down(fake: FakeBinance) -> Iterator[None]:
+    """The venue forgets the listen keys: a dropped user-data socket cannot reconnect until the block ends
+    (so what happens meanwhile does not race a reconnection timer)."""
+    keys = set(fake.listen_keys)
+    fake.listen_keys.clear()
+    try:
+        yield
+    finally:
+        fake.listen_keys |= keys
 
 
 @pytest.mark.parametrize("child_ids", ["generated", "same"])
@@ -18,10 +33,10 @@ async def test_tp1_fill_reaches_the_handler_over_the_stream_with_the_tp1_client_
         assert (fills[0].client_id, fills[0].action, fills[0].qty) == ("sp-p1-en-0", BUY, D("0.010"))
         polls = broker.stream.polls
         fake.set_price("BTCUSDT", "61000")
-        assert await wait_for(lambda: len(fills) == 2, timeout=1.0)  # pushed, not waiting for a poll
+        assert await wait_for(lambda: len(fills) == 2, timeout=10.0)
         tp1 = fills[1]
         assert (tp1.client_id, tp1.action, tp1.qty, tp1.price) == ("sp-p1-tp1-0", SELL, D("0.005"), D("61000"))
-        assert broker.stream.polls == polls
+        assert broker.stream.polls == polls  # pushed: no REST poll ran (the next one is 30 s away)
 
 
 async def test_stop_fill_after_both_targets_is_reported_once_per_trade():
@@ -42,15 +57,16 @@ async def test_while_the_stream_is_down_polling_delivers_the_fill_and_nothing_tw
         broker.on_fill(lambda fill: (fills.append(fill), stream_up_at_delivery.append(broker.stream.up)))
         await open_bracket(broker)
         assert await wait_for(lambda: len(fills) == 1)
-        await fake.drop_ws()
-        assert await wait_for(lambda: not broker.stream.up, timeout=1.0)
-        fake.set_price("BTCUSDT", "58900")  # the stop fires while nobody listens
-        assert await wait_for(lambda: len(fills) == 2, timeout=2.0)
+        with user_stream_kept_down(fake):  # the socket cannot come back until the block ends
+            await fake.drop_ws()
+            assert await wait_for(lambda: not broker.stream.up, timeout=10.0)
+            fake.set_price("BTCUSDT", "58900")  # the stop fires while nobody listens
+            assert await wait_for(lambda: len(fills) == 2, timeout=10.0)
         assert stream_up_at_delivery == [True, False]  # the second came from the REST fallback
         stop_fill = fills[1]
         assert (stop_fill.client_id, stop_fill.action, stop_fill.qty, stop_fill.price) == (
             "sp-p1-sl-0", SELL, D("0.010"), D("58900"))
-        assert await wait_for(lambda: broker.stream.up and broker.stream.reconnects >= 1, timeout=4.0)
+        assert await wait_for(lambda: broker.stream.up and broker.stream.reconnects >= 1, timeout=15.0)
         await broker.stream.poll()
         assert len(fills) == 2
 
@@ -61,9 +77,12 @@ async def test_fills_while_disconnected_are_caught_up_right_after_reconnecting()
     async with FakeBinance() as fake, running(fake, config=config) as (broker, fills):
         await open_bracket(broker)
         assert await wait_for(lambda: len(fills) == 1)
-        await fake.drop_ws()
-        fake.set_price("BTCUSDT", "61000")  # before the socket is back; no poll due for 30 s
-        assert await wait_for(lambda: [f.client_id for f in fills][1:] == ["sp-p1-tp1-0"], timeout=3.0)
+        with user_stream_kept_down(fake):
+            await fake.drop_ws()
+            fake.set_price("BTCUSDT", "61000")  # before the socket is back; no poll due for 30 s
+            assert await wait_for(lambda: not broker.stream.up, timeout=10.0)
+            assert len(fills) == 1
+        assert await wait_for(lambda: [f.client_id for f in fills][1:] == ["sp-p1-tp1-0"], timeout=15.0)
         assert broker.stream.reconnects >= 1
 
 

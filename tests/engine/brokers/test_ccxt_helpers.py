@@ -81,7 +81,8 @@ async def open_bracket(broker: CcxtBroker, pid: str = "p1", symbol: str = BTC, q
     await broker.place_order(target(f"sp-{pid}-tp2-0", half, tps[1], symbol))
 
 
-async def wait_for(predicate: Callable[[], bool], timeout: float = 3.0) -> bool:
+async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll ``predicate`` until true; False after ``timeout`` (a hang guard: a loaded CI machine is slow)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

@@ -2,11 +2,13 @@
 
 Run as ``python tests/engine/live/crash_child.py``: a fork server. It imports everything once
 (about 1.5 s of CPU: ccxt, SQLAlchemy, numpy), prints ``zygote``, then reads jobs from stdin, one
-JSON object a line: ``{"url": fake base url, "db": database url, "symbols": [...], "log": path}``.
-For each it forks a child and prints ``forked <pid>``; the child (its stderr to ``log``) builds
-and starts the live engine (price feed on, jobs off), prints ``ready <pid>`` and opens a position
-on every symbol of the list that has none, again and again, until the parent kills it with
-SIGKILL. The fork server reaps its children and prints ``exited <pid> <wait status>``.
+JSON object a line: ``{"url": fake base url, "db": database url, "symbols": [...], "log": path,
+"crash_at": commit point (optional)}``. For each it forks a child and prints ``forked <pid>``; the
+child (its stderr to ``log``) sets ``SIGNALPILOT_CRASH_AT`` to ``crash_at`` and arms the hook
+(engine/crashpoints.py), builds and starts the live engine (price feed on, jobs off), prints
+``ready <pid>`` and opens a position on every symbol of the list that has none, again and again,
+until it SIGKILLs itself at its commit point (or the parent kills it). The fork server reaps its
+children and prints ``exited <pid> <wait status>``.
 Every line is one ``os.write`` of less than PIPE_BUF bytes, so lines never interleave.
 """
 
@@ -24,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from engine import crashpoints  # noqa: E402
 from engine.brokers.errors import BrokerError  # noqa: E402
 from tests.engine.live.harness import CHURN, build_live_engine, live_settings  # noqa: E402
 
@@ -62,6 +65,8 @@ def child(job: dict) -> None:
         os.dup2(null, 0)
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr, force=True,
                             format="%(asctime)s %(name)s %(levelname)s %(message)s")
+        os.environ[crashpoints.ENV] = job.get("crash_at") or ""
+        crashpoints.arm()  # this module was imported before the fork: read the variable again
         asyncio.run(trade(job))
     except BaseException:
         logging.getLogger("crash_child").exception("child failed")

@@ -81,7 +81,7 @@ class EventLog:
         return [e for e in self.events if isinstance(e, kind)]
 
     async def wait_for(self, kind: type[Event], where: Callable[[Any], bool] = lambda e: True,
-                       timeout: float = 5.0) -> Any:
+                       timeout: float = 30.0) -> Any:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -99,7 +99,7 @@ class EventLog:
                 pass
 
 
-async def until(check: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:
+async def until(check: Callable[[], bool], timeout: float = 30.0, what: str = "condition") -> None:
     """Poll ``check`` (cheap, synchronous: e.g. the fake's state) until true, or fail after ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

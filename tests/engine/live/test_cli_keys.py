@@ -15,7 +15,7 @@ from tests.fakes.binance import FakeBinance
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def _run_bot(env: dict[str, str], cwd: Path, timeout: float = 60.0) -> tuple[int, str]:
+async def _run_bot(env: dict[str, str], cwd: Path, timeout: float = 600.0) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", cwd=cwd, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

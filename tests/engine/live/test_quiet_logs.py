@@ -46,7 +46,7 @@ async def test_stopping_during_a_scan_logs_no_cancelled_error(  # type: ignore[n
     engine = await live_engine(fake, start=False)
     with caplog.at_level(logging.DEBUG):
         await engine.start(run_feed=False, run_jobs=True)  # the first scan starts at once
-        await until(lambda: any(kind == "timeout" for kind, _m, _p in fake.faults.fired), 10, "a scan in flight")
+        await until(lambda: any(kind == "timeout" for kind, _m, _p in fake.faults.fired), 30, "a scan in flight")
         await engine.stop()
         # the run has ended with stop(): nothing is left for the loop's end to cancel (and log)
         assert [t for t in asyncio.all_tasks() if "run_coroutine_job" in repr(t.get_coro())] == []

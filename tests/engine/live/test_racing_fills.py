@@ -64,7 +64,7 @@ async def test_tp1_and_tp2_between_two_polls_tell_tp1_tp2_and_closed_only(engine
     polls = engine.c.broker.stream.polls
     fake.set_price(VID, _algo(fake, f"sp-{pos.id}-tp2-0").trigger_price)  # both targets fire at once
 
-    closed = await log.wait_for(PositionClosed, timeout=10)
+    closed = await log.wait_for(PositionClosed, timeout=30)  # a hang guard
     assert engine.c.broker.stream.polls > polls and not engine.c.broker.stream.up  # learnt by polling
     assert closed.reason is CloseReason.TARGET and closed.pnl > 0
     assert [e.target for e in log.of(TargetHit)] == [1, 2]
@@ -86,7 +86,7 @@ async def test_tp1_and_the_stop_between_two_polls_tell_tp1_and_the_stop_only(eng
     fake.set_price(VID, stop.trigger_price - pos.side.sign * 10)  # ... and the price falls through the stop
     assert fake.positions == {}
 
-    closed = await log.wait_for(PositionClosed, timeout=10)
+    closed = await log.wait_for(PositionClosed, timeout=30)  # a hang guard
     assert closed.reason is CloseReason.STOP
     assert [e.target for e in log.of(TargetHit)] == [1] and log.of(TargetHit)[0].new_stop is None
     assert log.of(EngineError) == [] and log.of(StopMovedToBreakeven) == []

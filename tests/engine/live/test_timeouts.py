@@ -14,7 +14,7 @@ from tests.engine.live.harness import BTC, ETH, EventLog, audit, open_position, 
 
 
 async def test_entry_timeout_whose_order_reached_the_exchange_opens_once(fake, live_engine) -> None:  # type: ignore[no-untyped-def]
-    engine = await live_engine(fake, timeout_ms=400)
+    engine = await live_engine(fake, timeout_ms=1500)  # the fake holds a "timeout" 3 s
     log = EventLog(engine)
     fake.inject("POST /fapi/v1/order", "timeout")  # applied on the venue, the reply never comes in time
     pos = await open_position(engine, log, fake, BTC)
@@ -27,7 +27,7 @@ async def test_entry_timeout_whose_order_reached_the_exchange_opens_once(fake, l
 
 
 async def test_stop_timeout_whose_order_reached_the_exchange_rests_once(fake, live_engine) -> None:  # type: ignore[no-untyped-def]
-    engine = await live_engine(fake, timeout_ms=400)
+    engine = await live_engine(fake, timeout_ms=1500)  # the fake holds a "timeout" 3 s
     log = EventLog(engine)
     fake.inject("POST /fapi/v1/algoOrder", "timeout")  # the first algo order placed is the stop
     pos = await open_position(engine, log, fake, ETH)
@@ -40,7 +40,7 @@ async def test_stop_timeout_whose_order_reached_the_exchange_rests_once(fake, li
 
 
 async def test_entry_lost_on_the_way_fails_cleanly_and_places_nothing(fake, live_engine) -> None:  # type: ignore[no-untyped-def]
-    engine = await live_engine(fake, timeout_ms=400)
+    engine = await live_engine(fake, timeout_ms=1500)  # the fake holds a "timeout" 3 s
     log = EventLog(engine)
     fake.inject("POST /fapi/v1/order", "timeout", apply=False)  # never reached the matching engine
     sig = await engine.analyse(BTC)

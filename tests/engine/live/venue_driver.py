@@ -6,7 +6,7 @@ drives an engine in this process or in a child process alike:
 * an open position whose TP1 rests: the price goes to TP1;
 * TP1 done, TP2 resting and a stop resting: once the stop has been moved (a second stop order,
   ``-sl-1`` or later, is the only one resting), the price goes to TP2 or through the stop
-  (seeded choice per position); a position with no resting stop is left alone (the engine must
+  (seeded choice per position, or always the one ``ending`` names); a position with no resting stop is left alone (the engine must
   protect it first); one whose orders have not changed for ``patience`` steps goes through its stop.
 """
 
@@ -24,10 +24,12 @@ def _seq(client_id: str) -> int:
 
 
 class VenueDriver:
-    def __init__(self, fake: Any, symbols: list[str], rng: random.Random, patience: int = 100) -> None:
+    def __init__(self, fake: Any, symbols: list[str], rng: random.Random, patience: int = 100,
+                 ending: str | None = None) -> None:
         self.fake = fake
         self.symbols = symbols  # venue ids (BTCUSDT, ...)
         self.rng = rng
+        self.ending = ending  # "tp2" or "stop": every position ends so; None: a seeded choice per position
         self.finish: dict[str, str] = {}  # position key → "tp2" or "stop"
         self.moves: list[str] = []
         self.patience = patience  # steps without any change before the price goes through the stop
@@ -67,7 +69,7 @@ class VenueDriver:
             return self._set(vid, tps["tp1"].trigger_price, "tp1")
         if len(stops) != 1 or _seq(stop.client_algo_id) < 1:
             return ""  # targets not placed yet, or the stop not moved yet (or the old one still rests)
-        choice = self.finish.setdefault(key, self.rng.choice(("tp2", "stop")))
+        choice = self.finish.setdefault(key, self.ending or self.rng.choice(("tp2", "stop")))
         if choice == "tp2" and "tp2" in tps:
             return self._set(vid, tps["tp2"].trigger_price, "tp2")
         return self._through(vid, stop, position.amt)

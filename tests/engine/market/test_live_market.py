@@ -64,20 +64,26 @@ async def test_candles_are_closed_ones_at_the_clock_and_later_calls_fetch_only_n
 
 
 async def test_streamed_candles_keep_the_cache_current_without_rest():
-    now = datetime.now(UTC)
-    if now.second >= 55:  # keep the whole test inside one minute of the fake's (real) clock
-        await asyncio.sleep(61 - now.second)
-        now = datetime.now(UTC)
     async with FakeBinance() as fake:
+        # the fake's (running) clock starts one second into a minute: the test has 59 s to stay inside it
+        real_ms = fake.now_ms()
+        fake.clock_offset_ms = (real_ms // 60_000 + 1) * 60_000 + 1_000 - real_ms
+        now = datetime.fromtimestamp(fake.now_ms() / 1000, UTC)
         clock = ManualClock(now)
         market = _market(fake, clock)
+
+        def streamed() -> tuple[float, float] | None:
+            """High and close of the open candle as the market's kline stream last received it."""
+            rows = market._live_rows.get(("BTC/USDT:USDT", "1m")) or {}
+            return (rows[max(rows)][1], rows[max(rows)][3]) if rows else None
+
         try:
             first = await market.candles("BTC/USDT:USDT", "1m", 20)
             assert fake.count("/fapi/v1/klines") == 1
-            await asyncio.sleep(0.3)  # the kline stream subscribes and gets the open candle
+            await _until(lambda: streamed() is not None, 10.0)  # subscribed: the fake sent the open candle
             fake.set_price("BTCUSDT", "60100")
             fake.set_price("BTCUSDT", "60050")
-            await asyncio.sleep(0.3)
+            await _until(lambda: streamed() == (60100.0, 60050.0), 10.0)
             clock.set(clock.now() + timedelta(minutes=1))
             later = await market.candles("BTC/USDT:USDT", "1m", 20)
             assert later.ts[-1] == first.ts[-1] + 60_000
@@ -106,7 +112,7 @@ async def test_prices_stream_and_fall_back_to_rest_while_the_socket_is_down():
             rest_before = fake.count("/fapi/v1/ticker/24hr")
             await fake.drop_ws()
             fake.set_price("ETHUSDT", "3020")  # nobody subscribed hears it
-            await _until(lambda: ticks[-1].price == Decimal("3020"), 3.0)
+            await _until(lambda: ticks[-1].price == Decimal("3020"), 10.0)
             assert ticks[-1].symbol == "ETH/USDT:USDT"
             assert fake.count("/fapi/v1/ticker/24hr") > rest_before  # it came over REST
             assert fake.ws.connections == set()
@@ -130,7 +136,7 @@ async def test_quote_volume_and_funding_rate_come_from_one_all_market_request_ea
             await market.close()
 
 
-async def _until(predicate, timeout: float = 2.0) -> None:
+async def _until(predicate, timeout: float = 10.0) -> None:  # a hang guard
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

@@ -30,7 +30,7 @@ def subscribed(fake: FakeBinance, kind: str) -> set[str]:
             if s.split("@")[1].lower().endswith(kind.lower())}
 
 
-async def until(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+async def until(predicate, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]  # a hang guard
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not predicate():

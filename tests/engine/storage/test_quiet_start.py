@@ -25,7 +25,7 @@ asyncio.run(main())
 def test_migrating_at_info_level_prints_no_alembic_lines(tmp_path: Path) -> None:
     root = Path(__file__).resolve().parents[3]
     proc = subprocess.run([sys.executable, "-c", SCRIPT, f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"],
-                          cwd=root, capture_output=True, text=True, timeout=60)
+                          cwd=root, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stderr.splitlines()
     assert any("engine.storage: database ready (sqlite)" in line for line in lines), lines

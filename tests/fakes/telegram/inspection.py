@@ -69,7 +69,7 @@ class InspectionMixin:
         """A position in `calls`; pass it as `since=` to wait only for calls made after this point."""
         return len(self.state.calls)
 
-    async def wait_for(self, predicate: Predicate, timeout: float = 5.0, since: int = 0) -> Call:
+    async def wait_for(self, predicate: Predicate, timeout: float = 30.0, since: int = 0) -> Call:
         """The first call (from index `since`) that satisfies `predicate`, waiting up to `timeout` seconds.
 
         `predicate` takes a Call, or is a method name. Raises WaitTimeout (an AssertionError) listing
@@ -90,7 +90,7 @@ class InspectionMixin:
             await self.state.changed.wait(remaining)
 
     async def wait_sent(self, chat_id: int | None = None, contains: str | None = None, *,
-                        timeout: float = 5.0, since: int = 0) -> SentMessage:
+                        timeout: float = 30.0, since: int = 0) -> SentMessage:
         """The first message the bot sends (from call index `since`) to `chat_id` whose text has `contains`."""
 
         def matches(call: Call) -> bool:

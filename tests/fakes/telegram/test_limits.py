@@ -63,7 +63,7 @@ async def test_delay_makes_a_client_timeout_and_close_does_not_wait_for_it(tg: F
         await bot.send_message(USER, "slow", request_timeout=1)
     began = time.monotonic()
     await tg.close()
-    assert time.monotonic() - began < 1.5
+    assert time.monotonic() - began < 10  # far below the 30 s the held request would take
 
 
 async def test_updates_of_types_the_dispatcher_does_not_use_are_dropped(tg: FakeTelegram, bot: Bot) -> None:
