@@ -159,8 +159,12 @@ class PositionManager:
                 await self.broker.prepare(signal.symbol, signal.leverage)
             except BrokerError as exc:
                 failed = lc.entry_failed(tr.position, now)
-                await self.repo.save(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc)) for o in tr.orders], now)
-                await self._error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
+                alert = self._engine_error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
+                try:
+                    await self.repo.save(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc))
+                                                  for o in tr.orders], now, (alert,))
+                finally:
+                    await self.bus.publish(alert)
                 return failed
             await self._execute(tr)
         await self.process_inbox()
@@ -193,8 +197,13 @@ class PositionManager:
             self._open.pop(pos.id, None)
             self._orders.pop(pos.id, None)
 
-    async def _save_order(self, pos: Position, order: Order) -> None:
-        await self.repo.save(None, [order], self.clock.now())
+    async def _save_order(self, pos: Position, order: Order, alert: EngineError | None = None) -> None:
+        """Persist one order's new state, with the alert it causes in the same commit (then published)."""
+        try:
+            await self.repo.save(None, [order], self.clock.now(), (alert,) if alert else ())
+        finally:
+            if alert is not None:
+                await self.bus.publish(alert)  # told even when the database is what failed
         if pos.id in self._orders:
             self._remember(self._open.get(pos.id, pos), [order])
 
@@ -243,8 +252,8 @@ class PositionManager:
         except BrokerError as exc:
             crossed = isinstance(exc, WouldTriggerImmediately) and lc.target_number(order.leg) is not None
             log.log(logging.INFO if crossed else logging.WARNING, "order %s rejected: %s", order.client_id, exc)
-            await self._save_order(pos, replace(order, status=OrderStatus.REJECTED, error=f"{exc.code}: {exc}"[:500]))
-            return await self._placement_failed(pos, order, action, exc)
+            rejected = replace(order, status=OrderStatus.REJECTED, error=f"{exc.code}: {exc}"[:500])
+            return await self._placement_failed(pos, rejected, action, exc)
         status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN
         if status is OrderStatus.OPEN and order.status is not OrderStatus.NEW:
             status = order.status
@@ -256,27 +265,35 @@ class PositionManager:
 
     async def _placement_failed(self, pos: Position, order: Order, action: lc.PlaceOrder,
                                 exc: BrokerError) -> lc.Transition | None:
+        """``order`` was refused (it carries its REJECTED status): it is saved here, in one commit with
+        the alert it causes, if any."""
         pos = self._open.get(pos.id, pos)
         now = self.clock.now()
         if order.leg == Leg.ENTRY.value:
             failed = lc.entry_failed(pos, now)
-            await self.repo.save(failed, (), now)
-            self._remember(failed, ())
-            await self._error(_error_code(exc), f"{exc.code}: {exc}", pos.id, pos.signal_id)
+            alert = self._engine_error(_error_code(exc), f"{exc.code}: {exc}", pos.id, pos.signal_id)
+            try:
+                await self.repo.save(failed, [order], now, (alert,))
+                self._remember(failed, ())
+            finally:
+                await self.bus.publish(alert)
             return None
         if lc.target_number(order.leg) is not None and isinstance(exc, WouldTriggerImmediately):
+            await self._save_order(pos, order)
             log.info("target %s is already crossed: taking it at market", order.client_id)
             return lc.take_target(pos, self.orders_of(pos.id), order, now)
         if order.reduce_only and isinstance(exc, InvalidOrder | WouldTriggerImmediately) \
-                and await flat.already_flat(self, pos):
+                and await flat.already_flat(self, pos, skip=order.client_id):
+            await self._save_order(pos, order)
             log.info("%s not placed: position %s is already flat on the venue", order.client_id, pos.id)
             return None
         if action.protective:
-            code = ErrorCode.STOP_NOT_PLACED
-            await self._error(code, f"{exc.code}: {exc}", pos.id, pos.signal_id)
+            await self._save_order(pos, order, self._engine_error(ErrorCode.STOP_NOT_PLACED, f"{exc.code}: {exc}",
+                                                                  pos.id, pos.signal_id))
             reason = CloseReason.STOP if isinstance(exc, WouldTriggerImmediately) or not pos.breakeven else CloseReason.BREAKEVEN
             return lc.close(pos, self.orders_of(pos.id), reason, now, await self._ctx(pos.symbol))
-        await self._error(_error_code(exc), f"{order.leg} {exc.code}: {exc}", pos.id, pos.signal_id)
+        await self._save_order(pos, order, self._engine_error(_error_code(exc), f"{order.leg} {exc.code}: {exc}",
+                                                              pos.id, pos.signal_id))
         return None
 
     async def _cancel(self, pos: Position, order: Order) -> None:
@@ -345,10 +362,15 @@ class PositionManager:
                 return False
         return False
 
+    def _engine_error(self, code: ErrorCode, detail: str, position_id: str | None = None,
+                      signal_id: str | None = None) -> EngineError:
+        return EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
+                           position_id=position_id, signal_id=signal_id)
+
     async def _error(self, code: ErrorCode, detail: str, position_id: str | None = None,
                      signal_id: str | None = None) -> None:
-        event = EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
-                            position_id=position_id, signal_id=signal_id)
+        """An alert with no state change of its own: in the outbox, then published."""
+        event = self._engine_error(code, detail, position_id, signal_id)
         try:
             await self.repo.add_alerts([event])  # in the outbox before anyone hears of it
         finally:
