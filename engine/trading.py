@@ -86,9 +86,10 @@ class TradingService:
         if not decision.ok:
             assert decision.reason is not None
             sig = sig.with_status(SignalStatus.REJECTED, by=by, reason=decision.reason.value)
-            await self.repo.save_signal(sig)
-            await self.bus.publish(RiskRejected(ts=now, paper=self.paper, signal=sig, reason=decision.reason,
-                                                detail=decision.detail))
+            rejected = RiskRejected(ts=now, paper=self.paper, signal=sig, reason=decision.reason,
+                                    detail=decision.detail)
+            await self.repo.save_signal(sig, (rejected,))  # the alert in the same commit
+            await self.bus.publish(rejected)
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=decision.reason, detail=decision.detail)
         plan = self.settings.plan
         pos = await self.manager.open(

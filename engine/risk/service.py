@@ -9,7 +9,7 @@ from decimal import Decimal
 from config.settings import RiskSettings
 from engine.bus import EventBus
 from engine.clock import Clock
-from engine.domain.events import EngineError, TradingPaused, TradingResumed
+from engine.domain.events import EngineError, Event, TradingPaused, TradingResumed
 from engine.domain.reasons import ErrorCode, PauseReason, TradingState
 from engine.domain.values import HUNDRED
 from engine.risk.state import RiskState, next_utc_midnight
@@ -30,10 +30,11 @@ class RiskService:
             self.state = RiskState.from_json(text)
         await self.on_equity(equity)
 
-    async def _save(self, new: RiskState) -> None:
+    async def _save(self, new: RiskState, events: tuple[Event, ...] = ()) -> None:
+        """Persist the state, with the alerts its change causes in the same commit."""
         if new != self.state:
             self.state = new
-            await self.repo.kv_put(KEY, new.to_json())
+            await self.repo.kv_put(KEY, new.to_json(), events)
 
     async def on_equity(self, equity: Decimal) -> None:
         """Roll the day, lift an expired pause, track the peak; pause on max drawdown."""
@@ -60,10 +61,11 @@ class RiskService:
                 await self._pause(PauseReason.DAILY_LOSS, next_utc_midnight(self.clock.now()), None)
 
     async def _pause(self, reason: PauseReason, until: object, by: str | None) -> None:
-        await self._save(self.state.paused(reason, until))  # type: ignore[arg-type]
+        new = self.state.paused(reason, until)  # type: ignore[arg-type]
+        event = TradingPaused(ts=self.clock.now(), paper=self.paper, reason=reason, until=new.until, by=by)
+        await self._save(new, (event,))
         log.warning("trading paused: %s", reason.value)
-        await self.bus.publish(TradingPaused(ts=self.clock.now(), paper=self.paper, reason=reason,
-                                             until=self.state.until, by=by))
+        await self.bus.publish(event)
 
     async def pause(self, reason: PauseReason, by: str | None = None) -> bool:
         if self.state.state is TradingState.PAUSED and self.state.reason is reason:

@@ -46,9 +46,12 @@ class Repository:
         self.db = db
 
     # --- signals -------------------------------------------------------------------------------
-    async def save_signal(self, signal: Signal) -> None:
+    async def save_signal(self, signal: Signal, events: Iterable[Event] = ()) -> None:
+        """Persist a signal, with the alerts its change causes (the outbox) in the same commit."""
         async with self.db.session() as s:
             await s.merge(signal_to_row(signal))
+            for event in outbox.alerts_of(events):
+                s.add(outbox.to_row(event))
             await s.commit()
 
     async def get_signal(self, signal_id: str) -> Signal | None:
@@ -148,9 +151,12 @@ class Repository:
             row = await s.get(KvRow, key)
             return row.value if row else None
 
-    async def kv_put(self, key: str, value: str) -> None:
+    async def kv_put(self, key: str, value: str, events: Iterable[Event] = ()) -> None:
+        """Store one value, with the alerts its change causes (the outbox) in the same commit."""
         async with self.db.session() as s:
             await s.merge(KvRow(key=key, value=value))
+            for event in outbox.alerts_of(events):
+                s.add(outbox.to_row(event))
             await s.commit()
 
     async def kv_prefix(self, prefix: str) -> dict[str, str]:

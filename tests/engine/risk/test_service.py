@@ -67,3 +67,16 @@ async def test_an_auth_error_pauses_trading(database: Database) -> None:
     assert risk.state.state is TradingState.ACTIVE
     await bus.publish(EngineError(ts=clock.now(), code=ErrorCode.AUTH, detail="auth: key revoked"))
     assert risk.state.state is TradingState.PAUSED and risk.state.reason is PauseReason.AUTH_ERROR
+
+
+async def test_a_pause_and_its_alert_are_stored_together(database: Database) -> None:
+    """The daily-loss pause reaches the alert outbox in the commit that stores the pause: no front end
+    has to be listening for the alert to survive a restart."""
+    clock = ManualClock(datetime(2024, 5, 1, 12, tzinfo=UTC))
+    repo = Repository(database)
+    risk = RiskService(RiskSettings(daily_loss_limit_pct=Decimal("5")), repo, EventBus(), clock, paper=True)
+    await risk.load(Decimal("1000"))
+    await risk.realized(Decimal("-60"))
+    pending = await repo.pending_alerts()
+    assert [type(p.event) for p in pending] == [TradingPaused]
+    assert pending[0].event.reason is PauseReason.DAILY_LOSS  # type: ignore[attr-defined]
