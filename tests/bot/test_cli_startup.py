@@ -15,6 +15,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from bot.checks import run_checks
 from config.settings import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
-ROOT_USER = os.geteuid() == 0  # root writes read-only files: permission cases need another user
+ROOT_USER = os.geteuid() == 0  # root ignores file modes: there, a read-only bind mount makes the case
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 PG = "127.0.0.1", 5432
 PARALLEL = 4
@@ -70,11 +71,11 @@ CASES = [
     Case("opened read-only", {"SP_DATABASE__URL": "sqlite+aiosqlite:///file:state.db?mode=ro&uri=true"},
          ("SP_DATABASE__URL", "read-only"), prepare="database"),
     Case("read-only file", {"SP_DATABASE__URL": "sqlite+aiosqlite:///state.db"}, ("SP_DATABASE__URL", "read-only"),
-         prepare="readonly-file", skip="root ignores file modes" if ROOT_USER else ""),
+         prepare="readonly-file"),
     Case("read-only folder", {"SP_DATABASE__URL": "sqlite+aiosqlite:///db/state.db"}, ("SP_DATABASE__URL", "read-only"),
-         prepare="readonly-folder", skip="root ignores file modes" if ROOT_USER else ""),
+         prepare="readonly-folder"),
     Case("unwritable working directory", {}, ("SP_DATABASE__URL", "not writable", "writable folder"),
-         prepare="readonly-cwd", skip="root ignores file modes" if ROOT_USER else ""),
+         prepare="readonly-cwd"),
     Case("data folder is a file", {}, ("SP_DATABASE__URL", "is a file"), prepare="data-file"),
     Case("malformed json", {"SP_MARKET": "{bad"}, ("SP_MARKET", "not valid JSON")),
     Case("unknown exchange", {"SP_EXCHANGE__NAME": "notanexchange"}, ("SP_EXCHANGE__NAME", "binanceusdm")),
@@ -85,6 +86,30 @@ CASES = [
     Case("replay files of another timeframe", {"SP_MARKET__BASE_TIMEFRAME": "1h"},
          ("SP_MARKET__REPLAY_DIR", "no *-1h.csv")),
 ]
+
+
+_MOUNTS: list[Path] = []
+
+
+def _read_only(path: Path) -> None:
+    """Make ``path`` read-only: by its mode, or for root (who ignores modes) by a read-only bind mount of
+    it on itself, undone by ``_unmount_all``."""
+    if not ROOT_USER:
+        path.chmod(0o444 if path.is_file() else 0o555)
+        return
+    for args in (["mount", "--bind", str(path), str(path)], ["mount", "-o", "remount,ro,bind", str(path)]):
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"root ignores file modes and a read-only bind mount failed: {done.stderr.strip()}")
+        if args[1] == "--bind":
+            _MOUNTS.append(path)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _unmount_all() -> Iterator[None]:
+    yield
+    while _MOUNTS:
+        subprocess.run(["umount", str(_MOUNTS.pop())], capture_output=True)
 
 
 def _prepare(kind: str, cwd: Path) -> None:
@@ -101,13 +126,13 @@ def _prepare(kind: str, cwd: Path) -> None:
                 f.seek(100)
                 f.write(b"\xff" * 3000)
         elif kind == "readonly-file":
-            (cwd / "state.db").chmod(0o444)
+            _read_only(cwd / "state.db")
         elif kind == "readonly-folder":
-            folder.chmod(0o555)
+            _read_only(folder)
     elif kind == "text":
         (cwd / "state.db").write_text("these are my notes, not a database\n" * 200)
     elif kind == "readonly-cwd":
-        cwd.chmod(0o555)
+        _read_only(cwd)
     elif kind == "data-file":
         (cwd / "data").write_text("not a folder")
 
