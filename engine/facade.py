@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from config.settings import Settings
@@ -29,6 +28,7 @@ from engine.domain.events import (
 from engine.domain.models import Balance, CloseReason, Position, Signal, SignalStatus
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
+from engine.frontend_memory import FrontEndMemory
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
@@ -36,7 +36,6 @@ from engine.preflight import StartupError
 from engine.queries import Queries
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
-from engine.storage.outbox import ALERTS, PendingAlert, is_alert
 from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
 from engine.views import (
@@ -68,7 +67,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine:
+class Engine(FrontEndMemory):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -402,42 +401,5 @@ class Engine:
             self.c.jobs.reschedule("scan", float(parsed))  # type: ignore[arg-type]
         return SettingUpdate(True, key, value=str(parsed))
 
-    # --- front-end memory ---------------------------------------------------------------------------
-    async def user_language(self, user_id: int) -> str | None:
-        return await self.c.repo.user_lang(user_id)
-
-    async def set_user_language(self, user_id: int, lang: str) -> None:
-        await self.c.repo.set_user_lang(user_id, lang)
-
-    async def save_card(self, signal_id: str, chat_id: int, message_id: int) -> None:
-        """Remember where a signal's card was sent, so alerts reply to it (survives restarts)."""
-        await self.c.repo.save_card(signal_id, chat_id, message_id)
-
-    async def cards(self, signal_id: str) -> list[tuple[int, int]]:
-        return await self.c.repo.cards(signal_id)
-
     def next_scan_at(self) -> datetime | None:
         return self.c.jobs.next_run("scan")
-
-    # --- the alert outbox ---------------------------------------------------------------------------
-    ALERTS = ALERTS  # the event types that are alerts: kept in the outbox until delivered
-
-    async def _record_alert(self, event: Event) -> None:
-        if is_alert(event):
-            await self.c.repo.add_alerts([event])
-
-    async def pending_alerts(self, limit: int = 500) -> list[PendingAlert]:
-        """Alerts not yet delivered everywhere, oldest first (they survive restarts)."""
-        return await self.c.repo.pending_alerts(limit)
-
-    async def alert_delivered(self, event_ids: Iterable[str], chat_id: int) -> None:
-        """Telegram confirmed these alerts in this chat: never send them there again."""
-        await self.c.repo.mark_delivered(event_ids, chat_id, self.clock.now())
-
-    async def alerts_settled(self, event_ids: Iterable[str]) -> None:
-        """Every recipient has these alerts (or never will): no longer pending."""
-        await self.c.repo.settle_alerts(event_ids, self.clock.now())
-
-    async def prune_alerts(self, older_than: timedelta = timedelta(days=7)) -> int:
-        return await self.c.repo.prune_alerts(self.clock.now() - older_than)
-
