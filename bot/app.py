@@ -40,7 +40,7 @@ from engine.facade import Clock, Engine, LiveClock
 
 log = logging.getLogger("bot.app")
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 SECTIONS_ZH = {
     "": "通用", "market": "行情数据", "scan": "扫描", "risk": "风控与执行", "plan": "交易计划",
     "broker": "模拟撮合", "telegram": "Telegram", "exchange": "交易所", "database": "数据库",
+    "http": "HTTP 服务", "hooks": "外部信号", "alerts": "告警渠道", "backup": "备份",
 }
 
 # longest first: "list of integer" before "integer"

@@ -29,8 +29,10 @@ from engine.domain.models import Balance, CloseReason, Position, Signal, SignalS
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.frontend_memory import FrontEndMemory
+from engine.intake.result import IntakeOutcome, IntakeResult
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
+from engine.outside import OutsideWorld
 from engine.positions.reconcile import reconcile
 from engine.preflight import StartupError
 from engine.queries import Queries
@@ -57,7 +59,8 @@ from engine.wiring import Components, build
 # these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
 __all__ = [
-    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
+    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine",
+    "IntakeOutcome", "IntakeResult", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "spawn",
 ]
@@ -67,7 +70,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory):
+class Engine(FrontEndMemory, OutsideWorld):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -108,6 +111,8 @@ class Engine(FrontEndMemory):
         self._run_feed, self._run_jobs = run_feed, run_jobs
         await self._open_storage()
         self.started = True
+        if self.settings.http.enabled:
+            await self._start_http()  # health and metrics answer even while the exchange is away
         try:
             await self._connect()
         except NetworkError as exc:
@@ -207,6 +212,7 @@ class Engine(FrontEndMemory):
         """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
         await cancel_all(self._tasks)
         self._tasks.clear()
+        await self._stop_http()
         await self.c.jobs.stop()
         try:
             if self.c.replay is not None and self.started and self.failure is None:

@@ -38,6 +38,7 @@ class SignalRow(SQLModel, table=True):
     status_by: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=64)
     atr_pct: float | None = None
+    source: str = Field(default="scanner", max_length=16)
 
 
 class PositionRow(SQLModel, table=True):
