@@ -113,6 +113,7 @@ class Engine(FrontEndMemory, OutsideWorld):
         self.started = True
         if self.settings.http.enabled:
             await self._start_http()  # health and metrics answer even while the exchange is away
+        self._schedule_backups()
         try:
             await self._connect()
         except NetworkError as exc:

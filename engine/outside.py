@@ -4,12 +4,17 @@ the façade small."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from engine.clock import LiveClock
+from engine.exports import closed_trades
 from engine.intake.model import ParseFailure
 from engine.intake.result import IntakeOutcome, IntakeResult
 from engine.intake.text import parse_text
+from engine.storage import backup as backups
 
 if TYPE_CHECKING:
     from engine.domain.events import StorageFailed
@@ -40,6 +45,43 @@ class OutsideWorld:
             return await intake.refuse(source, IntakeResult(IntakeOutcome.HALTED))
         return await intake.submit(parsed, source, key or intake.minute_key(text), may_execute=False,
                                    on_demand=source == "text")
+
+    # --- backups and exports ---------------------------------------------------------------------------
+    async def backup_now(self) -> Path:
+        """A consistent copy of the SQLite database in SP_BACKUP__DIR (older ones pruned);
+        ``BackupError`` for PostgreSQL (its message is the pg_dump recipe)."""
+        settings = self.c.settings
+        db = backups.sqlite_path(settings.database_url)
+        path = await asyncio.to_thread(backups.backup, db, Path(settings.backup.dir), LiveClock().now(),
+                                       settings.backup.keep)
+        log.info("database backed up to %s", path)
+        return path
+
+    async def latest_backup(self) -> Path | None:
+        """The newest backup file of this database (None: none yet; BackupError for PostgreSQL)."""
+        settings = self.c.settings
+        found = backups.backups(Path(settings.backup.dir), backups.sqlite_path(settings.database_url))
+        return found[-1] if found else None
+
+    async def _backup_job(self) -> None:
+        try:
+            await self.backup_now()
+        except backups.BackupError as exc:
+            log.warning("scheduled backup not taken: %s", exc)
+
+    def _schedule_backups(self) -> None:
+        """Every SP_BACKUP__INTERVAL_H hours on a SQLite database (not during replays: their clock
+        runs through history)."""
+        settings = self.c.settings
+        if settings.backup.interval_h <= 0 or self.c.replay is not None:
+            return
+        if not settings.database_url.startswith("sqlite"):
+            return
+        self.c.jobs.add("backup", self._backup_job, settings.backup.interval_h * 60)
+
+    async def trades_csv(self) -> bytes:
+        """Every closed trade as CSV (UTF-8)."""
+        return (await closed_trades(self.c.repo)).encode("utf-8")
 
     def listens_to_channel(self, chat_id: int) -> bool:
         """Whether posts of this channel are read as signals (SP_HOOKS__CHANNELS)."""

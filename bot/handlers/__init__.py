@@ -14,6 +14,7 @@ def routers() -> list[Router]:
         admin,
         charts,
         fallback,
+        files,
         intake,
         pnl,
         positions,
@@ -23,4 +24,4 @@ def routers() -> list[Router]:
         start,
     )
 
-    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, refusals, intake, fallback)]
+    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, files, refusals, intake, fallback)]
