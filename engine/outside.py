@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.clock import LiveClock
 from engine.exports import closed_trades
@@ -17,17 +19,69 @@ from engine.intake.text import parse_text
 from engine.storage import backup as backups
 
 if TYPE_CHECKING:
-    from engine.domain.events import StorageFailed
+    from engine.clock import Clock
+    from engine.domain.events import StorageFailed, VenueUnreachable
     from engine.http.server import HttpServer
+    from engine.metrics import Metrics
     from engine.wiring import Components
 
 log = logging.getLogger("engine.outside")
 
 
+FRESH_REPLAY_S = 120.0  # market data older than this (replay clock) is stale
+FRESH_LIVE_POLLS = 3  # live data: this many polling intervals, at least FRESH_REPLAY_S
+
+
 class OutsideWorld:
     c: Components
+    clock: Clock
+    started: bool
     failure: StorageFailed | None
+    venue_down: VenueUnreachable | None
+    venue_failure: BaseException | None
     http: HttpServer | None = None
+    metrics: Metrics | None = None
+    last_tick_at: datetime | None = None
+    _born = time.monotonic()
+
+    # --- health ------------------------------------------------------------------------------------------
+    def liveness(self) -> dict[str, Any]:
+        lag = self.metrics.lag if self.metrics is not None else 0.0
+        return {"uptime_s": round(time.monotonic() - self._born, 1), "loop_lag_s": round(lag, 4)}
+
+    async def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Database reachable, venue connected, market data fresh: each with its details."""
+        checks: dict[str, Any] = {}
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(3):
+                await self.c.repo.kv_get("readyz")
+            checks["database"] = {"ok": self.failure is None, "ms": round((time.perf_counter() - started) * 1000, 1)}
+            if self.failure is not None:
+                checks["database"]["error"] = self.failure.fault.value
+        except Exception as exc:
+            checks["database"] = {"ok": False, "error": type(exc).__name__}
+        venue = self.c.settings.exchange.name if self.c.replay is None else "replay"
+        down = self.venue_down
+        checks["venue"] = {"ok": self.started and down is None and self.venue_failure is None, "venue": venue}
+        if down is not None:
+            checks["venue"]["down_since"] = down.since.isoformat()
+        if self.venue_failure is not None:
+            checks["venue"]["error"] = type(self.venue_failure).__name__
+        limit = FRESH_REPLAY_S
+        if self.c.replay is None:
+            limit = max(FRESH_REPLAY_S, FRESH_LIVE_POLLS * self.c.settings.market.poll_seconds)
+        if self.last_tick_at is None:
+            checks["market_data"] = {"ok": False, "error": "no price yet"}
+        else:
+            age = (self.clock.now() - self.last_tick_at).total_seconds()
+            checks["market_data"] = {"ok": age <= limit, "age_s": round(age, 1), "max_age_s": limit}
+        return all(check["ok"] for check in checks.values()), checks
+
+    def watch_queue(self, name: str, pending: Any, retried: Any) -> None:
+        """A front end's outgoing queue in /metrics: ``pending()`` messages waiting, ``retried()`` retries."""
+        if self.metrics is not None:
+            self.metrics.watch_queue(name, pending, retried)
 
     async def signal_from_text(self, text: str, *, source: str = "text", key: str | None = None) -> IntakeResult:
         """A free-text signal → a raised signal (always a card, never executed on its own: a human
@@ -89,9 +143,13 @@ class OutsideWorld:
 
     async def _start_http(self) -> None:
         from engine.http.site import build_server
+        from engine.metrics import Metrics
         from engine.preflight import StartupError
 
-        server = build_server(self)  # type: ignore[arg-type]
+        self.metrics = metrics = Metrics(self.c)
+        assert self.c.intake is not None
+        self.c.intake.on_outcome = metrics.signal_outcome
+        server = build_server(self, metrics)  # type: ignore[arg-type]
         try:
             await server.start()
         except OSError as exc:
@@ -99,8 +157,11 @@ class OutsideWorld:
             raise StartupError(f"SP_HTTP__HOST/SP_HTTP__PORT: cannot listen on {http.host}:{http.port} "
                                f"({exc.strerror or exc})") from None
         self.http = server
+        metrics.start()
 
     async def _stop_http(self) -> None:
         if self.http is not None:
             await self.http.stop()
             self.http = None
+        if self.metrics is not None:
+            await self.metrics.stop()
