@@ -8,14 +8,24 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-ALERT_KINDS_HELP = ("alert kinds, comma-separated (entry, target, stop, closed, risk, paused, error, …); "
-                    "'all' = every alert")
+ALERT_KINDS_HELP = ("alert kinds, comma-separated: entry, target, breakeven, stop, closed (stops too), risk, "
+                    "paused, error; all = every alert")
+
+
+ALERT_KINDS = ("all", "entry", "target", "breakeven", "stop", "closed", "risk", "paused", "error")
 
 
 def _split(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _kinds(value: list[str]) -> list[str]:
+    wrong = [k for k in value if k.lower() not in ALERT_KINDS]
+    if wrong:
+        raise ValueError(f"unknown alert kind {wrong[0]!r}; known: {', '.join(ALERT_KINDS)}")
+    return [k.lower() for k in value]
 
 
 class _Section(BaseModel):
@@ -67,6 +77,7 @@ class AlertSettings(_Section):
 
     _split_lists = field_validator("telegram_kinds", "webhook_kinds", "email_to", "email_kinds",
                                    mode="before")(_split)
+    _known_kinds = field_validator("telegram_kinds", "webhook_kinds", "email_kinds")(_kinds)
 
 
 class BackupSettings(_Section):

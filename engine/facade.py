@@ -111,9 +111,7 @@ class Engine(FrontEndMemory, OutsideWorld):
         self._run_feed, self._run_jobs = run_feed, run_jobs
         await self._open_storage()
         self.started = True
-        if self.settings.http.enabled:
-            await self._start_http()  # health and metrics answer even while the exchange is away
-        self._schedule_backups()
+        await self._start_outside()  # HTTP (health answers even while the exchange is away), backups, alerts
         try:
             await self._connect()
         except NetworkError as exc:
@@ -213,7 +211,7 @@ class Engine(FrontEndMemory, OutsideWorld):
         """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
         await cancel_all(self._tasks)
         self._tasks.clear()
-        await self._stop_http()
+        await self._stop_outside()
         await self.c.jobs.stop()
         try:
             if self.c.replay is not None and self.started and self.failure is None:

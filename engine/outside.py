@@ -7,16 +7,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from engine.alerts.channels import build_channels
+from engine.alerts.router import AlertRouter
 from engine.clock import LiveClock
 from engine.exports import closed_trades
 from engine.intake.model import ParseFailure
 from engine.intake.result import IntakeOutcome, IntakeResult
 from engine.intake.text import parse_text
 from engine.storage import backup as backups
+from engine.storage.channel_outbox import ChannelOutbox
 
 if TYPE_CHECKING:
     from engine.clock import Clock
@@ -140,6 +143,25 @@ class OutsideWorld:
     def listens_to_channel(self, chat_id: int) -> bool:
         """Whether posts of this channel are read as signals (SP_HOOKS__CHANNELS)."""
         return chat_id in self.c.settings.hooks.channels
+
+    alert_router: AlertRouter | None = None
+
+    async def _start_outside(self) -> None:
+        settings = self.c.settings
+        if settings.http.enabled:
+            await self._start_http()
+        self._schedule_backups()
+        channels = build_channels(settings.alerts)
+        if channels:
+            self.alert_router = AlertRouter(ChannelOutbox(self.c.db), channels, self.c.bus, self.clock,
+                                            timedelta(hours=settings.telegram.alert_max_age_h))
+            self.alert_router.start()
+
+    async def _stop_outside(self) -> None:
+        if self.alert_router is not None:
+            await self.alert_router.stop()
+            self.alert_router = None
+        await self._stop_http()
 
     async def _start_http(self) -> None:
         from engine.http.site import build_server
