@@ -254,13 +254,11 @@ class Engine(FrontEndMemory, OutsideWorld):
 
     async def on_tick(self, tick: PriceTick) -> None:
         """A price from the market source: the broker matches resting orders, positions react."""
-        self.last_tick_at = tick.ts
-        if self.metrics is None:
-            await self.c.manager.on_tick(tick)
-            return
-        started = self.metrics.tick_started()
+        self.last_tick_at, metrics = tick.ts, self.metrics  # for /readyz and /metrics (engine.outside)
+        started = metrics.tick_started() if metrics is not None else 0.0
         await self.c.manager.on_tick(tick)
-        self.metrics.tick_finished(started)
+        if metrics is not None:
+            metrics.tick_finished(started)
 
     async def _on_bar(self, now: datetime) -> None:
         await self.c.jobs.on_bar(now)

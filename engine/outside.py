@@ -145,9 +145,12 @@ class OutsideWorld:
         return chat_id in self.c.settings.hooks.channels
 
     alert_router: AlertRouter | None = None
+    serve_outside = True  # False for backtests
 
     async def _start_outside(self) -> None:
         settings = self.c.settings
+        if not self.serve_outside:
+            return
         if settings.http.enabled:
             await self._start_http()
         self._schedule_backups()
