@@ -111,6 +111,8 @@ TEXT_ZH = {
     "SP_ALERTS__EMAIL_FROM": "告警邮件的发件地址",
     "SP_ALERTS__EMAIL_TO": "告警邮件的收件人，逗号分隔",
     "SP_ALERTS__EMAIL_KINDS": "以邮件发送的告警类型（同上）",
+    "SP_ALERTS__APPRISE_URLS": "其他服务（Discord、Slack、ntfy、Pushover 等）的 Apprise URL，逗号分隔；为空 = 关闭（不记录日志）",
+    "SP_ALERTS__APPRISE_KINDS": "通过 Apprise 发送的告警类型（同上）",
     "SP_BACKUP__INTERVAL_H": "自动备份 SQLite 的间隔（小时）；0 = 仅手动（signalpilot backup、/backup）",
     "SP_BACKUP__KEEP": "保留的备份份数；更早的会被删除",
     "SP_BACKUP__DIR": "备份文件所在目录",

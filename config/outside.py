@@ -75,9 +75,15 @@ class AlertSettings(_Section):
         default_factory=lambda: ["closed", "stop", "error", "paused"],
         description="alerts sent by e-mail: " + ALERT_KINDS_HELP)
 
-    _split_lists = field_validator("telegram_kinds", "webhook_kinds", "email_to", "email_kinds",
+    apprise_urls: SecretStr | None = Field(
+        None, description="Apprise URLs for any other service (Discord, Slack, ntfy, Pushover, …), comma-separated; "
+                          "empty = off (never logged)")
+    apprise_kinds: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["all"], description="alerts sent through Apprise: " + ALERT_KINDS_HELP)
+
+    _split_lists = field_validator("telegram_kinds", "webhook_kinds", "email_to", "email_kinds", "apprise_kinds",
                                    mode="before")(_split)
-    _known_kinds = field_validator("telegram_kinds", "webhook_kinds", "email_kinds")(_kinds)
+    _known_kinds = field_validator("telegram_kinds", "webhook_kinds", "email_kinds", "apprise_kinds")(_kinds)
 
 
 class BackupSettings(_Section):

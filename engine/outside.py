@@ -154,7 +154,12 @@ class OutsideWorld:
         if settings.http.enabled:
             await self._start_http()
         self._schedule_backups()
-        channels = build_channels(settings.alerts)
+        try:
+            channels = build_channels(settings.alerts)
+        except ValueError as exc:
+            from engine.preflight import StartupError
+
+            raise StartupError(str(exc)) from None
         if channels:
             self.alert_router = AlertRouter(ChannelOutbox(self.c.db), channels, self.c.bus, self.clock,
                                             timedelta(hours=settings.telegram.alert_max_age_h))

@@ -7,6 +7,7 @@ recipient the mail server rejects).
   receiver's answer and our mark the same alert is posted again) and, with a secret,
   ``X-SignalPilot-Signature: sha256=<hex HMAC-SHA256 of the body>``.
 * ``EmailChannel``: a plain-text message through SMTP (aiosmtplib; STARTTLS, implicit TLS or none).
+* ``AppriseChannel``: the long tail of services (Discord, Slack, ntfy, Pushover, …) through Apprise URLs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import aiosmtplib
 
 from config.outside import AlertSettings
 from engine.alerts.kinds import payload, routed, summary
+from engine.brokers.errors import register_secret
 from engine.domain.events import Event
 
 SIGNATURE_HEADER = "X-SignalPilot-Signature"
@@ -127,6 +129,31 @@ class EmailChannel:
         return None
 
 
+class AppriseChannel:
+    name = "apprise"
+
+    def __init__(self, urls: list[str], kinds: Collection[str]) -> None:
+        import apprise
+
+        self.kinds = tuple(kinds)
+        self.apprise = apprise.Apprise()
+        for url in urls:
+            register_secret(url)  # tokens live in the URLs
+            if not self.apprise.add(url):
+                raise ValueError(f"SP_ALERTS__APPRISE_URLS: not an Apprise URL ({url.split('://')[0]}://…)")
+
+    def wants(self, event: Event) -> bool:
+        return routed(event, self.kinds)
+
+    async def send(self, event: Event) -> None:
+        text = summary(event)
+        if not await self.apprise.async_notify(body=text, title=f"SignalPilot: {text}"[:120]):
+            raise Retry("a service did not take the notification")
+
+    async def close(self) -> None:
+        return None
+
+
 def build_channels(settings: AlertSettings) -> list[Channel]:
     channels: list[Channel] = []
     if settings.webhook_url:
@@ -134,4 +161,7 @@ def build_channels(settings: AlertSettings) -> list[Channel]:
         channels.append(WebhookChannel(settings.webhook_url, secret, settings.webhook_kinds))
     if settings.smtp_host and settings.email_to:
         channels.append(EmailChannel(settings))
+    if settings.apprise_urls is not None and settings.apprise_urls.get_secret_value().strip():
+        urls = [u.strip() for u in settings.apprise_urls.get_secret_value().split(",") if u.strip()]
+        channels.append(AppriseChannel(urls, settings.apprise_kinds))
     return channels

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from email import message_from_bytes
 from typing import Any
 
+import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
@@ -175,3 +176,22 @@ async def test_telegram_gets_only_its_kinds(engine_factory) -> None:  # type: ig
     pending = await engine.pending_alerts()
     assert [type(a.event).__name__ for a in pending] == ["PositionClosed"]
     assert [type(a.event).__name__ for a in await engine.pending_alerts()] == ["PositionClosed"]
+
+
+async def test_apprise_reaches_a_local_json_service(engine_factory) -> None:  # type: ignore[no-untyped-def]
+    receiver = Receiver([500])  # the service fails once: retried
+    async with receiving(receiver) as url:
+        target = url.replace("http://", "json://")
+        engine = fast(await engine_factory(alerts={"apprise_urls": target, "apprise_kinds": "closed"}))
+        await trade(engine)
+        got = await receiver.wait_delivered(1)
+        await until(lambda: engine.alert_router.sent["apprise"] == 1)
+    assert got[0]["message"].startswith("Position closed (target) (paper):")
+    assert [s for s, _, _ in receiver.requests] == [500, 200]
+
+
+async def test_a_malformed_apprise_url_stops_the_start_naming_the_setting(engine_factory) -> None:  # type: ignore[no-untyped-def]
+    from engine.errors import StartupError
+
+    with pytest.raises(StartupError, match="SP_ALERTS__APPRISE_URLS"):
+        await engine_factory(alerts={"apprise_urls": "nonsense://token@"})
