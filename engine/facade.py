@@ -30,6 +30,7 @@ from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.frontend_memory import FrontEndMemory
 from engine.intake.result import IntakeOutcome, IntakeResult
+from engine.intake.service import resolve_symbol
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
 from engine.outside import OutsideWorld
@@ -301,17 +302,7 @@ class Engine(FrontEndMemory, OutsideWorld):
     # --- signals -----------------------------------------------------------------------------------
     async def known_symbol(self, symbol: str) -> str | None:
         """The canonical symbol for input such as ``eth/btc``, ``ETHBTC`` or ``ETH``; None if unknown."""
-        text = symbol.strip().upper().replace("-", "/").replace("_", "/")
-        if not text:
-            return None
-        symbols = await self.c.market.symbols()
-        flat = {s.split(":")[0].replace("/", ""): s for s in symbols}
-        if text in symbols:
-            return text
-        if text.replace("/", "") in flat:
-            return flat[text.replace("/", "")]
-        by_base = [s for s in symbols if s.split("/")[0] == text]
-        return by_base[0] if len(by_base) == 1 else None
+        return await resolve_symbol(self.c.market, symbol)
 
     async def analyse(self, symbol: str) -> Signal | None:
         """Score one symbol now; its signal whatever the score (persisted, published with
