@@ -12,6 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 
 class SignalAction(enum.StrEnum):
     CONFIRM = "ok"
+    CONFIRM_LOW = "low"  # below the minimum score: the first tap only asks again
     CANCEL = "no"
 
 

@@ -41,6 +41,14 @@ def signal_card(signal_id: str) -> InlineKeyboardMarkup:
     ]])
 
 
+def signal_card_low(signal_id: str) -> InlineKeyboardMarkup:
+    """A card scoring below the minimum: Confirm takes a second tap (the first one only warns)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("⚠️ " + _("Confirm"), SignalCb(action=SignalAction.CONFIRM_LOW, id=signal_id).pack()),
+        _button("❌ " + _("Cancel"), SignalCb(action=SignalAction.CANCEL, id=signal_id).pack(), "danger"),
+    ]])
+
+
 def position_close(position_id: str, label: str) -> list[InlineKeyboardButton]:
     return [_button("✖️ " + _("Close {symbol}").format(symbol=label),
                     PositionCb(action=PositionAction.CLOSE, id=position_id).pack())]

@@ -34,8 +34,10 @@ from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
 from engine.preflight import StartupError
 from engine.queries import Queries
+from engine.reporting import About, Reporting
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
+from engine.stats import PairResult, Performance, PeriodRow, PeriodTable, ProfitView, Stake
 from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
 from engine.views import (
@@ -59,7 +61,7 @@ from engine.wiring import Components, build
 __all__ = [
     "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
-    "spawn",
+    "About", "PairResult", "Performance", "PeriodRow", "PeriodTable", "ProfitView", "Stake", "spawn",
 ]
 
 log = logging.getLogger("engine")
@@ -67,7 +69,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory):
+class Engine(FrontEndMemory, Reporting):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:

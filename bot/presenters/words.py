@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from bot import format as fmt
 from engine.domain.models import CloseReason
 from engine.domain.reasons import ErrorCode, ExecutionMode, PauseReason, RejectReason, TradingState
 from engine.domain.values import Side
@@ -170,3 +171,21 @@ def side_icon(side: Side | str) -> str:
 
 def paper_tag(paper: bool) -> str:
     return " " + _("(paper)") if paper else ""
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in days, hours and minutes: ``2d 3h``, ``2h 15m``, ``15m``."""
+    if seconds is None:
+        return "—"
+    days, hours, minutes = fmt.duration(seconds)
+    if days:
+        return _("{d}d {h}h").format(d=days, h=hours)
+    if hours:
+        return _("{h}h {m}m").format(h=hours, m=minutes)
+    return _("{m}m").format(m=minutes)
+
+
+def result_icon(pnl: object) -> str:
+    """Colour by result: green for a gain, red for a loss, white for nothing."""
+    value = float(pnl)  # type: ignore[arg-type]
+    return "🟢" if value > 0 else "🔴" if value < 0 else "⚪"
