@@ -318,7 +318,8 @@ class Engine(FrontEndMemory, Reporting):
         if self.failure is not None:
             return ScanResult(0, ())
         busy = {p.symbol for p in self.c.manager.open_positions()}
-        count, raised = await self.c.signals.scan(busy)
+        auto = self.c.runtime.execution_mode == "auto"
+        count, raised = await self.c.signals.scan(busy, self.c.trading.worth_raising if auto else None)
         await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
                                              raised=len(raised), next_at=self.next_scan_at()))
         if self.c.runtime.execution_mode == "auto" and self.failure is None:
