@@ -30,6 +30,7 @@ class SettingsAction(enum.StrEnum):
     MENU = "menu"
     KEY = "key"
     SET = "set"
+    AUTO = "auto"  # the second tap that switches execution_mode to auto
 
 
 class SignalCb(CallbackData, prefix="sg"):

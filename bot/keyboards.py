@@ -79,6 +79,15 @@ def settings_menu(keys: list[str]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def auto_confirm() -> InlineKeyboardMarkup:
+    """Switching to auto mode takes a second tap."""
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("⚙️ " + _("Yes, switch to auto"), SettingsCb(action=SettingsAction.AUTO, key="execution_mode").pack(),
+                "danger"),
+        _button("↩️ " + _("Back"), SettingsCb(action=SettingsAction.MENU).pack()),
+    ]])
+
+
 def setting_choices(key: str, current: str) -> InlineKeyboardMarkup:
     buttons = []
     for idx, value in enumerate(SETTING_CHOICES.get(key, ())):

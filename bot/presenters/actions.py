@@ -171,11 +171,19 @@ def resumed(changed: bool) -> str:
 
 
 # --- settings --------------------------------------------------------------------------------
-def settings_menu(values: dict[str, str]) -> str:
+def setting_source(source: str) -> str:
+    return {"chat": _("set in chat"), "env": _("from the environment"), "default": _("default")}.get(source, source)
+
+
+def settings_menu(values: dict[str, str], sources: dict[str, str] | None = None) -> str:
     lines = ["⚙️ <b>" + fmt.esc(_("Settings")) + "</b>"]
     for key, value in values.items():
-        lines.append(f"{fmt.esc(word(SETTING, key))}: <b>{fmt.esc(value)}</b>")
+        line = f"{fmt.esc(word(SETTING, key))}: <b>{fmt.esc(value)}</b>"
+        if sources and key in sources:
+            line += " · " + fmt.esc(setting_source(sources[key]))
+        lines.append(line)
     lines.append("")
+    lines.append(_("A value set in chat wins over the environment until it is changed again in chat."))
     lines.append(_("Tap a setting to change it, or send /settings KEY VALUE."))
     return "\n".join(lines)
 
@@ -198,6 +206,11 @@ def setting_failed(update: SettingUpdate) -> str:
     if update.detail:
         text += " " + _("Allowed: {detail}.").format(detail=fmt.esc(update.detail))
     return "⚠️ " + text
+
+
+def auto_prompt() -> str:
+    return "⚠️ " + _("Switch to auto mode? Every signal at or above the minimum score will be traded "
+                     "without asking you. Tap the button to switch.")
 
 
 def settings_usage(keys: list[str]) -> str:
