@@ -51,7 +51,7 @@ def periods(table: PeriodTable) -> str:
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(4)]
     text_rows = ["  ".join([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:], strict=True)])
                  for r in [head, *body]]
-    icons = [" "] + [result_icon(row.net_pnl) if row.trades else "·" for row in reversed(table.rows)]
+    icons = ["  "] + [result_icon(row.net_pnl) if row.trades else "⚪" for row in reversed(table.rows)]
     table_text = "\n".join(f"{icon} {line}" for icon, line in zip(icons, text_rows, strict=True))
     return "📅 <b>" + fmt.esc(title) + "</b>\n<pre>" + fmt.esc(table_text) + "</pre>"
 
@@ -67,7 +67,7 @@ def performance(perf: Performance) -> str:
         return "\n".join(lines)
     for n, pair in enumerate(perf.pairs, start=1):
         lines.append(f"{n}. {result_icon(pair.net_pnl)} " + _pair(pair, perf.currency) + " · "
-                     + _("{n} trades, {wins} won").format(n=pair.trades, wins=pair.wins))
+                     + _("trades: {n}, won: {wins}").format(n=pair.trades, wins=pair.wins))
     return "\n".join(lines)
 
 
