@@ -47,7 +47,7 @@ def sig(value: Decimal, digits: int = SIG_DIGITS) -> Decimal:
 
 
 def _to_decimal(value: Decimal | float | int) -> Decimal:
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return Decimal(repr(float(value))) if isinstance(value, float) else Decimal(value)
 
 
 def number(value: Decimal | float | int, currency: str = "", signed: bool = False) -> str:
