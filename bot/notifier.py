@@ -33,7 +33,6 @@ from bot.outbox import AlertSender
 from bot.presenters import alerts, cards
 from engine.domain.events import (
     Event,
-    RiskRejected,
     SignalCancelled,
     SignalConfirmed,
     SignalExpired,
@@ -150,8 +149,6 @@ class Notifier:
                 self._idle.set()
 
     async def _handle(self, event: Event) -> None:
-        if isinstance(event, RiskRejected):  # the card says it was not opened, the alert says why
-            await self._finish_cards(event.signal, lambda: cards.rejected_line(event.reason, event.detail), event.paper)
         if isinstance(event, self._alert_types):
             released = {event.id}  # with the alerts published right behind it (one transition)
             while self._events and isinstance(self._events[0], self._alert_types):

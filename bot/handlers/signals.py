@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot import format as fmt
 from bot import keyboards
 from bot.callbacks import SignalAction, SignalCb
 from bot.delivery import Delivery
@@ -35,7 +36,7 @@ def closed_line(signal: Signal | None, reason: RejectReason | str | None,
             return cards.cancelled_line(signal.status_by)
         if signal.status is SignalStatus.REJECTED:
             return cards.rejected_line(signal.reason)
-    return cards.rejected_line(reason, detail)
+    return cards.rejected_line(reason, detail, fmt.quote_of(signal.symbol) if signal is not None else "")
 
 
 async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine, tg: TelegramSettings,

@@ -105,7 +105,7 @@ def risk_rejected(ev: RiskRejected) -> str:
     sig = ev.signal
     title = fmt.esc(_("Entry refused"))
     head = f"🚫 <b>{title}</b> · {side_word(sig.side)} {fmt.esc(sig.symbol)}{fmt.esc(paper_tag(ev.paper))}"
-    why = _("Why: {why}.").format(why=fmt.esc(reject_text(ev.reason, ev.detail)))
+    why = _("Why: {why}.").format(why=fmt.esc(reject_text(ev.reason, ev.detail, fmt.quote_of(sig.symbol))))
     return head + "\n" + why
 
 

@@ -91,8 +91,9 @@ def expired_line() -> str:
     return "⌛ " + _("Expired: this signal can no longer be confirmed.")
 
 
-def rejected_line(reason: RejectReason | str | None, detail: Mapping[str, str] | None = None) -> str:
-    return "🚫 " + _("Not opened: {why}.").format(why=fmt.esc(reject_text(reason, detail)))
+def rejected_line(reason: RejectReason | str | None, detail: Mapping[str, str] | None = None,
+                  currency: str = "") -> str:
+    return "🚫 " + _("Not opened: {why}.").format(why=fmt.esc(reject_text(reason, detail, currency)))
 
 
 def submitted_line(by: str | None) -> str:

@@ -33,7 +33,7 @@ def _line(event: Event) -> str:
         return _("Entry filled") + " · " + fmt.esc(event.position.symbol)
     if isinstance(event, TargetHit):
         return (_("TP{n} hit").format(n=event.target) + " · " + fmt.esc(event.position.symbol)
-                + " · " + fmt.money(event.pnl, fmt.quote_of(event.position.symbol), signed=True))
+                + " · " + _trade_pnl(event.pnl, event.position))
     if isinstance(event, StopMovedToBreakeven):
         return _("Stop moved to breakeven") + " · " + fmt.esc(event.position.symbol)
     if isinstance(event, PositionClosed):
