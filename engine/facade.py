@@ -391,10 +391,6 @@ class Engine(FrontEndMemory, Reporting):
     def runtime_settings(self) -> dict[str, str]:
         return self.c.runtime.as_text()
 
-    def setting_sources(self) -> dict[str, str]:
-        """Where each runtime setting's value comes from: chat (wins over the environment), env, default."""
-        return dict(self.c.runtime.sources)
-
     async def update_setting(self, key: str, value: str) -> SettingUpdate:
         """Validate, persist and apply one runtime setting (it then overrides the environment)."""
         if key not in SPECS:

@@ -1,5 +1,5 @@
 """What traders read about their results and about a card (/profit, /daily, /weekly, /performance,
-/version, a card's stake). A part of the façade (``engine.facade.Engine``): reads the database and
+/version, a card's stake, where each setting comes from). A part of the façade (``engine.facade.Engine``): reads the database and
 the broker, computes with ``engine.stats``."""
 
 from __future__ import annotations
@@ -81,3 +81,7 @@ class Reporting:
         except NetworkError:
             markets = 0
         return About(version(), c.settings.paper, c.runtime.execution_mode, venue, markets)
+
+    def setting_sources(self) -> dict[str, str]:
+        """Where each runtime setting's value comes from: chat (wins over the environment), env, default."""
+        return dict(self.c.runtime.sources)
