@@ -37,8 +37,10 @@ from engine.outside import OutsideWorld
 from engine.positions.reconcile import reconcile
 from engine.preflight import StartupError
 from engine.queries import Queries
+from engine.reporting import About, Reporting
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
+from engine.stats import PairResult, Performance, PeriodRow, PeriodTable, ProfitView, Stake
 from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
 from engine.views import (
@@ -63,7 +65,7 @@ __all__ = [
     "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine",
     "IntakeOutcome", "IntakeResult", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
-    "spawn",
+    "About", "PairResult", "Performance", "PeriodRow", "PeriodTable", "ProfitView", "Stake", "spawn",
 ]
 
 log = logging.getLogger("engine")
@@ -71,7 +73,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory, OutsideWorld):
+class Engine(FrontEndMemory, OutsideWorld, Reporting):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -316,7 +318,8 @@ class Engine(FrontEndMemory, OutsideWorld):
         if self.failure is not None:
             return ScanResult(0, ())
         busy = {p.symbol for p in self.c.manager.open_positions()}
-        count, raised = await self.c.signals.scan(busy)
+        auto = self.c.runtime.execution_mode == "auto"
+        count, raised = await self.c.signals.scan(busy, self.c.trading.worth_raising if auto else None)
         await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
                                              raised=len(raised), next_at=self.next_scan_at()))
         if self.c.runtime.execution_mode == "auto" and self.failure is None:

@@ -19,9 +19,11 @@ def routers() -> list[Router]:
         pnl,
         positions,
         refusals,
+        results,
         settings,
         signals,
         start,
     )
 
-    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, files, refusals, intake, fallback)]
+    return [m.build_router() for m in (start, signals, positions, pnl, results, charts, settings, admin, files,
+                                       refusals, intake, fallback)]
