@@ -28,6 +28,7 @@ class Venue:
     # --- capabilities --------------------------------------------------------------------
     position_mode: ClassVar[bool] = True  # fetch/set one-way vs hedge mode
     margin_mode: ClassVar[bool] = True  # set isolated margin per symbol
+    leverage_per_symbol: ClassVar[bool] = True  # set_leverage per symbol (else the account's leverage)
     leverage_tiers: ClassVar[bool] = True  # fetch_leverage_tiers for every symbol in one call
     conditional_params: ClassVar[Mapping[str, Any]] = {}  # params that list/fetch/cancel trigger orders
     separate_conditional_book: ClassVar[bool] = False  # trigger orders need conditional_params to be seen
@@ -35,6 +36,7 @@ class Venue:
     websocket: ClassVar[bool] = True  # ccxt.pro watch_* available
     liquidation_ids: ClassVar[tuple[str, ...]] = ()  # client-id prefixes of the venue's forced closes
     max_leverage: ClassVar[int] = 125
+    resting_stops: ClassVar[bool] = True  # a reduce-only stop can rest on the venue (else the engine closes)
 
     # --- orders ----------------------------------------------------------------------------
     def is_conditional(self, order_type: OrderType | None) -> bool:
