@@ -29,6 +29,8 @@ from engine.domain.models import Balance, CloseReason, Position, Signal, SignalS
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.frontend_memory import FrontEndMemory
+from engine.hedge.controls import HedgeControls
+from engine.hedge.service import HedgeService, HedgeStart, HedgeStatus
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
@@ -57,7 +59,8 @@ from engine.wiring import Components, build
 # these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
 __all__ = [
-    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
+    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine",
+    "HedgeStart", "HedgeStatus", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "spawn",
 ]
@@ -67,7 +70,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory):
+class Engine(FrontEndMemory, HedgeControls):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -93,6 +96,7 @@ class Engine(FrontEndMemory):
         # alerts published without a state change of their own (a pause, a refusal) reach the outbox
         # here, before any front end hears of them (subscribers are called in subscription order)
         self.bus.subscribe(Event, self._record_alert)
+        self.hedge = HedgeService(c.settings, c.repo, c.clock, c.bus, c.risk)  # the cross-venue hedge (/hedge)
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -114,6 +118,7 @@ class Engine(FrontEndMemory):
             await self._unreachable(exc)
             self._tasks.append(spawn(self._reconnect(), "venue-reconnect"))
         self.c.db.on_fault = self._storage_failed
+        await self._resume_hedge()
 
     async def _open_storage(self) -> None:
         """The part that must succeed: database schema, runtime settings, the replay's clock."""
@@ -207,6 +212,7 @@ class Engine(FrontEndMemory):
         """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
         await cancel_all(self._tasks)
         self._tasks.clear()
+        await self.hedge.stop()
         await self.c.jobs.stop()
         try:
             if self.c.replay is not None and self.started and self.failure is None:
@@ -352,8 +358,10 @@ class Engine(FrontEndMemory):
         return await self.c.trading.close(position_id, CloseReason.MANUAL)
 
     async def panic(self, by: str) -> PanicCompleted:
-        """Cancel every order, close every position at market, pause entries (one run at a time)."""
-        return await self.c.trading.panic(by)
+        """Cancel every order, close every position at market (hedge legs too), pause entries."""
+        done = await self.c.trading.panic(by)
+        await self.hedge.stop_round()
+        return done
 
     async def pause(self, by: str) -> bool:
         return await self.c.risk.pause(PauseReason.MANUAL, by)

@@ -65,6 +65,7 @@ class HedgeLeg:
     venue: str
     side: Side
     qty: Decimal
+    symbol: str = ""  # the market on this leg's venue (venues may quote the coin differently)
     state: LegState = LegState.OPENING
     entry: Decimal | None = None
     exit: Decimal | None = None

@@ -72,19 +72,22 @@ class HedgeRunner:
         return rnd
 
     # --- opening ---------------------------------------------------------------------------------
-    async def open(self, symbol: str, size: Decimal) -> HedgeRound:
+    async def open(self, symbol: str, size: Decimal, symbols: dict[str, str] | None = None) -> HedgeRound:
+        """Size and open a round; ``symbols`` gives each role's market when the venues name it differently
+        (``SOL/USDT:USDT`` on one, ``SOL/USDC:USDC`` on the other)."""
         async with self.lock:
             s, lv = self.venues["s"], self.venues["l"]
-            prices = dict(zip((s.name, lv.name), await asyncio.gather(s.market.price(symbol), lv.market.price(symbol)),
+            ss, ls = (symbols or {}).get("s", symbol), (symbols or {}).get("l", symbol)
+            prices = dict(zip((s.name, lv.name), await asyncio.gather(s.market.price(ss), lv.market.price(ls)),
                               strict=True))
-            specs = dict(zip((s.name, lv.name), await asyncio.gather(s.broker.market(symbol), lv.broker.market(symbol)),
+            specs = dict(zip((s.name, lv.name), await asyncio.gather(s.broker.market(ss), lv.broker.market(ls)),
                              strict=True))
             qty = size_round(size, prices, specs).qty  # type: ignore[arg-type]
             now = self.clock.now()
-            legs = (HedgeLeg("s", s.name, Side.SHORT, qty), HedgeLeg("l", lv.name, Side.LONG, qty))
+            legs = (HedgeLeg("s", s.name, Side.SHORT, qty, symbol=ss), HedgeLeg("l", lv.name, Side.LONG, qty, symbol=ls))
             rnd = HedgeRound(uuid.uuid4().hex[:10], symbol, size, qty, self.leverage, legs, now, now + self.max_hold)
             await self._save(rnd)  # before any order: a restart finds the round and looks its ids up
-            await asyncio.gather(s.broker.prepare(symbol, self.leverage), lv.broker.prepare(symbol, self.leverage))
+            await asyncio.gather(s.broker.prepare(ss, self.leverage), lv.broker.prepare(ls, self.leverage))
             await self._enter_both(rnd)
             return self.round  # type: ignore[return-value]
 
@@ -92,20 +95,20 @@ class HedgeRunner:
         venue, leg = self.venues[role], rnd.leg(role)
         client_id = O.cid(rnd.id, leg, "en", 1)
         try:
-            order = await O.market(venue, rnd.symbol, client_id, leg, opening=True, leverage=rnd.leverage)
-            order = await O.wait_filled(venue, order, rnd.symbol, self.fill_timeout_s, self.clock)
+            order = await O.market(venue, leg.symbol, client_id, leg, opening=True, leverage=rnd.leverage)
+            order = await O.wait_filled(venue, order, leg.symbol, self.fill_timeout_s, self.clock)
             if order.status is not OrderStatus.FILLED:
-                cancelled = await O.cancel(venue, rnd.symbol, client_id)
+                cancelled = await O.cancel(venue, leg.symbol, client_id)
                 order = cancelled or order
-            return await O.outcome(venue, order, rnd.symbol)
+            return await O.outcome(venue, order, leg.symbol)
         except BrokerError as exc:
             log.warning("hedge %s: %s leg on %s not opened: %s", rnd.id, leg.side.value, venue.name, exc)
             if isinstance(exc, NetworkError):  # it may have reached the venue: look it up
                 try:
-                    found = await venue.broker.fetch_order(client_id, rnd.symbol)
+                    found = await venue.broker.fetch_order(client_id, leg.symbol)
                 except BrokerError:
                     return None
-                return await O.outcome(venue, found, rnd.symbol) if found is not None else None
+                return await O.outcome(venue, found, leg.symbol) if found is not None else None
             return None
 
     async def _enter_both(self, rnd: HedgeRound) -> None:
@@ -143,13 +146,13 @@ class HedgeRunner:
         rnd = self.round
         assert rnd is not None
         venue, leg = self.venues[role], rnd.leg(role)
-        spec = await venue.broker.market(rnd.symbol)
+        spec = await venue.broker.market(leg.symbol)
         price = stop_price(leg, self.rules, spec.price_step)
         if not venue.resting_stops:
             await self._save(rnd.with_leg(replace(leg, stop_price=price)))
             return
         try:
-            await O.stop(venue, rnd.symbol, O.cid(rnd.id, leg, "sl", 1), leg, price, rnd.leverage)
+            await O.stop(venue, leg.symbol, O.cid(rnd.id, leg, "sl", 1), leg, price, rnd.leverage)
         except BrokerError as exc:  # the engine watches the price instead
             log.warning("hedge %s: stop on %s not placed (%s); the engine closes at market", rnd.id, venue.name, exc)
             await self._save(rnd.with_leg(replace(leg, stop_price=price)))
@@ -170,12 +173,12 @@ class HedgeRunner:
                 for role in "sl":
                     venue, leg = self.venues[role], rnd.leg(role)
                     client_id = O.cid(rnd.id, leg, "en", 1)
-                    order = await venue.broker.fetch_order(client_id, rnd.symbol)
+                    order = await venue.broker.fetch_order(client_id, leg.symbol)
                     if order is not None and not order.status.is_final:
-                        order = await O.wait_filled(venue, order, rnd.symbol, self.fill_timeout_s, self.clock)
+                        order = await O.wait_filled(venue, order, leg.symbol, self.fill_timeout_s, self.clock)
                         if not order.status.is_final:
-                            order = await O.cancel(venue, rnd.symbol, client_id) or order
-                    results[role] = None if order is None else await O.outcome(venue, order, rnd.symbol)
+                            order = await O.cancel(venue, leg.symbol, client_id) or order
+                    results[role] = None if order is None else await O.outcome(venue, order, leg.symbol)
                 await self._after_entries(rnd, results)
                 return self.round
             for leg in rnd.legs:
@@ -185,7 +188,7 @@ class HedgeRunner:
                     venue = self.venues[leg.role]
                     for kind, seq, on in (("sl", 1, leg.stop_resting), ("tp", leg.tp_seq, leg.tp_active)):
                         if on:
-                            await O.cancel(venue, rnd.symbol, O.cid(rnd.id, leg, kind, seq))
+                            await O.cancel(venue, leg.symbol, O.cid(rnd.id, leg, kind, seq))
                     assert self.round is not None
                     await self._save(self.round.with_leg(replace(leg, stop_resting=False, tp_active=False)))
             await self._step()
@@ -242,10 +245,10 @@ class HedgeRunner:
                     continue
                 client_id = O.cid(rnd.id, leg, kind, 1 if kind == "sl" else leg.tp_seq)
                 try:
-                    order = await venue.broker.fetch_order(client_id, rnd.symbol)
+                    order = await venue.broker.fetch_order(client_id, leg.symbol)
                 except BrokerError:
                     continue  # the venue is unreachable: its resting order still protects the leg
-                got = None if order is None else await O.outcome(venue, order, rnd.symbol)
+                got = None if order is None else await O.outcome(venue, order, leg.symbol)
                 if got is not None:
                     await self._closed(role, LegExit.STOP if kind == "sl" else LegExit.TAKE_PROFIT, got)
                 elif order is not None and order.status.is_final:  # cancelled / expired on the venue
@@ -275,9 +278,9 @@ class HedgeRunner:
         assert leg.closing is not None
         client_id = O.cid(rnd.id, leg, "cl", leg.close_seq)
         try:
-            order = await O.market(venue, rnd.symbol, client_id, leg, opening=False, leverage=rnd.leverage)
-            order = await O.wait_filled(venue, order, rnd.symbol, self.fill_timeout_s, self.clock)
-            got = await O.outcome(venue, order, rnd.symbol)
+            order = await O.market(venue, leg.symbol, client_id, leg, opening=False, leverage=rnd.leverage)
+            order = await O.wait_filled(venue, order, leg.symbol, self.fill_timeout_s, self.clock)
+            got = await O.outcome(venue, order, leg.symbol)
         except BrokerError as exc:
             got = None
             log.warning("hedge %s: closing the %s leg on %s failed: %s", rnd.id, leg.side.value, venue.name, exc)
@@ -301,26 +304,26 @@ class HedgeRunner:
                                                               price=got.price, pnl=leg.pnl))
         for kind, seq, active in (("sl", 1, leg.stop_resting), ("tp", leg.tp_seq, leg.tp_active)):
             if active:
-                await O.cancel(venue, rnd.symbol, O.cid(rnd.id, leg, kind, seq))
+                await O.cancel(venue, leg.symbol, O.cid(rnd.id, leg, kind, seq))
         await self._save(rnd.with_leg(replace(leg, stop_resting=False, tp_active=False)))
 
     async def _place_take(self, role: str) -> None:
         rnd = self.round
         assert rnd is not None
         leg, venue = rnd.leg(role), self.venues[role]
-        spec = await venue.broker.market(rnd.symbol)
+        spec = await venue.broker.market(leg.symbol)
         price = leg.tp_price or take_price(leg, self.rules, spec.price_step)
         seq = leg.tp_seq + 1
         leg = replace(leg, tp_seq=seq, tp_price=price, tp_active=True)
         rnd = await self._save(rnd.with_leg(leg))  # before the order: the id is known after a crash
         try:
-            order = await O.take_limit(venue, rnd.symbol, O.cid(rnd.id, leg, "tp", seq), leg, price, rnd.leverage)
+            order = await O.take_limit(venue, leg.symbol, O.cid(rnd.id, leg, "tp", seq), leg, price, rnd.leverage)
         except BrokerError as exc:
             log.warning("hedge %s: take-profit on %s not placed: %s", rnd.id, venue.name, exc)
             await self._save(rnd.with_leg(replace(leg, tp_active=False)))
             return
         await self._save(rnd, self._event(rnd, HedgeAlert.LIMIT_PLACED, venue=venue.name, price=price))
-        got = await O.outcome(venue, order, rnd.symbol)
+        got = await O.outcome(venue, order, leg.symbol)
         if got is not None:  # marketable: filled at once
             await self._closed(role, LegExit.TAKE_PROFIT, got)
 
@@ -328,8 +331,8 @@ class HedgeRunner:
         rnd = self.round
         assert rnd is not None
         leg, venue = rnd.leg(role), self.venues[role]
-        final = await O.cancel(venue, rnd.symbol, O.cid(rnd.id, leg, "tp", leg.tp_seq))
-        got = None if final is None else await O.outcome(venue, final, rnd.symbol)
+        final = await O.cancel(venue, leg.symbol, O.cid(rnd.id, leg, "tp", leg.tp_seq))
+        got = None if final is None else await O.outcome(venue, final, leg.symbol)
         if got is not None:
             await self._closed(role, LegExit.TAKE_PROFIT, got)
         elif final is not None:
