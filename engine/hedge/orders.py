@@ -33,11 +33,13 @@ def cid(round_id: str, leg: HedgeLeg, kind: str, attempt: int) -> str:
     return hedge_order_id(round_id, leg.role, kind, attempt)
 
 
-async def send(venue: VenueHandle, request: OrderRequest) -> VenueOrder:
-    """Place once: an order the venue already has under this client id is returned, not re-sent."""
-    known = await venue.broker.fetch_order(request.client_id, request.symbol)
-    if known is not None:
-        return known
+async def send(venue: VenueHandle, request: OrderRequest, fresh: bool = False) -> VenueOrder:
+    """Place once: an order the venue already has under this client id is returned, not re-sent.
+    ``fresh``: the id was allotted (and saved) just now, so the venue cannot know it: no look-up."""
+    if not fresh:
+        known = await venue.broker.fetch_order(request.client_id, request.symbol)
+        if known is not None:
+            return known
     return await venue.broker.place_order(request)
 
 
@@ -64,11 +66,11 @@ async def wait_filled(venue: VenueHandle, order: VenueOrder, symbol: str, timeou
 
 
 async def market(venue: VenueHandle, symbol: str, client_id: str, leg: HedgeLeg, *, opening: bool,
-                 leverage: int) -> VenueOrder:
+                 leverage: int, fresh: bool = False) -> VenueOrder:
     action = leg.side.entry_action if opening else leg.side.exit_action
     return await send(venue, OrderRequest(client_id=client_id, symbol=symbol, action=action,
                                           type=OrderType.MARKET, qty=leg.qty, reduce_only=not opening,
-                                          leverage=leverage))
+                                          leverage=leverage), fresh)
 
 
 async def stop(venue: VenueHandle, symbol: str, client_id: str, leg: HedgeLeg, trigger: Decimal,

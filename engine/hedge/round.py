@@ -95,7 +95,7 @@ class HedgeRunner:
         venue, leg = self.venues[role], rnd.leg(role)
         client_id = O.cid(rnd.id, leg, "en", 1)
         try:
-            order = await O.market(venue, leg.symbol, client_id, leg, opening=True, leverage=rnd.leverage)
+            order = await O.market(venue, leg.symbol, client_id, leg, opening=True, leverage=rnd.leverage, fresh=True)
             order = await O.wait_filled(venue, order, leg.symbol, self.fill_timeout_s, self.clock)
             if order.status is not OrderStatus.FILLED:
                 cancelled = await O.cancel(venue, leg.symbol, client_id)
@@ -269,16 +269,17 @@ class HedgeRunner:
         if not leg.is_open:
             return
         await self._save(rnd.with_leg(replace(leg, closing=reason, close_seq=leg.close_seq + 1)))
-        await self._send_close(role)
+        await self._send_close(role, fresh=True)
 
-    async def _send_close(self, role: str) -> None:
+    async def _send_close(self, role: str, fresh: bool = False) -> None:
         rnd = self.round
         assert rnd is not None
         leg, venue = rnd.leg(role), self.venues[role]
         assert leg.closing is not None
         client_id = O.cid(rnd.id, leg, "cl", leg.close_seq)
         try:
-            order = await O.market(venue, leg.symbol, client_id, leg, opening=False, leverage=rnd.leverage)
+            order = await O.market(venue, leg.symbol, client_id, leg, opening=False, leverage=rnd.leverage,
+                                   fresh=fresh)
             order = await O.wait_filled(venue, order, leg.symbol, self.fill_timeout_s, self.clock)
             got = await O.outcome(venue, order, leg.symbol)
         except BrokerError as exc:
@@ -298,14 +299,14 @@ class HedgeRunner:
         rnd = self.round
         assert rnd is not None
         leg, venue = rnd.leg(role), self.venues[role]
-        leg = replace(leg, state=LegState.CLOSED, exit=got.price, fees=leg.fees + got.fees, reason=reason,
-                      closing=None, closed_at=self.clock.now())
-        rnd = await self._save(rnd.with_leg(leg), self._event(rnd, _CLOSE_ALERT[reason], venue=venue.name,
-                                                              price=got.price, pnl=leg.pnl))
         for kind, seq, active in (("sl", 1, leg.stop_resting), ("tp", leg.tp_seq, leg.tp_active)):
-            if active:
-                await O.cancel(venue, leg.symbol, O.cid(rnd.id, leg, kind, seq))
-        await self._save(rnd.with_leg(replace(leg, stop_resting=False, tp_active=False)))
+            if active and not (reason is LegExit.STOP and kind == "sl") \
+                    and not (reason is LegExit.TAKE_PROFIT and kind == "tp"):
+                await O.cancel(venue, leg.symbol, O.cid(rnd.id, leg, kind, seq))  # reduce-only: harmless if missed
+        leg = replace(leg, state=LegState.CLOSED, exit=got.price, fees=leg.fees + got.fees, reason=reason,
+                      closing=None, closed_at=self.clock.now(), stop_resting=False, tp_active=False)
+        await self._save(rnd.with_leg(leg), self._event(rnd, _CLOSE_ALERT[reason], venue=venue.name,
+                                                        price=got.price, pnl=leg.pnl))
 
     async def _place_take(self, role: str) -> None:
         rnd = self.round
