@@ -57,7 +57,7 @@ async def main(args: argparse.Namespace) -> int:
         write_data(data)
         for run in range(args.runs):
             url = f"sqlite+aiosqlite:///{Path(tmp) / f'run{run}.db'}"
-            for k in range(args.kills):
+            for _ in range(args.kills):
                 code = kill_after(url, data, rng.uniform(0, args.max_delay), rng.randrange(0, 200))
                 if code not in (-9, 0):
                     totals["child_errors"] += 1
