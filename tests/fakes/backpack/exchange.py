@@ -66,6 +66,7 @@ class Book:
     positions: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # symbol → (signed qty, entry)
     fills: list[dict[str, Any]] = field(default_factory=list)
     seq: int = 0
+    refuse: str | None = None  # every new order is refused with this code (e.g. INSUFFICIENT_MARGIN)
 
     def now(self) -> int:
         return int(datetime.now(UTC).timestamp() * 1000)
@@ -78,6 +79,8 @@ class Book:
     # --- orders ----------------------------------------------------------------------------------
     def execute(self, body: dict[str, Any]) -> Order:
         m = self.market(str(body.get("symbol")))
+        if self.refuse:
+            raise VenueError(self.refuse, "order refused")
         side, kind = str(body.get("side")), str(body.get("orderType"))
         if side not in ("Bid", "Ask") or kind not in ("Market", "Limit"):
             raise VenueError("INVALID_ORDER", f"unsupported order {side} {kind}")

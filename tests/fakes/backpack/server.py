@@ -29,10 +29,14 @@ class Recorded:
 
 
 class FakeBackpack:
-    def __init__(self, *, collateral: str = "10000", seed: bytes = b"\x07" * 32) -> None:
+    def __init__(self, *, collateral: str = "10000", seed: bytes = b"\x07" * 32,
+                 markets: list[Market] | None = None) -> None:
         self.api_key, self.secret = new_keys(seed)
-        self.book = Book({"SOL_USDC_PERP": Market("SOL_USDC_PERP", "SOL", Decimal("0.01"), Decimal("0.01"),
-                                                  Decimal("0.01"), Decimal("150"))}, Decimal(collateral))
+        markets = markets or [Market("SOL_USDC_PERP", "SOL", Decimal("0.01"), Decimal("0.01"), Decimal("0.01"),
+                                     Decimal("150")),
+                              Market("ETH_USDC_PERP", "ETH", Decimal("0.01"), Decimal("0.01"), Decimal("0.01"),
+                                     Decimal("3000"))]
+        self.book = Book({m.symbol: m for m in markets}, Decimal(collateral))
         self.klines: dict[str, list[dict[str, str]]] = {}
         self.requests: list[Recorded] = []
         self.down = False  # every request answers 503 while set

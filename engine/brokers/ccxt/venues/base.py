@@ -47,7 +47,7 @@ class Venue:
     def order_args(self, req: OrderRequest, qty: Decimal, price: Decimal | None,
                    trigger: Decimal | None) -> tuple[str, float | None, dict[str, Any]]:
         """(ccxt type, price, params) for ``create_order``; the amount is ``qty``."""
-        params: dict[str, Any] = {"clientOrderId": req.client_id}
+        params: dict[str, Any] = self.client_param(req.client_id)
         if req.reduce_only or req.type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT):
             params["reduceOnly"] = True
         if req.type is OrderType.MARKET:
@@ -63,6 +63,25 @@ class Venue:
             return "market", None, params
         params["timeInForce"] = "GTC"
         return "limit", _f(price), params
+
+    def client_param(self, client_id: str) -> dict[str, Any]:
+        """How the venue takes our client order id (a string here; a number on some venues)."""
+        return {"clientOrderId": client_id}
+
+    async def fetch_by_client_id(self, exchange: Any, client_id: str, symbol: str,
+                                 params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The ccxt order with our client id, None when the venue does not know it (raises on errors)."""
+        from ccxt.base.errors import OrderNotFound as CcxtOrderNotFound
+
+        try:
+            return await exchange.fetch_order("", symbol, {**self.client_param(client_id), **params})
+        except CcxtOrderNotFound:
+            return None
+
+    async def cancel_by_client_id(self, exchange: Any, client_id: str, symbol: str,
+                                  params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Cancel by our client id; raises ccxt's ``OrderNotFound`` when it is not open."""
+        return await exchange.cancel_order("", symbol, {**self.client_param(client_id), **params})
 
     def child_order_id(self, raw: Mapping[str, Any]) -> str | None:
         """Exchange id of the order a triggered conditional order became (None if the same)."""
