@@ -62,8 +62,14 @@ async def measure(tmp: Path, resting: bool, samples: int) -> list[float]:
         await v.market.step(v.broker.on_price)  # type: ignore[attr-defined]
     runner = HedgeRunner(KvHedgeStore(repo), clock, short, long, Rules(Decimal("0.8"), Decimal("1.2")))
     filled_at: list[float] = []
-    short.broker.on_fill(lambda fill: filled_at.append(time.perf_counter()) if "-s" in fill.client_id
-                         and ("sl-" in fill.client_id or "cl-" in fill.client_id) else None)
+    place = short.broker.place_order
+
+    async def timed_place(request):  # type: ignore[no-untyped-def]
+        order = await place(request)  # the venue answers with the fill of a market order
+        if request.client_id.split("-")[2] == "scl":
+            filled_at.append(time.perf_counter())
+        return order
+    short.broker.place_order = timed_place  # type: ignore[method-assign]
     times, fills = [], []
     for _ in range(samples):
         for v in venues:  # back to the entry price
@@ -73,6 +79,8 @@ async def measure(tmp: Path, resting: bool, samples: int) -> list[float]:
         price = Decimal("101.50")  # the short loses 1.5 %
         started = time.perf_counter()
         await short.broker.on_price(PriceTick(SYMBOL, price, clock.now()))  # the venue's matching
+        if resting:
+            filled_at.append(time.perf_counter())  # the resting stop filled inside the venue's matching
         await runner.on_price("s", price)  # the stream tick reaches the round
         elapsed = time.perf_counter() - started
         assert runner.round is not None and runner.round.leg("s").state is LegState.CLOSED, rnd
