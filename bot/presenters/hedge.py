@@ -88,6 +88,12 @@ def started(result: HedgeStart) -> str:
     d = result.detail or {}
     if result.code == "started" and result.round is not None:
         return _("Hedge round {id} started on {symbol}.").format(id=result.round.id, symbol=fmt.esc(result.round.symbol))
+    if result.code == "unwound":
+        return _("One leg did not open: the other was closed at once. Nothing is open.")
+    if result.code == "failed":
+        return _("Neither leg opened; nothing is open.")
+    if result.code == "replay":
+        return _("The hedge needs live prices (SP_MARKET__SOURCE=live); on replayed candles use signalpilot hedge.")
     if result.code == "busy":
         return _("A hedge round is already under way: /hedge status, or /hedge stop first.")
     if result.code == "paused":

@@ -87,7 +87,14 @@ class HedgeRunner:
             legs = (HedgeLeg("s", s.name, Side.SHORT, qty, symbol=ss), HedgeLeg("l", lv.name, Side.LONG, qty, symbol=ls))
             rnd = HedgeRound(uuid.uuid4().hex[:10], symbol, size, qty, self.leverage, legs, now, now + self.max_hold)
             await self._save(rnd)  # before any order: a restart finds the round and looks its ids up
-            await asyncio.gather(s.broker.prepare(ss, self.leverage), lv.broker.prepare(ls, self.leverage))
+            try:
+                await asyncio.gather(s.broker.prepare(ss, self.leverage), lv.broker.prepare(ls, self.leverage))
+            except BrokerError as exc:  # no order was sent: the round ends here
+                log.warning("hedge %s: margin or leverage not set (%s); nothing opened", rnd.id, exc)
+                await self._save(replace(rnd, state=RoundState.FAILED, ended_at=self.clock.now()),
+                                 self._event(rnd, HedgeAlert.FAILED, venue=f"{s.name},{lv.name}",
+                                             detail={"error": exc.code}))
+                return self.round  # type: ignore[return-value]
             await self._enter_both(rnd)
             return self.round  # type: ignore[return-value]
 

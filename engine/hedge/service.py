@@ -39,8 +39,9 @@ log = logging.getLogger("engine.hedge")
 
 @dataclass(frozen=True)
 class HedgeStart:
-    """What ``/hedge start`` did: ``code`` is ``started`` or a refusal (``busy``, ``paused``, ``venue``,
-    ``refused`` with the sizing reason in ``detail``)."""
+    """What ``/hedge start`` did: ``code`` is ``started``, ``unwound`` (one leg failed, the other was
+    closed at once), ``failed`` (nothing opened) or a refusal (``busy``, ``paused``, ``replay``, ``venue``,
+    ``symbol``, ``refused`` with the sizing reason in ``detail``)."""
 
     code: str
     round: HedgeRound | None = None
@@ -136,6 +137,8 @@ class HedgeService:
             return HedgeStart("busy", self.runner.round)
         if self.risk is not None and self.risk.state.state.value != "active":
             return HedgeStart("paused")
+        if self.venues is None and self.settings.market.source == "replay":
+            return HedgeStart("replay")  # replayed candles: `signalpilot hedge` runs rounds on them
         try:
             runner = await self._ensure_runner()
         except KeyError as exc:
@@ -154,8 +157,10 @@ class HedgeService:
             return HedgeStart("refused", detail={"code": exc.code, **exc.detail})
         except BrokerError as exc:
             return HedgeStart("venue", detail={"error": exc.code})
+        if rnd.state.value == "failed":
+            return HedgeStart("failed", rnd)
         self._follow()
-        return HedgeStart("started", rnd)
+        return HedgeStart("started" if rnd.is_active else "unwound", rnd)
 
     async def stop_round(self) -> HedgeRound | None:
         """Close both legs at market (``/hedge stop``); no new round in continuous mode."""

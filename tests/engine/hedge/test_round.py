@@ -118,3 +118,14 @@ async def test_a_crash_at_any_step_then_a_restart_leaves_no_naked_leg_and_no_dup
                     fills = await v.broker.fetch_fills(f"hg-{rnd.id}-{leg.role}{kind}-{n}", "SOL/USDT")
                     assert len(fills) <= 1, (at, kind, n)
     assert await store.active() == []
+
+
+async def test_a_venue_refusing_the_leverage_opens_nothing(tmp_path: Path) -> None:
+    clock = ManualClock(EPOCH)
+    short, long = venue(tmp_path, "aster", clock, None), venue(tmp_path, "backpack", clock, None)
+    await prime(clock, short, long)
+    store = MemoryHedgeStore()
+    rnd = await HedgeRunner(store, clock, short, long, RULES, leverage=500).open("SOL/USDT", D("25"))
+    assert rnd.state is RoundState.FAILED and not rnd.is_active
+    assert await short.broker.positions() == [] and await long.broker.positions() == []
+    assert [e.kind for e in store.events] == [HedgeAlert.FAILED]

@@ -55,3 +55,10 @@ async def test_one_venue_down_the_other_leg_keeps_its_protection(engine_factory,
     assert [p.side.value for p in await venues["l"].broker.positions()] == ["long"]
     stored = await engine.c.repo.pending_alerts()
     assert any(isinstance(a.event, HedgeEvent) and a.event.kind is HedgeAlert.VENUE_DOWN for a in stored)
+
+
+async def test_on_replayed_candles_the_hedge_points_to_the_replay_command(engine_factory) -> None:  # type: ignore[no-untyped-def]
+    engine = await engine_factory()  # the bundled replay: no live prices for two venues
+    result = await engine.hedge_start("ETH/BTC", None, "test")
+    assert result.code == "replay" and result.round is None
+    assert (await engine.hedge_status()).round is None
