@@ -26,6 +26,11 @@ class PanicAction(enum.StrEnum):
     GO = "go"
 
 
+class HedgeAction(enum.StrEnum):
+    STOP = "stop"  # closes both legs at market
+    KEEP = "keep"  # backs out
+
+
 class SettingsAction(enum.StrEnum):
     MENU = "menu"
     KEY = "key"
@@ -51,6 +56,13 @@ class PanicCb(CallbackData, prefix="pn"):
     """The red second tap of /panic; ``id`` is a one-time request id that expires."""
 
     action: PanicAction
+    id: str
+
+
+class HedgeCb(CallbackData, prefix="hg"):
+    """The second tap of /hedge stop: ``id`` is the round's id."""
+
+    action: HedgeAction
     id: str
 
 

@@ -23,6 +23,7 @@ COMMANDS = (
     ("scan", __("Scan the market now")),
     ("signal", __("Analyse one symbol")),
     ("close", __("Close a position")),
+    ("hedge", __("Cross-venue hedge: start, stop, status")),
     ("pause", __("Pause new entries")),
     ("resume", __("Resume new entries")),
     ("settings", __("Runtime settings")),

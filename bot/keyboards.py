@@ -6,6 +6,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import (
+    HedgeAction,
+    HedgeCb,
     LangCb,
     PanicAction,
     PanicCb,
@@ -71,6 +73,13 @@ def close_confirm(position_id: str) -> InlineKeyboardMarkup:
 def panic(request_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
         _button("🚨 " + _("Yes, close everything"), PanicCb(action=PanicAction.GO, id=request_id).pack(), "danger"),
+    ]])
+
+
+def hedge_stop(round_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("✅ " + _("Yes, close both legs"), HedgeCb(action=HedgeAction.STOP, id=round_id).pack(), "danger"),
+        _button("↩️ " + _("Keep"), HedgeCb(action=HedgeAction.KEEP, id=round_id).pack()),
     ]])
 
 

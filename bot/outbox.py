@@ -27,7 +27,7 @@ from aiogram.utils.i18n import I18n
 from bot import format as fmt
 from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
-from bot.presenters import alerts, cards
+from bot.presenters import alerts, cards, hedge
 from bot.presenters.missed import missed_summary
 from bot.timer import wait_event
 from engine.domain.events import (
@@ -40,6 +40,7 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
 )
+from engine.domain.hedge import HedgeEvent
 from engine.domain.models import CloseReason
 from engine.domain.reasons import PauseReason
 from engine.facade import Clock
@@ -216,6 +217,8 @@ class AlertSender:
             return alerts.trading_paused(event)
         if isinstance(event, EngineError):
             return alerts.engine_error(event, symbol)
+        if isinstance(event, HedgeEvent):
+            return hedge.alert(event)
         raise TypeError(f"no alert for {type(event).__name__}")
 
     async def _signal_id(self, event: Event) -> str | None:

@@ -29,6 +29,8 @@ from engine.domain.models import Balance, CloseReason, Position, Signal, SignalS
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.frontend_memory import FrontEndMemory
+from engine.hedge.controls import HedgeControls
+from engine.hedge.service import HedgeService, HedgeStart, HedgeStatus
 from engine.intake.result import IntakeOutcome, IntakeResult
 from engine.intake.service import resolve_symbol
 from engine.market.base import PriceTick
@@ -63,7 +65,7 @@ from engine.wiring import Components, build
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
 __all__ = [
     "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine",
-    "IntakeOutcome", "IntakeResult", "PnlStats",
+    "HedgeStart", "HedgeStatus", "IntakeOutcome", "IntakeResult", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "About", "PairResult", "Performance", "PeriodRow", "PeriodTable", "ProfitView", "Stake", "spawn",
 ]
@@ -73,7 +75,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory, OutsideWorld, Reporting):
+class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -99,6 +101,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting):
         # alerts published without a state change of their own (a pause, a refusal) reach the outbox
         # here, before any front end hears of them (subscribers are called in subscription order)
         self.bus.subscribe(Event, self._record_alert)
+        self.hedge = HedgeService(c.settings, c.repo, c.clock, c.bus, c.risk)  # the cross-venue hedge (/hedge)
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -121,6 +124,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting):
             await self._unreachable(exc)
             self._tasks.append(spawn(self._reconnect(), "venue-reconnect"))
         self.c.db.on_fault = self._storage_failed
+        await self._resume_hedge()
 
     async def _open_storage(self) -> None:
         """The part that must succeed: database schema, runtime settings, the replay's clock."""
@@ -215,6 +219,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting):
         await cancel_all(self._tasks)
         self._tasks.clear()
         await self._stop_outside()
+        await self.hedge.stop()
         await self.c.jobs.stop()
         try:
             if self.c.replay is not None and self.started and self.failure is None:
@@ -355,8 +360,10 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting):
         return await self.c.trading.close(position_id, CloseReason.MANUAL)
 
     async def panic(self, by: str) -> PanicCompleted:
-        """Cancel every order, close every position at market, pause entries (one run at a time)."""
-        return await self.c.trading.panic(by)
+        """Cancel every order, close every position at market (hedge legs too), pause entries."""
+        done = await self.c.trading.panic(by)
+        await self.hedge.stop_round()
+        return done
 
     async def pause(self, by: str) -> bool:
         return await self.c.risk.pause(PauseReason.MANUAL, by)

@@ -15,6 +15,7 @@ def routers() -> list[Router]:
         charts,
         fallback,
         files,
+        hedge,
         intake,
         pnl,
         positions,
@@ -26,4 +27,4 @@ def routers() -> list[Router]:
     )
 
     return [m.build_router() for m in (start, signals, positions, pnl, results, charts, settings, admin, files,
-                                       refusals, intake, fallback)]
+                                       hedge, refusals, intake, fallback)]

@@ -18,6 +18,7 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
 )
+from engine.domain.hedge import HedgeEvent
 from engine.domain.models import Position
 
 MAX_LINES = 20
@@ -46,6 +47,8 @@ def _line(event: Event) -> str:
         return _("New entries paused") + " · " + fmt.esc(word(PAUSE, event.reason))
     if isinstance(event, EngineError):
         return _("Needs attention") + " · " + fmt.esc(word(ERROR, event.code))
+    if isinstance(event, HedgeEvent):
+        return _("Hedge") + " · " + fmt.esc(event.symbol) + " · " + fmt.esc(event.kind.value)
     return fmt.esc(type(event).__name__)
 
 
