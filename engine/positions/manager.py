@@ -1,13 +1,23 @@
-"""Position manager: executes lifecycle transitions against the broker, persisting before and after.
+"""Position manager: executes lifecycle transitions against the broker, one unit of work per step.
 
-Fills from the broker are queued (``on_fill`` is synchronous) and processed earliest first (the
-venue's time, then its trade id: one poll may bring them in any order), one at a time, under one
-lock, by ``process_inbox``. Every transition is persisted before its orders are
-sent and each order's acknowledgement is persisted after; events are published last.
+A lifecycle step — a fill, the position and the orders it changes, the paper venue's rows that
+changed with it, the risk state and the alerts it causes (the outbox) — is written in ONE
+transaction (``Repository.commit``) before the step's orders go to the broker; the broker's
+acknowledgements (with the venue's rows again) are written in the next one. A fill is recorded in
+the same commit that applies it: there is no "recorded but not applied" state to repair.
+
+Fills are queued, never pushed up: a live venue's stream hands them to ``on_fill`` (synchronous:
+it only queues), the paper venue keeps them until the manager takes them (``take_fills``). They
+are processed earliest first (the venue's time, then its trade id: one poll may bring them in any
+order), one at a time, under the manager's lock. A transition's events are published together, in
+order, as one batch, after its orders are sent.
 
 A target refused because its price is already crossed is taken at market (``lifecycle.take_target``);
 before a stop is moved after a target, and before a protective order's refusal is reported, a
 position already flat on the venue is recognised (``flat.already_flat``): no false alarm.
+
+Recovery and reconciliation use the public API: ``locked()``, ``apply(transition)``, ``place``,
+``cancel``, ``record`` and ``remember``.
 """
 
 from __future__ import annotations
@@ -16,12 +26,13 @@ import asyncio
 import logging
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from engine.brokers.base import Broker
+from engine.brokers.base import Broker, JournaledVenue, StreamedFills
 from engine.brokers.errors import (
     AuthError,
     BrokerError,
@@ -50,12 +61,13 @@ from engine.domain.reasons import ErrorCode
 from engine.market.base import PriceTick
 from engine.positions import flat
 from engine.positions import lifecycle as lc
-from engine.storage.repository import Repository
+from engine.storage.repository import Repository, Unit
 
 log = logging.getLogger("engine.positions")
 
 MarketLookup = Callable[[str], Awaitable[MarketSpec]]
-RealizedHook = Callable[[Decimal], Awaitable[None]]
+# realized PnL booked → (small values to write with the step, events it causes): the risk state
+RealizedHook = Callable[[Decimal], tuple[Mapping[str, str], tuple[Event, ...]]]
 
 
 def _error_code(exc: BrokerError) -> ErrorCode:
@@ -83,16 +95,28 @@ class PositionManager:
         self._inbox: deque[Fill] = deque()
         self._wake = asyncio.Event()
         self._open: dict[str, Position] = {}
-        self._orders: dict[str, list[Order]] = {}
+        self._by_symbol: dict[str, dict[str, Position]] = {}  # open positions per symbol: a tick sees its own
+        self._orders: dict[str, dict[str, Order]] = {}  # per open position, by client id
+        self._applied: dict[str, set[tuple[str, str]]] = {}  # (client id, trade id) applied, per open position
+        self._staged: dict[str, Order] = {}  # acknowledgements waiting for the next commit
+        self._staged_alerts: list[EngineError] = []
         self._sent: deque[datetime] = deque()
-        broker.on_fill(self.on_fill)
+        self._journal = broker if isinstance(broker, JournaledVenue) else None
+        if self._journal is not None:
+            self._journal.defer_saves()  # its rows are written in our transactions
+        if isinstance(broker, StreamedFills):
+            broker.on_fill(self.on_fill)
 
     # --- queries ---------------------------------------------------------------------------------
     def open_positions(self) -> list[Position]:
         return [p for p in self._open.values() if p.is_open]
 
+    def position(self, position_id: str) -> Position | None:
+        """An open (or pending) position as the manager holds it; None once it is over."""
+        return self._open.get(position_id)
+
     def orders_of(self, position_id: str) -> list[Order]:
-        return list(self._orders.get(position_id, []))
+        return list(self._orders.get(position_id, {}).values())
 
     def queued_fills(self) -> list[Fill]:
         """Fills received and not processed yet, in arrival order."""
@@ -104,10 +128,73 @@ class PositionManager:
             self._sent.popleft()
         return len(self._sent)
 
+    async def ctx(self, symbol: str) -> lc.Context:
+        """What the lifecycle functions need to know about ``symbol`` and the account."""
+        return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
+                          breakeven_buffer_pct=self._be_buffer, paper=self.paper)
+
     async def load(self) -> None:
         """Fill the in-memory view of open positions from the database."""
-        self._open = {p.id: p for p in await self.repo.open_positions()}
-        self._orders = {pid: await self.repo.orders_for(pid) for pid in self._open}
+        positions = await self.repo.open_positions()
+        orders = await self.repo.orders_for_positions([p.id for p in positions])
+        self._open, self._by_symbol, self._orders, self._applied = {}, {}, {}, {}
+        for pos in positions:
+            self.remember(pos, orders.get(pos.id, ()))
+
+    # --- the public API of recovery and reconciliation ----------------------------------------------
+    @asynccontextmanager
+    async def locked(self) -> AsyncIterator[PositionManager]:
+        """Hold the manager's lock (no order of ours is on its way meanwhile); what was staged is
+        committed before it is released."""
+        async with self._lock:
+            try:
+                yield self
+            finally:
+                await self._flush()
+
+    async def apply(self, tr: lc.Transition) -> None:
+        """Persist, act, publish one transition (inside ``locked()``)."""
+        await self._execute(tr)
+
+    async def place(self, pos: Position, action: lc.PlaceOrder) -> lc.Transition | None:
+        """Send one order already persisted (inside ``locked()``); the transition its refusal calls for."""
+        return await self._place(pos, action)
+
+    async def cancel(self, pos: Position, order: Order) -> None:
+        """Cancel one order of ``pos`` on the venue (inside ``locked()``)."""
+        await self._cancel(pos, order)
+
+    async def record(self, position: Position | None, orders: Iterable[Order] = (),
+                     events: Iterable[Event] = (), fills: Iterable[Fill] = ()) -> None:
+        """Save a position and/or orders (the fills that explain them, the alerts they cause) as
+        they are now, in one commit."""
+        orders = tuple(orders)
+        fills = tuple(fills)
+        await self._commit(Unit(position, orders, fills, position.id if position and fills else None,
+                                events=tuple(events)))
+        if position is not None:
+            self.remember(position, orders)
+        else:
+            for order in orders:
+                self._stage_view(order)
+
+    def remember(self, pos: Position, orders: Iterable[Order] = ()) -> None:
+        """Hold ``pos`` (and these of its orders) in memory: open, or forgotten once it is over."""
+        if pos.is_open:
+            self._open[pos.id] = pos
+            self._by_symbol.setdefault(pos.symbol, {})[pos.id] = pos
+            known = self._orders.setdefault(pos.id, {})
+            for o in orders:
+                known[o.client_id] = o
+            return
+        self._open.pop(pos.id, None)
+        self._orders.pop(pos.id, None)
+        self._applied.pop(pos.id, None)
+        mine = self._by_symbol.get(pos.symbol)
+        if mine is not None:
+            mine.pop(pos.id, None)
+            if not mine:
+                del self._by_symbol[pos.symbol]
 
     # --- inputs ------------------------------------------------------------------------------------
     def on_fill(self, fill: Fill) -> None:
@@ -123,28 +210,49 @@ class PositionManager:
 
     async def process_inbox(self) -> None:
         async with self._lock:
-            while self._inbox:
-                fill = min(self._inbox, key=flat.venue_order)  # one poll may bring a stop's fill before TP1's
-                self._inbox.remove(fill)
-                try:
-                    await self._handle_fill(fill)
-                except Exception as exc:
-                    log.exception("fill %s of %s could not be applied", fill.trade_id, fill.client_id)
-                    await self._error(ErrorCode.INTERNAL, f"fill {fill.client_id}: {type(exc).__name__}")
+            await self._drain()
+
+    async def _drain(self) -> None:
+        """Apply the queued fills, earliest first; then commit what is staged. Lock held."""
+        self._take_fills()
+        while self._inbox:
+            fill = min(self._inbox, key=flat.venue_order)  # one poll may bring a stop's fill before TP1's
+            self._inbox.remove(fill)
+            try:
+                await self._handle_fill(fill)
+            except Exception as exc:
+                log.exception("fill %s of %s could not be applied", fill.trade_id, fill.client_id)
+                await self._error(ErrorCode.INTERNAL, f"fill {fill.client_id}: {type(exc).__name__}")
+            self._take_fills()
+        await self._flush()
+
+    def _take_fills(self) -> None:
+        if self._journal is not None:
+            self._inbox.extend(self._journal.take_fills())
 
     async def on_tick(self, tick: PriceTick) -> None:
         await self.broker.on_price(tick)
-        await self.process_inbox()
-        for pos in [p for p in self._open.values() if p.symbol == tick.symbol and p.state is PositionState.OPEN]:
-            ctx = await self._ctx(pos.symbol)
-            tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, ctx)
+        async with self._lock:
+            await self._drain()
+        for pid in list(self._by_symbol.get(tick.symbol, ())):
+            pos = self._open.get(pid)
+            if pos is None or pos.state is not PositionState.OPEN:
+                continue
+            tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, await self.ctx(pos.symbol))
             if tr is None:
                 if (tick.price - (pos.best_price or pos.entry_price)) * pos.side.sign > 0:
-                    self._open[pos.id] = replace(pos, best_price=tick.price)
+                    self.remember(replace(pos, best_price=tick.price))
                 continue
             async with self._lock:
+                if self._open.get(pid) is not pos:  # changed while the lock was awaited: decide again
+                    pos = self._open.get(pid)
+                    if pos is None or pos.state is not PositionState.OPEN:
+                        continue
+                    tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, await self.ctx(pos.symbol))
+                    if tr is None:
+                        continue
                 await self._execute(tr)
-        await self.process_inbox()
+                await self._drain()
 
     # --- commands ----------------------------------------------------------------------------------
     async def open(self, signal: Signal, qty: Decimal, *, single_target: bool, trailing_pct: Decimal,
@@ -160,14 +268,12 @@ class PositionManager:
             except BrokerError as exc:
                 failed = lc.entry_failed(tr.position, now)
                 alert = self._engine_error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
-                try:
-                    await self.repo.save(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc))
-                                                  for o in tr.orders], now, (alert,))
-                finally:
-                    await self.bus.publish(alert)
+                await self._commit(Unit(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc))
+                                                 for o in tr.orders], events=(alert,)), alerts=(alert,))
                 return failed
+            self._applied[pid] = set()  # a new position: no fill of it anywhere yet
             await self._execute(tr)
-        await self.process_inbox()
+            await self._drain()
         return self._open.get(pid) or await self.repo.get_position(pid) or tr.position
 
     async def close(self, position_id: str, reason: CloseReason) -> Position | None:
@@ -175,48 +281,65 @@ class PositionManager:
             pos = self._open.get(position_id)
             if pos is None:
                 return None
-            tr = lc.close(pos, self.orders_of(pos.id), reason, self.clock.now(), await self._ctx(pos.symbol))
+            tr = lc.close(pos, self.orders_of(pos.id), reason, self.clock.now(), await self.ctx(pos.symbol))
             if tr is not None:
                 await self._execute(tr)
-        await self.process_inbox()
+            await self._drain()
         return self._open.get(position_id) or await self.repo.get_position(position_id)
 
-    # --- internals ---------------------------------------------------------------------------------
-    async def _ctx(self, symbol: str) -> lc.Context:
-        return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
-                          breakeven_buffer_pct=self._be_buffer, paper=self.paper)
-
-    def _remember(self, pos: Position, orders: tuple[Order, ...] | list[Order]) -> None:
-        known = {o.client_id: o for o in self._orders.get(pos.id, [])}
-        for o in orders:
-            known[o.client_id] = o
-        if pos.is_open:
-            self._open[pos.id] = pos
-            self._orders[pos.id] = list(known.values())
-        else:
-            self._open.pop(pos.id, None)
-            self._orders.pop(pos.id, None)
-
-    async def _save_order(self, pos: Position, order: Order, alert: EngineError | None = None) -> None:
-        """Persist one order's new state, with the alert it causes in the same commit (then published)."""
+    # --- the unit of work --------------------------------------------------------------------------
+    async def _commit(self, unit: Unit, alerts: Iterable[EngineError] = ()) -> None:
+        """Write ``unit`` — with the acknowledgements staged so far and the paper venue's changed
+        rows — in one transaction; then publish the staged alerts and ``alerts`` (even when the
+        database is what failed: a human hears of it either way)."""
+        staged, told = tuple(self._staged.values()), (*self._staged_alerts, *alerts)
+        self._staged, self._staged_alerts = {}, []
+        venue = self._journal.take_changes() if self._journal is not None else None
         try:
-            await self.repo.save(None, [order], self.clock.now(), (alert,) if alert else ())
+            await self.repo.commit(replace(unit, orders=(*staged, *unit.orders), venue=venue or None,
+                                           events=(*self._staged_only(told, unit.events), *unit.events),
+                                           now=unit.now or self.clock.now()))
         finally:
-            if alert is not None:
-                await self.bus.publish(alert)  # told even when the database is what failed
-        if pos.id in self._orders:
-            self._remember(self._open.get(pos.id, pos), [order])
+            for event in told:
+                await self.bus.publish(event)
 
-    async def _execute(self, tr: lc.Transition) -> None:
-        """Persist, act, publish. Called with the lock held."""
+    @staticmethod
+    def _staged_only(alerts: tuple[EngineError, ...], events: Iterable[Event]) -> tuple[Event, ...]:
+        ids = {e.id for e in events}
+        return tuple(a for a in alerts if a.id not in ids)
+
+    async def _flush(self) -> None:
+        if self._staged or self._staged_alerts:
+            await self._commit(Unit())
+
+    def _stage(self, order: Order, alert: EngineError | None = None) -> None:
+        """An order's new state (and the alert it causes), for the next commit."""
+        self._staged[order.client_id] = order
+        if alert is not None:
+            self._staged_alerts.append(alert)
+        self._stage_view(order)
+
+    def _stage_view(self, order: Order) -> None:
+        pos = self._open.get(order.position_id)
+        if pos is not None:
+            self.remember(pos, (order,))
+
+    async def _execute(self, tr: lc.Transition, fill: Fill | None = None) -> None:
+        """One step: persist (the fill, the position, its orders, the venue, the risk state, the
+        outbox: one commit), send its orders, commit their acknowledgements, publish its events
+        as one batch. Called with the lock held."""
         before = self._open.get(tr.position.id)
-        now = self.clock.now()
-        await self.repo.save(tr.position, tr.orders, now, tr.events)  # the alerts go in the same commit
-        self._remember(tr.position, tr.orders)
+        kv: Mapping[str, str] = {}
+        risk: tuple[Event, ...] = ()
         if self._on_realized is not None:
             delta = tr.position.realized_pnl - (before.realized_pnl if before else Decimal(0))
             if delta:
-                await self._on_realized(delta)
+                kv, risk = self._on_realized(delta)
+        await self._commit(Unit(tr.position, tr.orders, (fill,) if fill else (), tr.position.id if fill else None,
+                                (*tr.events, *risk), kv))
+        self.remember(tr.position, tr.orders)
+        if fill is not None and tr.position.id in self._applied:
+            self._applied[tr.position.id].add((fill.client_id, fill.trade_id))
         follow_ups: list[lc.Transition] = []
         for action in tr.actions:
             if isinstance(action, lc.PlaceOrder):
@@ -228,11 +351,13 @@ class PositionManager:
         pos = self._open.get(tr.position.id)
         if pos is not None and pos.state is PositionState.PENDING and pos.close_reason is not None:
             if not any(o.leg == Leg.ENTRY.value and not o.status.is_final for o in self.orders_of(pos.id)):
-                failed = lc.entry_failed(pos, now)
-                await self.repo.save(failed, (), now)
-                self._remember(failed, ())
-        for event in tr.events:
-            await self.bus.publish(event)
+                failed = lc.entry_failed(pos, self.clock.now())
+                await self._commit(Unit(failed))
+                self.remember(failed)
+        self._take_fills()
+        if not self._inbox:  # else the acknowledgements go with the fills' commit (a synchronous venue)
+            await self._flush()
+        await self.bus.publish_batch((*tr.events, *risk))
         for extra in follow_ups:
             await self._execute(extra)
 
@@ -257,43 +382,40 @@ class PositionManager:
         status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN
         if status is OrderStatus.OPEN and order.status is not OrderStatus.NEW:
             status = order.status
-        current = next((o for o in self.orders_of(pos.id) if o.client_id == order.client_id), order)
+        current = self._orders.get(pos.id, {}).get(order.client_id, order)
         if current.status is OrderStatus.FILLED:
-            status = OrderStatus.FILLED  # the fill was processed already (synchronous venue)
-        await self._save_order(pos, replace(current, status=status, exchange_id=ack.exchange_id))
+            status = OrderStatus.FILLED  # the fill was processed already
+        self._stage(replace(current, status=status, exchange_id=ack.exchange_id))
         return None
 
     async def _placement_failed(self, pos: Position, order: Order, action: lc.PlaceOrder,
                                 exc: BrokerError) -> lc.Transition | None:
-        """``order`` was refused (it carries its REJECTED status): it is saved here, in one commit with
+        """``order`` was refused (it carries its REJECTED status): it is staged (or saved) here with
         the alert it causes, if any."""
         pos = self._open.get(pos.id, pos)
         now = self.clock.now()
         if order.leg == Leg.ENTRY.value:
             failed = lc.entry_failed(pos, now)
             alert = self._engine_error(_error_code(exc), f"{exc.code}: {exc}", pos.id, pos.signal_id)
-            try:
-                await self.repo.save(failed, [order], now, (alert,))
-                self._remember(failed, ())
-            finally:
-                await self.bus.publish(alert)
+            await self._commit(Unit(failed, [order], events=(alert,)), alerts=(alert,))
+            self.remember(failed)
             return None
         if lc.target_number(order.leg) is not None and isinstance(exc, WouldTriggerImmediately):
-            await self._save_order(pos, order)
+            self._stage(order)
             log.info("target %s is already crossed: taking it at market", order.client_id)
             return lc.take_target(pos, self.orders_of(pos.id), order, now)
         if order.reduce_only and isinstance(exc, InvalidOrder | WouldTriggerImmediately) \
                 and await flat.already_flat(self, pos, skip=order.client_id):
-            await self._save_order(pos, order)
+            self._stage(order)
             log.info("%s not placed: position %s is already flat on the venue", order.client_id, pos.id)
             return None
         if action.protective:
-            await self._save_order(pos, order, self._engine_error(ErrorCode.STOP_NOT_PLACED, f"{exc.code}: {exc}",
-                                                                  pos.id, pos.signal_id))
+            self._stage(order, self._engine_error(ErrorCode.STOP_NOT_PLACED, f"{exc.code}: {exc}",
+                                                  pos.id, pos.signal_id))
             reason = CloseReason.STOP if isinstance(exc, WouldTriggerImmediately) or not pos.breakeven else CloseReason.BREAKEVEN
-            return lc.close(pos, self.orders_of(pos.id), reason, now, await self._ctx(pos.symbol))
-        await self._save_order(pos, order, self._engine_error(_error_code(exc), f"{order.leg} {exc.code}: {exc}",
-                                                              pos.id, pos.signal_id))
+            return lc.close(pos, self.orders_of(pos.id), reason, now, await self.ctx(pos.symbol))
+        self._stage(order, self._engine_error(_error_code(exc), f"{order.leg} {exc.code}: {exc}",
+                                              pos.id, pos.signal_id))
         return None
 
     async def _cancel(self, pos: Position, order: Order) -> None:
@@ -303,15 +425,15 @@ class PositionManager:
             log.warning("cancel of %s failed: %s", order.client_id, exc)
             return
         if ack is None or ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
-            current = next((o for o in self.orders_of(pos.id) if o.client_id == order.client_id), order)
+            current = self._orders.get(pos.id, {}).get(order.client_id, order)
             if current.status is not OrderStatus.FILLED:
-                await self._save_order(pos, replace(current, status=OrderStatus.CANCELLED))
+                self._stage(replace(current, status=OrderStatus.CANCELLED))
 
     async def _handle_fill(self, fill: Fill) -> None:
         pid = position_id_of(fill.client_id)
         pos: Position | None
         if pid is None:
-            pos = next((p for p in self._open.values() if p.symbol == fill.symbol and p.is_open), None)
+            pos = next((p for p in self._by_symbol.get(fill.symbol, {}).values() if p.is_open), None)
             if pos is None or not fill.client_id.startswith("liq-"):
                 log.info("fill of a foreign order %s ignored", fill.client_id)
                 return
@@ -321,46 +443,38 @@ class PositionManager:
             log.warning("fill for unknown position %s", fill.client_id)
             return
         orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
-        order = next((o for o in orders if o.client_id == fill.client_id), None)
+        order = self._orders.get(pos.id, {}).get(fill.client_id) or next(
+            (o for o in orders if o.client_id == fill.client_id), None)
         if await flat.earlier_fills_first(self, pos, order, fill):
             self._inbox.append(fill)  # applied after the fills that came before it on the venue
             return
-        fresh = await self.repo.add_fill(fill, pos.id)
+        if await self._applied_before(pos, fill):
+            return  # recorded, so applied: the fill and what it did are one commit
         if pid is not None and order is None:
             log.warning("fill for unknown order %s", fill.client_id)
+            await self._commit(Unit(fills=(fill,), fill_position=pos.id))
             return
-        if not fresh and not await self._recorded_not_applied(fill, pos.id, order):
-            return  # already applied
         if not pos.is_open:
             log.warning("fill %s for a finished position %s", fill.client_id, pos.id)
-            if order is not None:
-                await self.repo.save(None, [lc.apply_fill_to_order(order, fill)], self.clock.now())
+            await self._commit(Unit(None, [lc.apply_fill_to_order(order, fill)] if order else [], (fill,), pos.id))
             return
-        ctx = await self._ctx(pos.symbol)
+        ctx = await self.ctx(pos.symbol)
         tr = lc.on_fill(pos, orders, order, fill, ctx)
         if order is not None and lc.target_number(order.leg) is not None and tr.position.state is PositionState.OPEN \
                 and any(isinstance(a, lc.PlaceOrder) and a.protective for a in tr.actions) \
                 and await flat.already_flat(self, tr.position, skip=order.client_id):
             tr = lc.on_fill(pos, orders, order, fill, ctx, move_stop=False)  # no stop for a position gone
-        await self._execute(tr)
+        await self._execute(tr, fill)
 
-    async def _recorded_not_applied(self, fill: Fill, position_id: str, order: Order | None) -> bool:
-        """A fill recorded by an earlier run that was killed before saving what the fill does to
-        the position: its quantity is not in the order's filled quantity yet."""
-        if order is None:
-            return False
-        total = Decimal(0)
-        for recorded in await self.repo.fills_for(position_id):  # in the order they were recorded
-            if recorded.client_id != fill.client_id:
-                continue
-            total += recorded.qty
-            if recorded.trade_id == fill.trade_id:
-                if total > order.filled_qty:
-                    log.warning("fill %s of %s was recorded but not applied (crash?): applying it", fill.trade_id,
-                                fill.client_id)
-                    return True
-                return False
-        return False
+    async def _applied_before(self, pos: Position, fill: Fill) -> bool:
+        """Whether ``fill`` is recorded (and so applied) already; an open position's recorded
+        fills are read once, then kept in memory."""
+        seen = self._applied.get(pos.id)
+        if seen is None:
+            seen = {(f.client_id, f.trade_id) for f in await self.repo.fills_for(pos.id)}
+            if pos.id in self._open:
+                self._applied[pos.id] = seen
+        return (fill.client_id, fill.trade_id) in seen
 
     def _engine_error(self, code: ErrorCode, detail: str, position_id: str | None = None,
                       signal_id: str | None = None) -> EngineError:
@@ -371,10 +485,7 @@ class PositionManager:
                      signal_id: str | None = None) -> None:
         """An alert with no state change of its own: in the outbox, then published."""
         event = self._engine_error(code, detail, position_id, signal_id)
-        try:
-            await self.repo.add_alerts([event])  # in the outbox before anyone hears of it
-        finally:
-            await self.bus.publish(event)  # told even when the database is what failed
+        await self._commit(Unit(events=(event,)), alerts=(event,))
 
     async def publish(self, event: Event) -> None:
         await self.bus.publish(event)
