@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from engine.brokers.paper_state import PaperChanges, PaperOrder, PaperPosition, PaperState
@@ -49,22 +49,22 @@ def _position(p: PaperPosition) -> dict[str, Any]:
             "leverage": p.leverage}
 
 
-async def write(session: AsyncSession, changes: PaperChanges) -> None:
-    """Add the rows that changed to the session's transaction (the caller commits)."""
+async def write(conn: AsyncConnection, changes: PaperChanges) -> None:
+    """Add the rows that changed to the open transaction of ``conn`` (the caller commits)."""
     if changes.account is not None:
         wallet, order_seq, trade_seq, liq_seq = changes.account
-        await upsert(session, _ACCOUNT, [{"id": 1, "wallet": wallet, "order_seq": order_seq,
+        await upsert(conn, _ACCOUNT, [{"id": 1, "wallet": wallet, "order_seq": order_seq,
                                           "trade_seq": trade_seq, "liq_seq": liq_seq}])
-    await upsert(session, _LEVERAGE, [{"symbol": s, "leverage": v} for s, v in changes.leverage.items()])
+    await upsert(conn, _LEVERAGE, [{"symbol": s, "leverage": v} for s, v in changes.leverage.items()])
     gone = [s for s, p in changes.positions.items() if p is None]
     if gone:
-        await (await session.connection()).execute(delete(_POSITIONS).where(col(PaperPositionRow.symbol).in_(gone)))
-    await upsert(session, _POSITIONS, [_position(p) for p in changes.positions.values() if p is not None])
-    await upsert(session, _ORDERS, [_order(o) for o in changes.orders])
-    await upsert(session, _FILLS, [_fill(f) for f in changes.fills])
+        await conn.execute(delete(_POSITIONS).where(col(PaperPositionRow.symbol).in_(gone)))
+    await upsert(conn, _POSITIONS, [_position(p) for p in changes.positions.values() if p is not None])
+    await upsert(conn, _ORDERS, [_order(o) for o in changes.orders])
+    await upsert(conn, _FILLS, [_fill(f) for f in changes.fills])
     if changes.forgotten:
-        await (await session.connection()).execute(delete(_FILLS).where(col(PaperFillRow.client_id).in_(changes.forgotten)))
-        await (await session.connection()).execute(delete(_ORDERS).where(col(PaperOrderRow.client_id).in_(changes.forgotten)))
+        await conn.execute(delete(_FILLS).where(col(PaperFillRow.client_id).in_(changes.forgotten)))
+        await conn.execute(delete(_ORDERS).where(col(PaperOrderRow.client_id).in_(changes.forgotten)))
 
 
 class PaperRows:
@@ -100,6 +100,5 @@ class PaperRows:
                           order_seq=account.order_seq, trade_seq=account.trade_seq, liq_seq=account.liq_seq)
 
     async def save(self, changes: PaperChanges) -> None:
-        async with self._db.session() as s:
-            await write(s, changes)
-            await s.commit()
+        async with self._db.engine.begin() as conn:
+            await write(conn, changes)
