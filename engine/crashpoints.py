@@ -36,7 +36,8 @@ import os
 import signal
 from collections.abc import Iterable
 
-from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState
+from engine.domain.ids import ClientOrderId
+from engine.domain.models import Fill, Leg, Order, OrderStatus, Position, PositionState
 
 ENV = "SIGNALPILOT_CRASH_AT"
 
@@ -92,13 +93,12 @@ def phases(position: Position | None, orders: Iterable[Order] = (),
 
 def leg_name(client_id: str) -> str:
     """``sp-<pid>-<leg>-<n>`` → entry, stop, moved-stop, tp1, tp2, close (else the id's kind)."""
-    parts = client_id.split("-")
-    if len(parts) != 4:
-        return parts[0]
-    leg, seq = parts[2], parts[3]
-    if leg == "sl":
-        return "stop" if seq == "0" else "moved-stop"
-    return _LEGS.get(leg, leg)
+    parsed = ClientOrderId.parse(client_id)
+    if parsed is None:
+        return client_id.split("-")[0]
+    if parsed.leg == Leg.STOP.value:
+        return "stop" if parsed.is_first_stop else "moved-stop"
+    return _LEGS.get(parsed.leg, parsed.leg)
 
 
 arm()

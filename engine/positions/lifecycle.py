@@ -23,6 +23,7 @@ from engine.domain.events import (
     StopMovedToBreakeven,
     TargetHit,
 )
+from engine.domain.ids import ClientOrderId
 from engine.domain.models import (
     CloseReason,
     Exit,
@@ -259,7 +260,7 @@ def target_number(leg: str) -> int | None:
 
 def next_attempt(orders: list[Order] | tuple[Order, ...], leg: str) -> int:
     """The attempt number of a new order for ``leg``: one past every order of that leg so far."""
-    attempts = [int(o.client_id.rsplit("-", 1)[1]) for o in orders if o.leg == leg]
+    attempts = [parsed.attempt for o in orders if o.leg == leg and (parsed := ClientOrderId.parse(o.client_id))]
     return max(attempts) + 1 if attempts else 0
 
 

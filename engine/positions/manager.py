@@ -61,7 +61,10 @@ from engine.domain.reasons import ErrorCode
 from engine.market.base import PriceTick
 from engine.positions import flat
 from engine.positions import lifecycle as lc
+from engine.positions.book import PositionBook
+from engine.positions.unit import UnitOfWork
 from engine.storage.repository import Repository, Unit
+from engine.tasks import quiet
 
 log = logging.getLogger("engine.positions")
 
@@ -94,29 +97,25 @@ class PositionManager:
         self._lock = asyncio.Lock()
         self._inbox: deque[Fill] = deque()
         self._wake = asyncio.Event()
-        self._open: dict[str, Position] = {}
-        self._by_symbol: dict[str, dict[str, Position]] = {}  # open positions per symbol: a tick sees its own
-        self._orders: dict[str, dict[str, Order]] = {}  # per open position, by client id
-        self._applied: dict[str, set[tuple[str, str]]] = {}  # (client id, trade id) applied, per open position
-        self._staged: dict[str, Order] = {}  # acknowledgements waiting for the next commit
-        self._staged_alerts: list[EngineError] = []
+        self._book = PositionBook()
         self._sent: deque[datetime] = deque()
         self._journal = broker if isinstance(broker, JournaledVenue) else None
         if self._journal is not None:
             self._journal.defer_saves()  # its rows are written in our transactions
+        self._uow = UnitOfWork(repo, bus, clock, self._journal)
         if isinstance(broker, StreamedFills):
             broker.on_fill(self.on_fill)
 
     # --- queries ---------------------------------------------------------------------------------
     def open_positions(self) -> list[Position]:
-        return [p for p in self._open.values() if p.is_open]
+        return self._book.positions()
 
     def position(self, position_id: str) -> Position | None:
         """An open (or pending) position as the manager holds it; None once it is over."""
-        return self._open.get(position_id)
+        return self._book.get(position_id)
 
     def orders_of(self, position_id: str) -> list[Order]:
-        return list(self._orders.get(position_id, {}).values())
+        return self._book.orders(position_id)
 
     def queued_fills(self) -> list[Fill]:
         """Fills received and not processed yet, in arrival order."""
@@ -137,7 +136,7 @@ class PositionManager:
         """Fill the in-memory view of open positions from the database."""
         positions = await self.repo.open_positions()
         orders = await self.repo.orders_for_positions([p.id for p in positions])
-        self._open, self._by_symbol, self._orders, self._applied = {}, {}, {}, {}
+        self._book.clear()
         for pos in positions:
             self.remember(pos, orders.get(pos.id, ()))
 
@@ -176,25 +175,11 @@ class PositionManager:
             self.remember(position, orders)
         else:
             for order in orders:
-                self._stage_view(order)
+                self._book.put_order(order)
 
     def remember(self, pos: Position, orders: Iterable[Order] = ()) -> None:
         """Hold ``pos`` (and these of its orders) in memory: open, or forgotten once it is over."""
-        if pos.is_open:
-            self._open[pos.id] = pos
-            self._by_symbol.setdefault(pos.symbol, {})[pos.id] = pos
-            known = self._orders.setdefault(pos.id, {})
-            for o in orders:
-                known[o.client_id] = o
-            return
-        self._open.pop(pos.id, None)
-        self._orders.pop(pos.id, None)
-        self._applied.pop(pos.id, None)
-        mine = self._by_symbol.get(pos.symbol)
-        if mine is not None:
-            mine.pop(pos.id, None)
-            if not mine:
-                del self._by_symbol[pos.symbol]
+        self._book.put(pos, orders)
 
     # --- inputs ------------------------------------------------------------------------------------
     def on_fill(self, fill: Fill) -> None:
@@ -221,6 +206,8 @@ class PositionManager:
             try:
                 await self._handle_fill(fill)
             except Exception as exc:
+                if quiet(exc):  # the database stopped taking writes: nothing more can be applied
+                    raise
                 log.exception("fill %s of %s could not be applied", fill.trade_id, fill.client_id)
                 await self._error(ErrorCode.INTERNAL, f"fill {fill.client_id}: {type(exc).__name__}")
             self._take_fills()
@@ -234,8 +221,9 @@ class PositionManager:
         await self.broker.on_price(tick)
         async with self._lock:
             await self._drain()
-        for pid in list(self._by_symbol.get(tick.symbol, ())):
-            pos = self._open.get(pid)
+        for held in self._book.of_symbol(tick.symbol):
+            pid = held.id
+            pos = self._book.get(pid)
             if pos is None or pos.state is not PositionState.OPEN:
                 continue
             tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, await self.ctx(pos.symbol))
@@ -244,8 +232,8 @@ class PositionManager:
                     self.remember(replace(pos, best_price=tick.price))
                 continue
             async with self._lock:
-                if self._open.get(pid) is not pos:  # changed while the lock was awaited: decide again
-                    pos = self._open.get(pid)
+                if self._book.get(pid) is not pos:  # changed while the lock was awaited: decide again
+                    pos = self._book.get(pid)
                     if pos is None or pos.state is not PositionState.OPEN:
                         continue
                     tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, await self.ctx(pos.symbol))
@@ -271,64 +259,38 @@ class PositionManager:
                 await self._commit(Unit(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc))
                                                  for o in tr.orders], events=(alert,)), alerts=(alert,))
                 return failed
-            self._applied[pid] = set()  # a new position: no fill of it anywhere yet
+            self._book.know_fills(pid, ())  # a new position: no fill of it anywhere yet
             await self._execute(tr)
             await self._drain()
-        return self._open.get(pid) or await self.repo.get_position(pid) or tr.position
+        return self._book.get(pid) or await self.repo.get_position(pid) or tr.position
 
     async def close(self, position_id: str, reason: CloseReason) -> Position | None:
         async with self._lock:
-            pos = self._open.get(position_id)
+            pos = self._book.get(position_id)
             if pos is None:
                 return None
             tr = lc.close(pos, self.orders_of(pos.id), reason, self.clock.now(), await self.ctx(pos.symbol))
             if tr is not None:
                 await self._execute(tr)
             await self._drain()
-        return self._open.get(position_id) or await self.repo.get_position(position_id)
+        return self._book.get(position_id) or await self.repo.get_position(position_id)
 
-    # --- the unit of work --------------------------------------------------------------------------
+    # --- the unit of work (engine/positions/unit.py) ---------------------------------------------------
     async def _commit(self, unit: Unit, alerts: Iterable[EngineError] = ()) -> None:
-        """Write ``unit`` — with the acknowledgements staged so far and the paper venue's changed
-        rows — in one transaction; then publish the staged alerts and ``alerts`` (even when the
-        database is what failed: a human hears of it either way)."""
-        staged, told = tuple(self._staged.values()), (*self._staged_alerts, *alerts)
-        self._staged, self._staged_alerts = {}, []
-        venue = self._journal.take_changes() if self._journal is not None else None
-        try:
-            await self.repo.commit(replace(unit, orders=(*staged, *unit.orders), venue=venue or None,
-                                           events=(*self._staged_only(told, unit.events), *unit.events),
-                                           now=unit.now or self.clock.now()))
-        finally:
-            for event in told:
-                await self.bus.publish(event)
-
-    @staticmethod
-    def _staged_only(alerts: tuple[EngineError, ...], events: Iterable[Event]) -> tuple[Event, ...]:
-        ids = {e.id for e in events}
-        return tuple(a for a in alerts if a.id not in ids)
+        await self._uow.commit(unit, alerts)
 
     async def _flush(self) -> None:
-        if self._staged or self._staged_alerts:
-            await self._commit(Unit())
+        await self._uow.flush()
 
     def _stage(self, order: Order, alert: EngineError | None = None) -> None:
-        """An order's new state (and the alert it causes), for the next commit."""
-        self._staged[order.client_id] = order
-        if alert is not None:
-            self._staged_alerts.append(alert)
-        self._stage_view(order)
-
-    def _stage_view(self, order: Order) -> None:
-        pos = self._open.get(order.position_id)
-        if pos is not None:
-            self.remember(pos, (order,))
+        self._uow.stage(order, alert)
+        self._book.put_order(order)
 
     async def _execute(self, tr: lc.Transition, fill: Fill | None = None) -> None:
         """One step: persist (the fill, the position, its orders, the venue, the risk state, the
         outbox: one commit), send its orders, commit their acknowledgements, publish its events
         as one batch. Called with the lock held."""
-        before = self._open.get(tr.position.id)
+        before = self._book.get(tr.position.id)
         kv: Mapping[str, str] = {}
         risk: tuple[Event, ...] = ()
         if self._on_realized is not None:
@@ -338,8 +300,8 @@ class PositionManager:
         await self._commit(Unit(tr.position, tr.orders, (fill,) if fill else (), tr.position.id if fill else None,
                                 (*tr.events, *risk), kv))
         self.remember(tr.position, tr.orders)
-        if fill is not None and tr.position.id in self._applied:
-            self._applied[tr.position.id].add((fill.client_id, fill.trade_id))
+        if fill is not None and self._book.applied(tr.position.id) is not None:
+            self._book.know_fills(tr.position.id, (fill,))
         follow_ups: list[lc.Transition] = []
         for action in tr.actions:
             if isinstance(action, lc.PlaceOrder):
@@ -348,7 +310,7 @@ class PositionManager:
                     follow_ups.append(extra)
             else:
                 await self._cancel(tr.position, action.order)
-        pos = self._open.get(tr.position.id)
+        pos = self._book.get(tr.position.id)
         if pos is not None and pos.state is PositionState.PENDING and pos.close_reason is not None:
             if not any(o.leg == Leg.ENTRY.value and not o.status.is_final for o in self.orders_of(pos.id)):
                 failed = lc.entry_failed(pos, self.clock.now())
@@ -382,7 +344,7 @@ class PositionManager:
         status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN
         if status is OrderStatus.OPEN and order.status is not OrderStatus.NEW:
             status = order.status
-        current = self._orders.get(pos.id, {}).get(order.client_id, order)
+        current = self._book.order(pos.id, order.client_id) or order
         if current.status is OrderStatus.FILLED:
             status = OrderStatus.FILLED  # the fill was processed already
         self._stage(replace(current, status=status, exchange_id=ack.exchange_id))
@@ -392,7 +354,7 @@ class PositionManager:
                                 exc: BrokerError) -> lc.Transition | None:
         """``order`` was refused (it carries its REJECTED status): it is staged (or saved) here with
         the alert it causes, if any."""
-        pos = self._open.get(pos.id, pos)
+        pos = self._book.get(pos.id) or pos
         now = self.clock.now()
         if order.leg == Leg.ENTRY.value:
             failed = lc.entry_failed(pos, now)
@@ -425,7 +387,7 @@ class PositionManager:
             log.warning("cancel of %s failed: %s", order.client_id, exc)
             return
         if ack is None or ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
-            current = self._orders.get(pos.id, {}).get(order.client_id, order)
+            current = self._book.order(pos.id, order.client_id) or order
             if current.status is not OrderStatus.FILLED:
                 self._stage(replace(current, status=OrderStatus.CANCELLED))
 
@@ -433,17 +395,17 @@ class PositionManager:
         pid = position_id_of(fill.client_id)
         pos: Position | None
         if pid is None:
-            pos = next((p for p in self._by_symbol.get(fill.symbol, {}).values() if p.is_open), None)
+            pos = next((p for p in self._book.of_symbol(fill.symbol) if p.is_open), None)
             if pos is None or not fill.client_id.startswith("liq-"):
                 log.info("fill of a foreign order %s ignored", fill.client_id)
                 return
         else:
-            pos = self._open.get(pid) or await self.repo.get_position(pid)
+            pos = self._book.get(pid) or await self.repo.get_position(pid)
         if pos is None:
             log.warning("fill for unknown position %s", fill.client_id)
             return
         orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
-        order = self._orders.get(pos.id, {}).get(fill.client_id) or next(
+        order = self._book.order(pos.id, fill.client_id) or next(
             (o for o in orders if o.client_id == fill.client_id), None)
         if await flat.earlier_fills_first(self, pos, order, fill):
             self._inbox.append(fill)  # applied after the fills that came before it on the venue
@@ -469,11 +431,11 @@ class PositionManager:
     async def _applied_before(self, pos: Position, fill: Fill) -> bool:
         """Whether ``fill`` is recorded (and so applied) already; an open position's recorded
         fills are read once, then kept in memory."""
-        seen = self._applied.get(pos.id)
+        seen = self._book.applied(pos.id)
         if seen is None:
             seen = {(f.client_id, f.trade_id) for f in await self.repo.fills_for(pos.id)}
-            if pos.id in self._open:
-                self._applied[pos.id] = seen
+            if self._book.get(pos.id) is not None:
+                self._book.know_fills(pos.id, seen)
         return (fill.client_id, fill.trade_id) in seen
 
     def _engine_error(self, code: ErrorCode, detail: str, position_id: str | None = None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from engine.brokers.errors import BrokerError
 from engine.domain.events import PositionClosed
+from engine.domain.ids import ClientOrderId
 from engine.domain.models import CloseReason, Exit, Fill, OrderStatus, Position, PositionState
 from engine.domain.values import ZERO
 from engine.positions.manager import PositionManager
@@ -104,7 +105,7 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
     resting = await mgr.broker.open_orders()
     live_ids = {o.client_id for o in await mgr.repo.live_orders()}
     for order in resting:
-        if order.client_id.startswith("sp-") and order.client_id not in live_ids:
+        if ClientOrderId.is_ours(order.client_id) and order.client_id not in live_ids:
             try:
                 await mgr.broker.cancel_order(order.client_id, order.symbol)
                 report.orphans_cancelled.append(order.client_id)

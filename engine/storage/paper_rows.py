@@ -1,6 +1,6 @@
 """The paper venue's account in its own tables: one row per order, position, fill and symbol
-leverage, and one for the wallet. ``write`` puts a ``PaperChanges`` into an open transaction (the
-position manager's unit of work); ``PaperRows`` is the venue's ``PaperStore`` (load at start, and
+leverage, and one for the wallet. ``statements`` turns a ``PaperChanges`` into the statements of a
+transaction (the position manager's unit of work); ``PaperRows`` is the venue's ``PaperStore`` (load at start, and
 saves of its own when no manager drives it)."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 
 from engine.brokers.paper_state import PaperChanges, PaperOrder, PaperPosition, PaperState
@@ -22,7 +21,7 @@ from engine.storage.tables import (
     PaperOrderRow,
     PaperPositionRow,
 )
-from engine.storage.upsert import upsert
+from engine.storage.upsert import Statement, dialect_of, run, upsert
 
 _ORDERS = PaperOrderRow.__table__  # type: ignore[attr-defined]
 _FILLS = PaperFillRow.__table__  # type: ignore[attr-defined]
@@ -49,22 +48,24 @@ def _position(p: PaperPosition) -> dict[str, Any]:
             "leverage": p.leverage}
 
 
-async def write(conn: AsyncConnection, changes: PaperChanges) -> None:
-    """Add the rows that changed to the open transaction of ``conn`` (the caller commits)."""
+def statements(dialect: str, changes: PaperChanges) -> list[Statement]:
+    """The statements writing the rows that changed (run in the caller's transaction)."""
+    out: list[Statement] = []
     if changes.account is not None:
         wallet, order_seq, trade_seq, liq_seq = changes.account
-        await upsert(conn, _ACCOUNT, [{"id": 1, "wallet": wallet, "order_seq": order_seq,
-                                          "trade_seq": trade_seq, "liq_seq": liq_seq}])
-    await upsert(conn, _LEVERAGE, [{"symbol": s, "leverage": v} for s, v in changes.leverage.items()])
+        out += upsert(dialect, _ACCOUNT, [{"id": 1, "wallet": wallet, "order_seq": order_seq,
+                                           "trade_seq": trade_seq, "liq_seq": liq_seq}])
+    out += upsert(dialect, _LEVERAGE, [{"symbol": s, "leverage": v} for s, v in changes.leverage.items()])
     gone = [s for s, p in changes.positions.items() if p is None]
     if gone:
-        await conn.execute(delete(_POSITIONS).where(col(PaperPositionRow.symbol).in_(gone)))
-    await upsert(conn, _POSITIONS, [_position(p) for p in changes.positions.values() if p is not None])
-    await upsert(conn, _ORDERS, [_order(o) for o in changes.orders])
-    await upsert(conn, _FILLS, [_fill(f) for f in changes.fills])
+        out.append((delete(_POSITIONS).where(col(PaperPositionRow.symbol).in_(gone)), None))
+    out += upsert(dialect, _POSITIONS, [_position(p) for p in changes.positions.values() if p is not None])
+    out += upsert(dialect, _ORDERS, [_order(o) for o in changes.orders])
+    out += upsert(dialect, _FILLS, [_fill(f) for f in changes.fills])
     if changes.forgotten:
-        await conn.execute(delete(_FILLS).where(col(PaperFillRow.client_id).in_(changes.forgotten)))
-        await conn.execute(delete(_ORDERS).where(col(PaperOrderRow.client_id).in_(changes.forgotten)))
+        out.append((delete(_FILLS).where(col(PaperFillRow.client_id).in_(changes.forgotten)), None))
+        out.append((delete(_ORDERS).where(col(PaperOrderRow.client_id).in_(changes.forgotten)), None))
+    return out
 
 
 class PaperRows:
@@ -100,5 +101,4 @@ class PaperRows:
                           order_seq=account.order_seq, trade_seq=account.trade_seq, liq_seq=account.liq_seq)
 
     async def save(self, changes: PaperChanges) -> None:
-        async with self._db.engine.begin() as conn:
-            await write(conn, changes)
+        await run(self._db, statements(dialect_of(self._db), changes))

@@ -44,13 +44,15 @@ from engine.storage.tables import (
     SignalRow,
     UserPrefRow,
 )
-from engine.storage.upsert import upsert_statement
+from engine.storage.upsert import Statement, dialect_of, run, upsert
 
 _POSITIONS = PositionRow.__table__  # type: ignore[attr-defined]
 _ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
 _KV = KvRow.__table__  # type: ignore[attr-defined]
 _FILLS = FillRow.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+_INSERT_FILL = insert(_FILLS)
+_INSERT_ALERT = insert(_OUTBOX)
 
 _OPEN_STATES = (PositionState.PENDING.value, PositionState.OPEN.value)
 _LIVE_ORDER = (OrderStatus.NEW.value, OrderStatus.OPEN.value)
@@ -104,28 +106,25 @@ class Repository:
         await self.commit(Unit(position, tuple(orders), events=tuple(events), now=now))
 
     async def commit(self, unit: Unit) -> None:
-        """Write one lifecycle step in one transaction (see ``Unit``). Plain statements on one
-        connection, each compiled once: the step costs a few round trips, whatever it holds."""
-        async with self.db.engine.begin() as conn:
-            if unit.position is not None:
-                await conn.execute(upsert_statement(conn.dialect.name, _POSITIONS),
-                                   [_row_dict(position_to_row(unit.position), _POSITIONS)])
-            latest = {o.client_id: o for o in unit.orders}  # one row per order: its newest state
-            if latest:
-                await conn.execute(upsert_statement(conn.dialect.name, _ORDERS),
-                                   [_row_dict(order_to_row(o, unit.now or o.created_at), _ORDERS)
-                                    for o in latest.values()])
-            if unit.fills:
-                await conn.execute(insert(_FILLS), [_row_dict(fill_to_row(f, unit.fill_position), _FILLS, skip="id")
-                                                    for f in unit.fills])
-            if unit.kv:
-                await conn.execute(upsert_statement(conn.dialect.name, _KV),
-                                   [{"key": k, "value": v} for k, v in unit.kv.items()])
-            if unit.venue:
-                await paper_rows.write(conn, unit.venue)
-            alerts = outbox.alerts_of(unit.events)
-            if alerts:
-                await conn.execute(insert(_OUTBOX), [_row_dict(outbox.to_row(e), _OUTBOX, skip="seq") for e in alerts])
+        """Write one lifecycle step in one transaction (see ``Unit``): plain statements, each
+        compiled once, handed over together (engine/storage/upsert.py)."""
+        dialect = dialect_of(self.db)
+        steps: list[Statement] = []
+        if unit.position is not None:
+            steps += upsert(dialect, _POSITIONS, [_row_dict(position_to_row(unit.position), _POSITIONS)])
+        latest = {o.client_id: o for o in unit.orders}  # one row per order: its newest state
+        steps += upsert(dialect, _ORDERS, [_row_dict(order_to_row(o, unit.now or o.created_at), _ORDERS)
+                                           for o in latest.values()])
+        if unit.fills:
+            steps.append((_INSERT_FILL, [_row_dict(fill_to_row(f, unit.fill_position), _FILLS, skip="id")
+                                         for f in unit.fills]))
+        steps += upsert(dialect, _KV, [{"key": k, "value": v} for k, v in unit.kv.items()])
+        if unit.venue:
+            steps += paper_rows.statements(dialect, unit.venue)
+        alerts = outbox.alerts_of(unit.events)
+        if alerts:
+            steps.append((_INSERT_ALERT, [_row_dict(outbox.to_row(e), _OUTBOX, skip="seq") for e in alerts]))
+        await run(self.db, steps)
         # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
         crashpoints.committed(unit.position, unit.orders, unit.fills[0] if unit.fills else None)
 
