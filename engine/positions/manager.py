@@ -1,23 +1,16 @@
 """Position manager: executes lifecycle transitions against the broker, one unit of work per step.
 
-A lifecycle step — a fill, the position and the orders it changes, the paper venue's rows that
-changed with it, the risk state and the alerts it causes (the outbox) — is written in ONE
-transaction (``Repository.commit``) before the step's orders go to the broker; the broker's
-acknowledgements (with the venue's rows again) are written in the next one. A fill is recorded in
-the same commit that applies it: there is no "recorded but not applied" state to repair.
+A lifecycle step — a fill, the position and orders it changes, the paper venue's changed rows, the
+risk state and the alerts it causes (the outbox) — is ONE transaction (``UnitOfWork``) written
+before the step's orders go to the broker; their acknowledgements are the next one. A fill is
+recorded in the commit that applies it: no "recorded but not applied" state exists to repair.
 
-Fills are queued, never pushed up: a live venue's stream hands them to ``on_fill`` (synchronous:
-it only queues), the paper venue keeps them until the manager takes them (``take_fills``). They
-are processed earliest first (the venue's time, then its trade id: one poll may bring them in any
-order), one at a time, under the manager's lock. A transition's events are published together, in
-order, as one batch, after its orders are sent.
-
-A target refused because its price is already crossed is taken at market (``lifecycle.take_target``);
-before a stop is moved after a target, and before a protective order's refusal is reported, a
-position already flat on the venue is recognised (``flat.already_flat``): no false alarm.
-
-Recovery and reconciliation use the public API: ``locked()``, ``apply(transition)``, ``place``,
-``cancel``, ``record`` and ``remember``.
+Fills are queued, never pushed up: a live venue's stream hands them to ``on_fill`` (it only
+queues), the paper venue keeps them until taken (``take_fills``). They are applied earliest first
+(venue time, then trade id), one at a time, under the manager's lock. A transition's events are
+published together, in order, as one batch. A refused order: ``refusals.placement_failed``; a
+position already flat on the venue: ``flat``. Recovery and reconciliation use the public API:
+``locked()``, ``apply``, ``place``, ``cancel``, ``stage``, ``record``, ``remember``.
 """
 
 from __future__ import annotations
@@ -34,10 +27,7 @@ from decimal import Decimal
 
 from engine.brokers.base import Broker, JournaledVenue, StreamedFills
 from engine.brokers.errors import (
-    AuthError,
     BrokerError,
-    InsufficientFunds,
-    InvalidOrder,
     UnknownOutcome,
     WouldTriggerImmediately,
 )
@@ -55,11 +45,12 @@ from engine.domain.models import (
     Position,
     PositionState,
     Signal,
+    VenueOrder,
     position_id_of,
 )
 from engine.domain.reasons import ErrorCode
 from engine.market.base import PriceTick
-from engine.positions import flat
+from engine.positions import flat, refusals
 from engine.positions import lifecycle as lc
 from engine.positions.book import PositionBook
 from engine.positions.unit import UnitOfWork
@@ -71,17 +62,6 @@ log = logging.getLogger("engine.positions")
 MarketLookup = Callable[[str], Awaitable[MarketSpec]]
 # realized PnL booked → (small values to write with the step, events it causes): the risk state
 RealizedHook = Callable[[Decimal], tuple[Mapping[str, str], tuple[Event, ...]]]
-
-
-def _error_code(exc: BrokerError) -> ErrorCode:
-    """What a venue error means for a human: auth errors pause trading (see RiskService)."""
-    if isinstance(exc, AuthError):
-        return ErrorCode.AUTH
-    if isinstance(exc, InsufficientFunds):
-        return ErrorCode.INSUFFICIENT_FUNDS
-    if exc.retryable:
-        return ErrorCode.NETWORK
-    return ErrorCode.EXCHANGE_REJECTED
 
 
 class PositionManager:
@@ -164,13 +144,14 @@ class PositionManager:
         await self._cancel(pos, order)
 
     async def record(self, position: Position | None, orders: Iterable[Order] = (),
-                     events: Iterable[Event] = (), fills: Iterable[Fill] = ()) -> None:
+                     events: Iterable[Event] = (), fills: Iterable[Fill] = (),
+                     alerts: Iterable[EngineError] = ()) -> None:
         """Save a position and/or orders (the fills that explain them, the alerts they cause) as
-        they are now, in one commit."""
+        they are now, in one commit; ``alerts`` (already in ``events``) are published after it."""
         orders = tuple(orders)
         fills = tuple(fills)
         await self._commit(Unit(position, orders, fills, position.id if position and fills else None,
-                                events=tuple(events)))
+                                events=tuple(events)), alerts)
         if position is not None:
             self.remember(position, orders)
         else:
@@ -255,7 +236,7 @@ class PositionManager:
                 await self.broker.prepare(signal.symbol, signal.leverage)
             except BrokerError as exc:
                 failed = lc.entry_failed(tr.position, now)
-                alert = self._engine_error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
+                alert = self.engine_error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
                 await self._commit(Unit(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc))
                                                  for o in tr.orders], events=(alert,)), alerts=(alert,))
                 return failed
@@ -282,7 +263,8 @@ class PositionManager:
     async def _flush(self) -> None:
         await self._uow.flush()
 
-    def _stage(self, order: Order, alert: EngineError | None = None) -> None:
+    def stage(self, order: Order, alert: EngineError | None = None) -> None:
+        """An order's new state (and the alert it causes) for the step's next commit (inside ``locked()``)."""
         self._uow.stage(order, alert)
         self._book.put_order(order)
 
@@ -329,6 +311,7 @@ class PositionManager:
                            qty=order.qty, price=order.price, trigger_price=order.trigger_price,
                            reduce_only=order.reduce_only, leverage=pos.leverage)
         self._sent.append(self.clock.now())
+        ack: VenueOrder | None
         try:
             try:
                 ack = await self.broker.place_order(req)
@@ -340,44 +323,15 @@ class PositionManager:
             crossed = isinstance(exc, WouldTriggerImmediately) and lc.target_number(order.leg) is not None
             log.log(logging.INFO if crossed else logging.WARNING, "order %s rejected: %s", order.client_id, exc)
             rejected = replace(order, status=OrderStatus.REJECTED, error=f"{exc.code}: {exc}"[:500])
-            return await self._placement_failed(pos, rejected, action, exc)
-        status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN
+            return await refusals.placement_failed(self, pos, rejected, action, exc)
+        status: OrderStatus = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) \
+            else OrderStatus.OPEN
         if status is OrderStatus.OPEN and order.status is not OrderStatus.NEW:
             status = order.status
         current = self._book.order(pos.id, order.client_id) or order
         if current.status is OrderStatus.FILLED:
             status = OrderStatus.FILLED  # the fill was processed already
-        self._stage(replace(current, status=status, exchange_id=ack.exchange_id))
-        return None
-
-    async def _placement_failed(self, pos: Position, order: Order, action: lc.PlaceOrder,
-                                exc: BrokerError) -> lc.Transition | None:
-        """``order`` was refused (it carries its REJECTED status): it is staged (or saved) here with
-        the alert it causes, if any."""
-        pos = self._book.get(pos.id) or pos
-        now = self.clock.now()
-        if order.leg == Leg.ENTRY.value:
-            failed = lc.entry_failed(pos, now)
-            alert = self._engine_error(_error_code(exc), f"{exc.code}: {exc}", pos.id, pos.signal_id)
-            await self._commit(Unit(failed, [order], events=(alert,)), alerts=(alert,))
-            self.remember(failed)
-            return None
-        if lc.target_number(order.leg) is not None and isinstance(exc, WouldTriggerImmediately):
-            self._stage(order)
-            log.info("target %s is already crossed: taking it at market", order.client_id)
-            return lc.take_target(pos, self.orders_of(pos.id), order, now)
-        if order.reduce_only and isinstance(exc, InvalidOrder | WouldTriggerImmediately) \
-                and await flat.already_flat(self, pos, skip=order.client_id):
-            self._stage(order)
-            log.info("%s not placed: position %s is already flat on the venue", order.client_id, pos.id)
-            return None
-        if action.protective:
-            self._stage(order, self._engine_error(ErrorCode.STOP_NOT_PLACED, f"{exc.code}: {exc}",
-                                                  pos.id, pos.signal_id))
-            reason = CloseReason.STOP if isinstance(exc, WouldTriggerImmediately) or not pos.breakeven else CloseReason.BREAKEVEN
-            return lc.close(pos, self.orders_of(pos.id), reason, now, await self.ctx(pos.symbol))
-        self._stage(order, self._engine_error(_error_code(exc), f"{order.leg} {exc.code}: {exc}",
-                                              pos.id, pos.signal_id))
+        self.stage(replace(current, status=status, exchange_id=ack.exchange_id))
         return None
 
     async def _cancel(self, pos: Position, order: Order) -> None:
@@ -389,7 +343,7 @@ class PositionManager:
         if ack is None or ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
             current = self._book.order(pos.id, order.client_id) or order
             if current.status is not OrderStatus.FILLED:
-                self._stage(replace(current, status=OrderStatus.CANCELLED))
+                self.stage(replace(current, status=OrderStatus.CANCELLED))
 
     async def _handle_fill(self, fill: Fill) -> None:
         pid = position_id_of(fill.client_id)
@@ -438,15 +392,15 @@ class PositionManager:
                 self._book.know_fills(pos.id, seen)
         return (fill.client_id, fill.trade_id) in seen
 
-    def _engine_error(self, code: ErrorCode, detail: str, position_id: str | None = None,
-                      signal_id: str | None = None) -> EngineError:
+    def engine_error(self, code: ErrorCode, detail: str, position_id: str | None = None,
+                     signal_id: str | None = None) -> EngineError:
         return EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
                            position_id=position_id, signal_id=signal_id)
 
     async def _error(self, code: ErrorCode, detail: str, position_id: str | None = None,
                      signal_id: str | None = None) -> None:
         """An alert with no state change of its own: in the outbox, then published."""
-        event = self._engine_error(code, detail, position_id, signal_id)
+        event = self.engine_error(code, detail, position_id, signal_id)
         await self._commit(Unit(events=(event,)), alerts=(event,))
 
     async def publish(self, event: Event) -> None:

@@ -104,13 +104,13 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
     # the venue's orders BEFORE the database's: an order placed meanwhile is in the database first
     resting = await mgr.broker.open_orders()
     live_ids = {o.client_id for o in await mgr.repo.live_orders()}
-    for order in resting:
-        if ClientOrderId.is_ours(order.client_id) and order.client_id not in live_ids:
+    for venue_order in resting:
+        if ClientOrderId.is_ours(venue_order.client_id) and venue_order.client_id not in live_ids:
             try:
-                await mgr.broker.cancel_order(order.client_id, order.symbol)
-                report.orphans_cancelled.append(order.client_id)
+                await mgr.broker.cancel_order(venue_order.client_id, venue_order.symbol)
+                report.orphans_cancelled.append(venue_order.client_id)
             except Exception as exc:
-                log.warning("orphan %s not cancelled: %s", order.client_id, exc)
+                log.warning("orphan %s not cancelled: %s", venue_order.client_id, exc)
     # ours when the venue was asked, or since: one that closed meanwhile (its fill came in while
     # this ran) was on the venue then, and is not a stranger
     ours = known | {p.symbol for p in mgr.open_positions()}
