@@ -193,6 +193,13 @@ class PaperBroker:
             await self._load()
             return [L.position_view(p, self._marks.get(p.symbol), self._mm) for p in self._state.positions.values()]
 
+    async def position(self, symbol: str) -> VenuePosition | None:
+        """One symbol's position (without building every other's)."""
+        async with self._lock:
+            await self._load()
+            pos = self._state.positions.get(symbol)
+            return None if pos is None else L.position_view(pos, self._marks.get(symbol), self._mm)
+
     async def balance(self) -> Balance:
         async with self._lock:
             await self._load()
