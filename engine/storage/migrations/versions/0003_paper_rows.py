@@ -1,7 +1,7 @@
 """the paper venue's account as rows (orders, positions, fills, leverage, wallet) instead of one JSON text
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0007
 Create Date: 2026-12-02 03:45:00.000000
 
 An account saved by an earlier version (the kv row ``venue:paper``) is moved into the new tables.
@@ -16,7 +16,7 @@ from alembic import op
 import engine.storage.types
 
 revision = '0003'
-down_revision = '0002'
+down_revision = '0007'  # re-chained after main's 0007 (was '0002')
 branch_labels = None
 depends_on = None
 
