@@ -149,7 +149,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, RealParts):
         markets = len(await c.market.symbols())  # live data: loads the exchange's markets
         try:
             await c.broker.start()
-            await self._reconcile_job()
+            await self.reconcile_now()
             await c.risk.load((await c.broker.balance()).equity)
         except NetworkError:
             if not c.broker.paper:
@@ -162,7 +162,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, RealParts):
         c.jobs.add("expire", c.signals.expire, 1)
         c.jobs.add("equity", self._equity_job, 15)
         if not c.broker.paper:
-            c.jobs.add("reconcile", self._reconcile_job, self.settings.exchange.reconcile_min)
+            c.jobs.add("reconcile", self.reconcile_now, self.settings.exchange.reconcile_min)
         if self._run_jobs:
             c.jobs.start()
         if not c.broker.paper:
@@ -296,7 +296,9 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, RealParts):
         await self.bus.publish(failure)
         self.failed.set()
 
-    async def _reconcile_job(self) -> None:
+    async def reconcile_now(self) -> None:
+        """Compare state with the venue and repair it now (what the reconcile job runs every
+        SP_EXCHANGE__RECONCILE_MIN minutes); repairs are published as ``EngineError`` RECONCILED."""
         report = await reconcile(self._c.manager)
         if report.repaired:
             await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=ErrorCode.RECONCILED,

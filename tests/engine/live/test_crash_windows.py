@@ -68,7 +68,7 @@ async def test_an_old_stop_left_resting_next_to_the_moved_one_is_cancelled(fake,
     assert sorted(s.client_algo_id for s in resting_stops(fake, "ETHUSDT")) == [
         f"sp-{pos.id}-sl-0", f"sp-{pos.id}-sl-1"]
 
-    await engine._reconcile_job()
+    await engine.reconcile_now()
 
     assert [s.client_algo_id for s in resting_stops(fake, "ETHUSDT")] == [f"sp-{pos.id}-sl-1"]
     old = next(o for o in engine.manager.orders_of(pos.id) if o.client_id == f"sp-{pos.id}-sl-0")

@@ -62,7 +62,7 @@ async def test_twenty_percent_faults_over_a_long_run_end_with_database_and_excha
             while True:
                 driver.step()
                 if loop.time() - last >= 1.0:
-                    await _try(engine._reconcile_job())  # the scheduler logs a failed run; so do we
+                    await _try(engine.reconcile_now())  # the scheduler logs a failed run; so do we
                     last = loop.time()
                 await asyncio.sleep(0.02)
 
@@ -79,7 +79,7 @@ async def test_twenty_percent_faults_over_a_long_run_end_with_database_and_excha
         finally:
             background.cancel()
             await asyncio.gather(background, return_exceptions=True)
-        await engine._reconcile_job()
+        await engine.reconcile_now()
         report = await audit(fake, engine)
 
         repairs = [e.detail for e in log.of(EngineError) if e.code is ErrorCode.RECONCILED]

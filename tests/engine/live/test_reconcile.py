@@ -107,7 +107,7 @@ async def test_the_periodic_job_puts_back_a_stop_cancelled_on_the_exchange(fake,
     fake.exchange.cancel_algo(None, f"sp-{pos.id}-sl-0")
     assert resting_stops(fake, "ETHUSDT") == []
 
-    await engine._reconcile_job()  # what the scheduler runs every SP_EXCHANGE__RECONCILE_MIN minutes
+    await engine.reconcile_now()  # what the scheduler runs every SP_EXCHANGE__RECONCILE_MIN minutes
 
     (stop,) = resting_stops(fake, "ETHUSDT")
     assert stop.client_algo_id == f"sp-{pos.id}-sl-1" and stop.qty == pos.remaining
