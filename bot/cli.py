@@ -57,15 +57,20 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--json", type=Path, help="write the report as JSON")
     bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
     bt.add_argument("--quiet", action="store_true", help="no progress bar")
-    from bot import download_cmd, setup_wizard
+    from bot import download_cmd, qmt_cmd, setup_wizard
 
     download_cmd.register(sub)
     setup_wizard.register(sub)
+    qmt_cmd.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "qmt-server":  # the bridge server: no SignalPilot settings of its own
+        from bot import qmt_cmd
+
+        return qmt_cmd.run(args)
     if args.command in ("download", "init"):  # before the settings: they may not exist yet
         from bot import download_cmd, setup_wizard
 

@@ -1,0 +1,88 @@
+"""The A-share rules: long only, no leverage, lots of 100 shares (a sell may include the odd
+remainder), price step 0.01 CNY, T+1, daily price limits, sessions, statutory costs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from engine.domain.values import OrderAction
+from engine.market_rules.calendar import TradingCalendar
+
+LOT = Decimal(100)
+TICK = Decimal("0.01")
+COMMISSION = Decimal("0.00025")
+COMMISSION_MIN = Decimal(5)
+STAMP_DUTY = Decimal("0.0005")  # sells only
+TRANSFER_FEE = Decimal("0.00001")
+
+
+def limit_pct(symbol: str, *, st: bool = False) -> Decimal:
+    """±20 % for ChiNext (300xxx, 301xxx) and STAR (688xxx), ±5 % for ST stocks, else ±10 %."""
+    code = symbol.split(".")[0]
+    if code.startswith(("300", "301", "688")):
+        return Decimal("0.20")
+    return Decimal("0.05") if st else Decimal("0.10")
+
+
+def is_ashare_symbol(symbol: str) -> bool:
+    code, _, board = symbol.partition(".")
+    return len(code) == 6 and code.isdigit() and board.upper() in ("SH", "SZ")
+
+
+def to_tick(price: Decimal) -> Decimal:
+    return price.quantize(TICK, rounding=ROUND_HALF_UP)
+
+
+class AShareRules:
+    name = "ashare"
+    currency = "CNY"
+    long_only = True
+    max_leverage = 1
+    t_plus = 1
+    exchange_stops = False
+    lot = LOT
+    tick = TICK
+
+    def __init__(self, calendar: TradingCalendar | None = None, st_symbols: frozenset[str] = frozenset()) -> None:
+        self.calendar = calendar or TradingCalendar()
+        self.st_symbols = st_symbols
+
+    def buy_qty(self, qty: Decimal) -> Decimal:
+        return (qty // LOT) * LOT if qty > 0 else Decimal(0)
+
+    def sell_qty(self, qty: Decimal, held: Decimal) -> Decimal:
+        """Whole lots, or everything held (the odd remainder goes with the last sell)."""
+        if qty >= held:
+            return held
+        return (qty // LOT) * LOT if qty > 0 else Decimal(0)
+
+    def price_band(self, symbol: str, prev_close: Decimal | None) -> tuple[Decimal, Decimal] | None:
+        if prev_close is None or prev_close <= 0:
+            return None
+        pct = limit_pct(symbol, st=symbol in self.st_symbols)
+        return to_tick(prev_close * (1 - pct)), to_tick(prev_close * (1 + pct))
+
+    def is_open(self, ts: datetime) -> bool:
+        return self.calendar.is_open(ts)
+
+    def next_open(self, ts: datetime) -> datetime:
+        return self.calendar.next_open(ts)
+
+    def costs(self, action: OrderAction, qty: Decimal, price: Decimal) -> Decimal:
+        """Commission 0.025 % (at least 5 CNY), transfer fee 0.001 %, stamp duty 0.05 % on sells."""
+        value = qty * price
+        if value <= 0:
+            return Decimal(0)
+        fee = max(value * COMMISSION, COMMISSION_MIN) + value * TRANSFER_FEE
+        if action is OrderAction.SELL:
+            fee += value * STAMP_DUTY
+        return to_tick(fee)
+
+    def marketable_price(self, action: OrderAction, last: Decimal, band: tuple[Decimal, Decimal] | None,
+                         slip: Decimal = Decimal("0.005")) -> Decimal:
+        """A limit price that crosses at once (``slip`` beyond the last price), kept inside the band."""
+        price = to_tick(last * (1 + slip) if action is OrderAction.BUY else last * (1 - slip))
+        if band is not None:
+            price = min(max(price, band[0]), band[1])
+        return price
