@@ -31,6 +31,14 @@ log = logging.getLogger("signalpilot")
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3  # the database stopped taking writes mid-run
 KEYS = "SP_EXCHANGE__API_KEY / SP_EXCHANGE__API_SECRET"
+QMT_TOKEN = "SP_QMT__TOKEN"
+
+
+def _refused(settings: Settings) -> str:
+    """What refused us, naming the variable to fix."""
+    if settings.exchange.name == "qmt":
+        return f"the QMT bridge refused the token ({QMT_TOKEN})"
+    return f"the exchange refused the API keys ({KEYS})"
 
 
 def _date(text: str) -> datetime:
@@ -129,7 +137,7 @@ async def _run(settings: Settings) -> int:
         await engine.stop()
         return EXIT_CONFIG
     except AuthError as exc:
-        print(f"signalpilot: the exchange refused the API keys ({KEYS}): {exc}", file=sys.stderr)
+        print(f"signalpilot: {_refused(settings)}: {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
     except BrokerError as exc:
@@ -164,7 +172,7 @@ async def _run(settings: Settings) -> int:
         return EXIT_STORAGE
     if engine.venue_failure is not None:
         refused = isinstance(engine.venue_failure, AuthError)
-        what = f"the exchange refused the API keys ({KEYS})" if refused else "cannot start trading"
+        what = _refused(settings) if refused else "cannot start trading"
         print(f"signalpilot: {what}: {redact(str(engine.venue_failure))}", file=sys.stderr)
         return EXIT_CONFIG
     return 0

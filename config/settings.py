@@ -256,6 +256,17 @@ class ExchangeSettings(Section):
     reconcile_min: int = Field(5, ge=1, description="minutes between reconciliations with the exchange")
 
 
+class QmtSettings(Section):
+    url: str | None = Field(None, description="exchange name qmt: the QMT bridge server, e.g. "
+                                              "http://127.0.0.1:8000 (signalpilot qmt-server)")
+    token: SecretStr | None = Field(None, description="exchange name qmt: the bridge's X-Token (never logged)")
+    poll_seconds: float = Field(2.0, gt=0, description="seconds between polls of the bridge for fills")
+    timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of one bridge request")
+    max_orders_per_min: int = Field(5, ge=1, description="A-share orders a minute the broker sends at most")
+    stock_cap_pct: Decimal = Field(Decimal("10"), gt=0, le=100, description="one stock's value at most, as % "
+                                                                            "of total assets")
+
+
 class DatabaseSettings(Section):
     url: str | None = Field(None, description="empty = sqlite+aiosqlite:///data/paper.db (paper) or "
                                               "data/live.db (live); PostgreSQL: "
@@ -280,6 +291,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = BrokerSettings()
     telegram: TelegramSettings = TelegramSettings()
     exchange: ExchangeSettings = ExchangeSettings()
+    qmt: QmtSettings = QmtSettings()
     database: DatabaseSettings = DatabaseSettings()
 
     @model_validator(mode="after")
@@ -288,7 +300,10 @@ class Settings(BaseSettings):
             # paper on live public data once Telegram is connected; the bundled replay otherwise
             source = "live" if self.telegram.token is not None or self.mode == "live" else "replay"
             object.__setattr__(self, "market", self.market.model_copy(update={"source": source}))
-        if self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None):
+        if self.mode == "live" and self.exchange.name == "qmt":
+            if not self.qmt.url or self.qmt.token is None:
+                raise ValueError("live mode with SP_EXCHANGE__NAME=qmt needs SP_QMT__URL and SP_QMT__TOKEN")
+        elif self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None):
             raise ValueError("live mode needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET")
         return self
 

@@ -82,7 +82,8 @@ class TradingService:
             open_positions=self.manager.open_positions(), state=self.risk.state,
             orders_last_minute=self.manager.orders_last_minute(),
             limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
-            taker_fee=self.settings.broker.taker_fee))
+            taker_fee=self.settings.broker.taker_fee,
+            position_cap_pct=self.settings.qmt.stock_cap_pct if market.long_only else Decimal(0)))
         if not decision.ok:
             assert decision.reason is not None
             sig = sig.with_status(SignalStatus.REJECTED, by=by, reason=decision.reason.value)

@@ -17,6 +17,7 @@ from engine.domain.events import EngineError
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
+from engine.market_rules.ashare import ashare_costs, is_ashare_symbol
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
 from engine.risk.gate import RiskGate
@@ -56,7 +57,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                 broker: Broker | None = None, database_url: str | None = None,
                 persist_venue: bool = True) -> Components:
     for secret in (settings.telegram.token, settings.exchange.api_key, settings.exchange.api_secret,
-                   settings.telegram.webhook_secret):
+                   settings.telegram.webhook_secret, settings.qmt.token):
         if secret is not None:
             register_secret(secret.get_secret_value())
     replay: ReplayMarketData | None = None
@@ -69,6 +70,11 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                 speed=settings.market.replay_speed, start=settings.market.replay_from,
                 end=settings.market.replay_to)
             market = replay
+        elif settings.exchange.name == "qmt":
+            from engine.brokers.qmt.market import build_qmt_market
+
+            clock = clock or LiveClock()
+            market = build_qmt_market(settings, clock)
         else:
             from engine.brokers.ccxt import build_live_market
 
@@ -89,7 +95,17 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             if broker_settings.paper_balance is None:
                 broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
             broker = PaperBroker(broker_settings, clock, market.market,
-                                 store=KvStateStore(repo) if persist_venue else None, currency=currency)
+                                 store=KvStateStore(repo) if persist_venue else None, currency=currency,
+                                 costs=ashare_costs if currency == "CNY" else None)
+        elif settings.exchange.name == "qmt":
+            from engine.brokers.qmt import build_qmt_broker
+
+            qmt = settings.qmt
+            assert qmt.url and qmt.token is not None  # the settings refuse live qmt without them
+            broker = build_qmt_broker(qmt.url, qmt.token.get_secret_value(), clock,
+                                      store=KvStateStore(repo) if persist_venue else None,
+                                      max_orders_per_min=qmt.max_orders_per_min, poll_seconds=qmt.poll_seconds,
+                                      timeout=qmt.timeout_seconds)
         else:
             from engine.brokers.ccxt import build_broker
 
@@ -119,4 +135,6 @@ async def _currency(market: MarketData) -> str:
     if isinstance(settle, str):
         return settle
     symbols = await market.symbols()
+    if symbols and is_ashare_symbol(symbols[0]):
+        return "CNY"
     return symbols[0].split("/")[1].split(":")[0] if symbols and "/" in symbols[0] else "USDT"

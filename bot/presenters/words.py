@@ -34,6 +34,7 @@ REJECT = {
     RejectReason.PRICE_DRIFT: __("the price moved too far since the signal"),
     RejectReason.INVALID_PLAN: __("the trade plan is invalid"),
     RejectReason.NO_PRICE: __("there is no current price"),
+    RejectReason.LONG_ONLY: __("this market is long only: no short entries"),
 }
 
 PAUSE = {

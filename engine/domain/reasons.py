@@ -26,6 +26,7 @@ class RejectReason(enum.StrEnum):
     PRICE_DRIFT = "price_drift"
     INVALID_PLAN = "invalid_plan"
     NO_PRICE = "no_price"
+    LONG_ONLY = "long_only"  # a short entry on a cash market (A-shares)
 
 
 class PauseReason(enum.StrEnum):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from engine.domain.models import MarketSpec
 from engine.domain.values import OrderAction
 from engine.market_rules.calendar import TradingCalendar
 
@@ -30,8 +31,31 @@ def is_ashare_symbol(symbol: str) -> bool:
     return len(code) == 6 and code.isdigit() and board.upper() in ("SH", "SZ")
 
 
+def ashare_spec(symbol: str) -> MarketSpec:
+    """An A-share's spec: 0.01 CNY steps, lots of 100 shares, no leverage."""
+    code, _, board = symbol.upper().partition(".")
+    return MarketSpec(symbol=f"{code}.{board}", base=code, quote="CNY", price_step=TICK, qty_step=LOT,
+                      min_qty=LOT, max_leverage=1, long_only=True)
+
+
 def to_tick(price: Decimal) -> Decimal:
     return price.quantize(TICK, rounding=ROUND_HALF_UP)
+
+
+def ashare_costs(symbol: str, action: OrderAction, qty: Decimal, price: Decimal) -> Decimal | None:
+    """The A-share costs of a fill (paper and backtests), None for any other symbol."""
+    return fill_costs(action, qty, price) if is_ashare_symbol(symbol) else None
+
+
+def fill_costs(action: OrderAction, qty: Decimal, price: Decimal) -> Decimal:
+    """Commission 0.025 % (at least 5 CNY), transfer fee 0.001 %, stamp duty 0.05 % on sells."""
+    value = qty * price
+    if value <= 0:
+        return Decimal(0)
+    fee = max(value * COMMISSION, COMMISSION_MIN) + value * TRANSFER_FEE
+    if action is OrderAction.SELL:
+        fee += value * STAMP_DUTY
+    return to_tick(fee)
 
 
 class AShareRules:
@@ -70,14 +94,7 @@ class AShareRules:
         return self.calendar.next_open(ts)
 
     def costs(self, action: OrderAction, qty: Decimal, price: Decimal) -> Decimal:
-        """Commission 0.025 % (at least 5 CNY), transfer fee 0.001 %, stamp duty 0.05 % on sells."""
-        value = qty * price
-        if value <= 0:
-            return Decimal(0)
-        fee = max(value * COMMISSION, COMMISSION_MIN) + value * TRANSFER_FEE
-        if action is OrderAction.SELL:
-            fee += value * STAMP_DUTY
-        return to_tick(fee)
+        return fill_costs(action, qty, price)
 
     def marketable_price(self, action: OrderAction, last: Decimal, band: tuple[Decimal, Decimal] | None,
                          slip: Decimal = Decimal("0.005")) -> Decimal:

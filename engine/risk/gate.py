@@ -8,7 +8,7 @@ from decimal import Decimal
 from config.settings import RiskSettings
 from engine.domain.models import MarketSpec, Position, Signal, split_by_shares
 from engine.domain.reasons import RejectReason, TradingState
-from engine.domain.values import HUNDRED, ZERO, floor_to_step
+from engine.domain.values import HUNDRED, ZERO, Side, floor_to_step
 from engine.risk.sizing import size_qty
 from engine.risk.state import RiskState
 
@@ -33,6 +33,7 @@ class GateInput:
     orders_last_minute: int
     limits: Limits
     taker_fee: Decimal = Decimal("0.0004")
+    position_cap_pct: Decimal = ZERO  # one position's value at most, % of equity (A-shares); 0 = none
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class RiskGate:
             return Decision.reject(RejectReason.MAX_POSITIONS, limit=lim.max_positions)
         if any(p.symbol == sig.symbol for p in data.open_positions):
             return Decision.reject(RejectReason.SYMBOL_BUSY, symbol=sig.symbol)
+        if mkt.long_only and sig.side is Side.SHORT:
+            return Decision.reject(RejectReason.LONG_ONLY, symbol=sig.symbol)
         if sig.leverage > lim.max_leverage or sig.leverage > mkt.max_leverage:
             return Decision.reject(RejectReason.MAX_LEVERAGE, leverage=sig.leverage,
                                    limit=min(lim.max_leverage, mkt.max_leverage))
@@ -84,6 +87,8 @@ class RiskGate:
                        lim.risk_per_trade_pct)
         if s.max_notional > 0 and raw * sig.entry > s.max_notional:
             raw = s.max_notional / sig.entry
+        if data.position_cap_pct > 0:
+            raw = min(raw, data.equity * data.position_cap_pct / HUNDRED / sig.entry)
         qty = floor_to_step(raw, mkt.qty_step)
         if s.max_notional > 0 and max(mkt.min_qty, mkt.qty_step) * sig.entry > s.max_notional:
             return Decision.reject(RejectReason.MAX_NOTIONAL, limit=s.max_notional)

@@ -36,7 +36,7 @@ from engine.domain.models import (
 )
 from engine.domain.values import OrderAction
 from engine.market.base import PriceTick
-from engine.market_rules.ashare import LOT, TICK, AShareRules, is_ashare_symbol, to_tick
+from engine.market_rules.ashare import AShareRules, ashare_spec, is_ashare_symbol, to_tick
 from engine.market_rules.calendar import SHANGHAI
 from engine.qmt import protocol as p
 
@@ -101,9 +101,7 @@ class QmtBroker:
     async def market(self, symbol: str) -> MarketSpec:
         if not is_ashare_symbol(symbol):
             raise InvalidOrder(f"{symbol!r} is not an A-share symbol (use 600000.SH or 000001.SZ)")
-        code, _, board = symbol.partition(".")
-        return MarketSpec(symbol=f"{code}.{board.upper()}", base=code, quote="CNY", price_step=TICK, qty_step=LOT,
-                          min_qty=LOT, max_leverage=1)
+        return ashare_spec(symbol)
 
     async def prepare(self, symbol: str, leverage: int) -> None:
         """A-shares are cash only: nothing to set (the planner's leverage is capped at 1)."""
