@@ -4,7 +4,7 @@
 parameters without ``account``; ``{"success": true, "data": ...}``; 401 for a wrong token, 500
 ``{"detail": "<message>"}`` when the trader raises. ``POST /api/get_full_tick`` ``{code_list}`` gives
 live quotes when a quote source is given. With the simulated trader, ``POST /sim/{price,new_day,
-lose_next_answer}`` steer it (same token). Binds 127.0.0.1 unless told otherwise; TLS with a
+day, lose_next_answer}`` steer it (same token). Binds 127.0.0.1 unless told otherwise; TLS with a
 certificate.
 """
 
@@ -119,6 +119,8 @@ async def handle_sim(request: web.Request) -> web.Response:
                           liquidity=params.get("liquidity"))
         elif action == "new_day":
             sim.new_day()
+        elif action == "day":
+            sim.set_day(str(params["day"]))
         elif action == "lose_next_answer":
             bridge.lose_answers += int(params.get("count", 1))
         else:

@@ -65,6 +65,7 @@ class SimulatedTrader:
         self.positions: dict[str, SimPosition] = {}
         self.orders: dict[int, SimOrder] = {}
         self.trades: list[dict[str, Any]] = []
+        self.day: str | None = None  # the trading date the simulator is on (set_day)
         self._ids = itertools.count(1001)
         self._trade_ids = itertools.count(1)
 
@@ -81,6 +82,15 @@ class SimulatedTrader:
         for order in list(self.orders.values()):
             if order.stock_code == stock_code and order.order_status in (p.ORDER_REPORTED, p.ORDER_PART_SUCC):
                 self._match(order)
+
+    def set_day(self, day: str) -> bool:
+        """Move to the trading date ``day`` (ISO); rolls over (``new_day``) when it is a new one."""
+        rolled = self.day is not None and day > self.day
+        if rolled:
+            self.new_day()
+        if self.day is None or day > self.day:
+            self.day = day
+        return rolled
 
     def new_day(self) -> None:
         """Next trading day: yesterday's buys become sellable, day orders expire, closes roll."""
