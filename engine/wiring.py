@@ -4,7 +4,7 @@ the clock and the broker differ."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,8 @@ from engine.domain.events import EngineError
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
-from engine.market_rules.ashare import ashare_costs, is_ashare_symbol
+from engine.market_rules import AnyTimeRules, MarketRules
+from engine.market_rules.ashare import AShareRules, ashare_costs, is_ashare_symbol
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
 from engine.risk.gate import RiskGate
@@ -51,6 +52,7 @@ class Components:
     trading: TradingService
     jobs: Jobs
     currency: str
+    rules: MarketRules = field(default_factory=AnyTimeRules)  # sessions, lots, T+1 of the traded market
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
@@ -125,7 +127,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                              planner, runtime)
     jobs = Jobs(clock, replay=replay is not None)
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency)
+                      signals, trading, jobs, currency, AShareRules() if currency == "CNY" else AnyTimeRules())
 
 
 async def _currency(market: MarketData) -> str:

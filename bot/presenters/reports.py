@@ -8,6 +8,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import format as fmt
 from bot.presenters.words import CLOSE, MODE, PAUSE, STATE, paper_tag, side_icon, side_word, word
+from engine.domain.markets import SHANGHAI, is_ashare_symbol
 from engine.domain.models import Balance, Position
 from engine.facade import PnlStats, PositionView, ScanResult, StatusView
 
@@ -95,7 +96,14 @@ def position_line(view: PositionView, paper: bool) -> str:
     if pos.breakeven:
         stop += " (" + _("breakeven") + ")"
     lines.append(stop + " · " + fmt.esc(targets_hit(pos)))
-    lines.append(_("Size {qty} (open {remaining})").format(qty=fmt.qty(pos.qty), remaining=fmt.qty(pos.remaining)))
+    if is_ashare_symbol(pos.symbol):
+        lines.append(_("Size {qty} shares (open {remaining}) · CNY").format(qty=fmt.qty(pos.qty),
+                                                                          remaining=fmt.qty(pos.remaining)))
+    else:
+        lines.append(_("Size {qty} (open {remaining})").format(qty=fmt.qty(pos.qty), remaining=fmt.qty(pos.remaining)))
+    if view.sellable_from is not None:
+        lines.append(_("Cannot exit yet (T+1): stop and targets armed from {when}").format(
+            when=fmt.esc(view.sellable_from.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")) + " Asia/Shanghai"))
     return "\n".join(lines)
 
 

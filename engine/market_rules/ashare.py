@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from engine.domain.markets import is_ashare_symbol
 from engine.domain.models import MarketSpec
 from engine.domain.values import OrderAction
 from engine.market_rules.calendar import TradingCalendar
@@ -17,6 +18,8 @@ COMMISSION_MIN = Decimal(5)
 STAMP_DUTY = Decimal("0.0005")  # sells only
 TRANSFER_FEE = Decimal("0.00001")
 
+__all__ = ["AShareRules", "ashare_costs", "ashare_spec", "fill_costs", "is_ashare_symbol", "limit_pct"]
+
 
 def limit_pct(symbol: str, *, st: bool = False) -> Decimal:
     """±20 % for ChiNext (300xxx, 301xxx) and STAR (688xxx), ±5 % for ST stocks, else ±10 %."""
@@ -24,11 +27,6 @@ def limit_pct(symbol: str, *, st: bool = False) -> Decimal:
     if code.startswith(("300", "301", "688")):
         return Decimal("0.20")
     return Decimal("0.05") if st else Decimal("0.10")
-
-
-def is_ashare_symbol(symbol: str) -> bool:
-    code, _, board = symbol.partition(".")
-    return len(code) == 6 and code.isdigit() and board.upper() in ("SH", "SZ")
 
 
 def ashare_spec(symbol: str) -> MarketSpec:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from engine.domain.markets import SHANGHAI
+
+__all__ = ["SESSIONS", "SHANGHAI", "TradingCalendar", "load_holidays"]
+
 SESSIONS = ((time(9, 30), time(11, 30)), (time(13, 0), time(15, 0)))
 HOLIDAYS_FILE = Path(__file__).with_name("ashare_holidays.csv")
 

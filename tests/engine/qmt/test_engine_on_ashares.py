@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from engine.domain.events import ScanCompleted
 from engine.domain.models import CloseReason, PositionState, Side
 from engine.domain.values import OrderAction
 from engine.market.base import PriceTick
 from engine.market_rules.ashare import fill_costs
-from tests.engine.qmt.bridge import running_bridge
+from engine.market_rules.calendar import SHANGHAI
+from tests.engine.qmt.bridge import running_bridge, shanghai
 from tests.engine.qmt.engine_rig import STOCK, start_rig
 
 D = Decimal
@@ -39,6 +41,9 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
             assert pos.qty % 100 == 0 and pos.qty > 0
             assert pos.qty * pos.entry_price <= D(1_000_000) * D("0.10")  # the per-stock cap (10 %)
             assert pos.fees == fill_costs(OrderAction.BUY, pos.qty, pos.entry_price)
+            (view,) = await rig.engine.positions()  # the card: cannot exit yet (T+1)
+            assert view.sellable_from is not None and view.sellable_from > rig.engine.clock.now()
+            assert view.sellable_from.astimezone(SHANGHAI).strftime("%H:%M") == "09:30"
             (entry,) = srv.sim.orders.values()
             assert entry.order_remark == f"sp-{pos.id}-en-0" or entry.order_remark.startswith(f"sp-{pos.id}-en-")
             # the same day, the price falls through the stop: nothing can be sold (T+1)
@@ -49,7 +54,7 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
             await rig.settle()
             assert len(srv.sim.orders) == 1
             assert (await rig.engine.c.repo.get_position(pos.id)).state is PositionState.OPEN
-            # the next trading day: the first price below the stop sends it, inside the limits
+            # the next trading day: the first price below the stop (the opening one here) sends it
             day = rig.day
             while rig.day == day:
                 await rig.step()
@@ -62,5 +67,22 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
             assert len(sells) == 1 and sells[0].traded_volume == pos.qty
             sell_fee = fill_costs(OrderAction.SELL, pos.qty, D(str(sells[0].traded_price)))
             assert done.fees == pos.fees + sell_fee  # stamp duty on the sell
+        finally:
+            await rig.close()
+
+
+async def test_scheduled_scans_run_only_in_sessions(tmp_path):
+    async with running_bridge() as srv:
+        rig = await start_rig(srv, f"sqlite+aiosqlite:///{tmp_path / 'live.db'}")
+        try:
+            scans: list[ScanCompleted] = []
+            rig.engine.bus.subscribe(ScanCompleted, scans.append)
+            day = rig.engine.clock.now().astimezone(SHANGHAI).date().isoformat()
+            rig.engine.clock.set(shanghai(day, "12:00"))  # lunch break
+            await rig.engine._scan_job()
+            assert scans == []
+            rig.engine.clock.set(shanghai(day, "13:05"))
+            await rig.engine._scan_job()
+            assert len(scans) == 1
         finally:
             await rig.close()
