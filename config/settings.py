@@ -193,7 +193,7 @@ def parse_targets(items: list[str]) -> list[tuple[Decimal, Decimal]]:
 
 class BrokerSettings(Section):
     paper_balance: Decimal | None = Field(None, gt=0, description="paper starting balance; empty = 10000 "
-                                                                  "(USD quotes), 1 (BTC quotes), 10 (ETH quotes)")
+                                                                  "(USD quotes), 1 (BTC quotes), 10 (ETH quotes), 1000000 (A-shares, CNY)")
     taker_fee: Decimal = Field(Decimal("0.0004"), ge=0, lt=Decimal("0.1"), description="taker fee rate "
                                                                                         "(0.0004 = 0.04 %)")
     maker_fee: Decimal = Field(Decimal("0.0002"), ge=0, lt=Decimal("0.1"), description="maker fee rate "
@@ -205,7 +205,7 @@ class BrokerSettings(Section):
 
 
 def default_paper_balance(currency: str) -> Decimal:
-    return {"BTC": Decimal("1"), "ETH": Decimal("10")}.get(currency.upper(), Decimal("10000"))
+    return {"BTC": Decimal("1"), "ETH": Decimal("10"), "CNY": Decimal("1000000")}.get(currency.upper(), Decimal("10000"))
 
 
 class TelegramSettings(Section):

@@ -99,6 +99,10 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             broker = PaperBroker(broker_settings, clock, market.market,
                                  store=KvStateStore(repo) if persist_venue else None, currency=currency,
                                  costs=ashare_costs if currency == "CNY" else None)
+            if currency == "CNY":  # A-shares: sessions and T+1 on the simulated venue too
+                from engine.market_rules.t_plus_one import TPlusOne
+
+                broker = TPlusOne(broker, clock, store=KvStateStore(repo) if persist_venue else None)
         elif settings.exchange.name == "qmt":
             from engine.brokers.qmt import build_qmt_broker
 
