@@ -14,7 +14,7 @@ import asyncio
 import logging
 from collections import deque
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -271,6 +271,14 @@ class QmtBroker:
     async def fetch_fills(self, client_id: str, symbol: str) -> list[Fill]:
         rows = await self.client.call("query_stock_trades") or []
         return [self._fill(r, client_id) for r in rows if r.get("order_remark") == client_id]
+
+    async def fills_since(self, symbol: str, since: datetime) -> list[Fill]:
+        """Every trade of the account in ``symbol`` since ``since``, ours or not (QMT keeps the day's):
+        reconciliation closes, at their real prices, positions sold outside the bot."""
+        rows = await self.client.call("query_stock_trades") or []
+        fills = [self._fill(r, str(r.get("order_remark") or f"venue-{r.get('order_id')}")) for r in rows
+                 if r.get("stock_code") == symbol]
+        return [f for f in fills if f.ts >= since]
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         rows = await self.client.call("query_stock_orders", cancelable_only=True) or []

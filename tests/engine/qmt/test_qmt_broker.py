@@ -5,6 +5,7 @@ orders, partial fills, cancels, junk orders, token refused, server down, lost an
 from __future__ import annotations
 
 import socket
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -58,6 +59,8 @@ async def test_a_market_buy_goes_in_lots_fills_with_a_shares_costs_and_is_not_se
         assert fill.client_id == "sp-p1-en-1" and fill.qty == 200 and fill.price == D("10")
         assert fill.fee == D("5.02")  # commission 0.5 → minimum 5, transfer fee 0.02
         assert fills == [fill]
+        since = await b.fills_since("600000.SH", datetime(2000, 1, 1, tzinfo=UTC))  # for reconciliation
+        assert [f.trade_id for f in since] == [fill.trade_id]
         (pos,) = await b.positions()
         assert pos.qty == 200 and pos.leverage == 1
         with pytest.raises(InvalidOrder, match="cannot exit yet.*T\\+1"):
