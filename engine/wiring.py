@@ -4,6 +4,7 @@ the clock and the broker differ."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,8 @@ from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
 from engine.domain.events import EngineError
+from engine.domain.models import position_id_of
+from engine.domain.reasons import ErrorCode
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
@@ -116,6 +119,9 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             from engine.brokers.ccxt import build_broker
 
             broker = build_broker(settings.exchange, clock)
+    notices = getattr(broker, "notices", False)
+    if notices is None:  # the qmt broker: why an exit waits (T+1, limit-down) reaches the user
+        broker.notices = _market_rule_notice(bus, clock)  # type: ignore[attr-defined]
     # live venues know the account's leverage brackets: their market specs win over public data
     markets = market.market if broker.paper else broker.market
     runtime = RuntimeSettings(settings, repo)
@@ -144,3 +150,11 @@ async def _currency(market: MarketData) -> str:
     if symbols and is_ashare_symbol(symbols[0]):
         return "CNY"
     return symbols[0].split("/")[1].split(":")[0] if symbols and "/" in symbols[0] else "USDT"
+
+
+def _market_rule_notice(bus: EventBus, clock: Clock) -> Callable[[str, str], Awaitable[None]]:
+    async def publish(client_id: str, text: str) -> None:
+        await bus.publish(EngineError(ts=clock.now(), paper=False, code=ErrorCode.MARKET_RULE, detail=text,
+                                      position_id=position_id_of(client_id)))
+
+    return publish

@@ -65,6 +65,7 @@ ERROR = {
     ErrorCode.INSUFFICIENT_FUNDS: __("insufficient funds on the exchange"),
     ErrorCode.NETWORK: __("the exchange cannot be reached"),
     ErrorCode.INTERNAL: __("internal error"),
+    ErrorCode.MARKET_RULE: __("the market's rules hold an exit back"),
 }
 
 CLOSE = {

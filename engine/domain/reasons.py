@@ -59,3 +59,4 @@ class ErrorCode(enum.StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     NETWORK = "network"
     INTERNAL = "internal"
+    MARKET_RULE = "market_rule"  # the market's rules hold an exit back (T+1, limit-down)

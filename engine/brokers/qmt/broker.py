@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,6 +43,7 @@ from engine.qmt import protocol as p
 
 log = logging.getLogger("engine.brokers.qmt")
 
+Notice = Callable[[str, str], Awaitable[None]]  # (client id, text)
 LOOKUP_DELAYS = (0.2, 0.5, 1.0)  # waits before each look-up after an unknown outcome
 CONDITIONAL = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT)
 
@@ -67,6 +69,7 @@ class QmtBroker:
         self._sent: deque[Any] = deque()
         self._poller: asyncio.Task[None] | None = None
         self._firing: set[str] = set()
+        self.notices: Notice | None = None  # tells the user why an exit waits (T+1, limit-down)
         self.started = False
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -358,16 +361,17 @@ class QmtBroker:
             usable = await self._sellable(trig.symbol)
             if usable <= 0:
                 if trig.note != "t+1":
-                    log.warning("%s: cannot exit yet (T+1): %s is armed from the next session", trig.symbol,
-                                trig.client_id)
                     trig.note = "t+1"
+                    await self._notice(trig.client_id, f"{trig.symbol}: the price crossed {trig.trigger} but the "
+                                                       f"shares cannot be sold yet (T+1): the order goes out from "
+                                                       f"the next session")
                 return
             qty = self.rules.sell_qty(min(qty, usable), usable)
         band = await self.band(trig.symbol)
         limit = self.rules.marketable_price(action, price, band)
         if action is OrderAction.SELL and band is not None and price <= band[0]:
-            log.warning("%s is at its limit-down %s: the sell %s may not fill (sent once, not retried)",
-                        trig.symbol, band[0], trig.client_id)
+            await self._notice(trig.client_id, f"{trig.symbol} is at its limit-down {band[0]}: the sell may not "
+                                               f"fill; it is sent once at {limit} and not retried")
         trig.status, trig.note = "fired", ""
         await self.triggers.save()  # persisted before the order goes out
         try:
@@ -378,6 +382,11 @@ class QmtBroker:
             log.warning("%s could not be sent (%s); still armed", trig.client_id, exc)
             trig.status = "armed"
             await self.triggers.save()
+
+    async def _notice(self, client_id: str, text: str) -> None:
+        log.warning("%s (%s)", text, client_id)
+        if self.notices is not None:
+            await self.notices(client_id, text)
 
     def mark_price(self, symbol: str) -> Decimal | None:
         return self._marks.get(symbol)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from engine.domain.events import ScanCompleted
+from engine.domain.events import EngineError, ScanCompleted
 from engine.domain.models import CloseReason, PositionState, Side
+from engine.domain.reasons import ErrorCode
 from engine.domain.values import OrderAction
 from engine.market.base import PriceTick
 from engine.market_rules.ashare import fill_costs
@@ -31,6 +32,8 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
     async with running_bridge() as srv:
         rig = await start_rig(srv, f"sqlite+aiosqlite:///{tmp_path / 'live.db'}")
         try:
+            errors: list[EngineError] = []
+            rig.engine.bus.subscribe(EngineError, errors.append)
             sig = await _long_signal(rig)
             result = await rig.engine.confirm(sig.id, by="test")
             await rig.settle()
@@ -54,6 +57,8 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
             await rig.settle()
             assert len(srv.sim.orders) == 1
             assert (await rig.engine.c.repo.get_position(pos.id)).state is PositionState.OPEN
+            (notice,) = [e for e in errors if e.code is ErrorCode.MARKET_RULE]  # the user is told why
+            assert notice.position_id == pos.id and "cannot be sold yet (T+1)" in notice.detail
             # the next trading day: the first price below the stop (the opening one here) sends it
             day = rig.day
             while rig.day == day:

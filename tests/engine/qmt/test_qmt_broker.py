@@ -186,11 +186,19 @@ async def test_stops_are_watched_by_the_engine_armed_from_the_next_session_and_s
         # a restarted broker knows the trigger from its store
         await b.close()
         b, fills = broker_for(srv.url, clock, store=store)
+        notices: list[str] = []
+
+        async def notice(client_id: str, text: str) -> None:
+            notices.append(f"{client_id}: {text}")
+
+        b.notices = notice
         await b.start()
         clock.set(shanghai("2026-12-03", "09:30"))
         await b.on_price(PriceTick("600000.SH", D("8.46"), clock.now()))  # at limit-down
         sent = next(o for o in srv.sim.orders.values() if o.order_remark == "sp-p6-sl-1")
         assert sent.price == 8.46  # a marketable limit, never below the limit-down price
+        assert notices == ["sp-p6-sl-1: 600000.SH is at its limit-down 8.46: the sell may not fill; it is sent "
+                           "once at 8.46 and not retried"]
         (fill,) = await b.poll()
         assert fill.client_id == "sp-p6-sl-1" and fill.qty == 300
         await b.on_price(PriceTick("600000.SH", D("8.40"), clock.now()))
