@@ -13,7 +13,7 @@ from pathlib import Path
 from config.settings import Settings
 from engine.domain.events import VenueUnreachable
 from engine.facade import Engine
-from tests.engine.qmt.bridge import running_bridge
+from tests.engine.qmt.bridge import TOKEN, running_bridge
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -69,3 +69,20 @@ async def test_a_bridge_that_is_down_is_the_venue_unreachable_state(tmp_path: Pa
         assert seen and "cannot be reached" in seen[0].detail and "some-token" not in seen[0].detail
     finally:
         await engine.stop()
+
+
+async def test_check_online_asks_the_bridge_with_the_token(tmp_path: Path) -> None:
+    from engine.preflight import online_checks
+
+    async with running_bridge() as srv:
+        def settings(token: str) -> Settings:
+            return Settings(_env_file=None, mode="live", exchange={"name": "qmt"},  # type: ignore[call-arg]
+                            qmt={"url": srv.url, "token": token}, scan={"symbols": ["600000.SH"]},
+                            market={"source": "live"}, database={"url": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}"},
+                            telegram={"token": None})
+
+        checks = {c.name: c for c in await online_checks(settings(TOKEN))}
+        assert checks["qmt bridge"].ok and "SIM0001" in checks["qmt bridge"].detail
+        checks = {c.name: c for c in await online_checks(settings("wrong-token-77"))}
+        assert not checks["qmt bridge"].ok and "SP_QMT__TOKEN" in checks["qmt bridge"].detail
+        assert "wrong-token-77" not in checks["qmt bridge"].detail
