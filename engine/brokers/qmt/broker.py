@@ -344,7 +344,11 @@ class QmtBroker:
             if trig.symbol != tick.symbol or trig.client_id in self._firing:
                 continue
             due = trig.status == "armed" and trig.crossed(tick.price)
-            resend = trig.status == "fired" and await self._venue_order(trig.client_id) is None
+            resend = False
+            if trig.status == "fired":  # persisted as sent, then the process died or the answer was lost
+                resend = await self._venue_order(trig.client_id) is None
+                if not resend:
+                    await self._forget(trig)
             if due or resend:
                 self._firing.add(trig.client_id)
                 try:
@@ -376,12 +380,21 @@ class QmtBroker:
         await self.triggers.save()  # persisted before the order goes out
         try:
             await self._send(trig.client_id, trig.symbol, action, qty, p.FIX_PRICE, limit)
+            await self._forget(trig)  # QMT has it under its order_remark from now on
         except UnknownOutcome:
             log.warning("%s: answer lost; looked up by order_remark on the next quote", trig.client_id)
         except BrokerError as exc:
+            if exc.venue_code == str(p.ORDER_JUNK):  # QMT has it, rejected: the position's owner decides
+                await self._forget(trig)
+                await self._notice(trig.client_id, f"QMT rejected the exit {trig.client_id}: {exc}")
+                return
             log.warning("%s could not be sent (%s); still armed", trig.client_id, exc)
             trig.status = "armed"
             await self.triggers.save()
+
+    async def _forget(self, trig: Trigger) -> None:
+        self.triggers.items.pop(trig.client_id, None)
+        await self.triggers.save()
 
     async def _notice(self, client_id: str, text: str) -> None:
         log.warning("%s (%s)", text, client_id)
