@@ -303,7 +303,7 @@ class Engine(FrontEndMemory):
             return text
         if text.replace("/", "") in flat:
             return flat[text.replace("/", "")]
-        by_base = [s for s in symbols if s.split("/")[0] == text]
+        by_base = [s for s in symbols if s.split("/")[0] == text or s.split(".")[0] == text]  # ETH, 600000
         return by_base[0] if len(by_base) == 1 else None
 
     async def analyse(self, symbol: str) -> Signal | None:

@@ -311,6 +311,7 @@ class QmtBroker:
 
     # --- fills -------------------------------------------------------------------------------------
     def _fill(self, raw: dict[str, Any], client_id: str) -> Fill:
+        """A QMT trade as our fill; QMT reports no costs, so the market's statutory ones are applied."""
         action = convert.action_of(raw.get("order_type") or 0)
         fee = self.rules.costs(action, convert.dec(raw.get("traded_volume")), convert.dec(raw.get("traded_price")))
         return convert.fill(raw, client_id, fee, self.clock.now())
@@ -404,10 +405,3 @@ class QmtBroker:
     def mark_price(self, symbol: str) -> Decimal | None:
         return self._marks.get(symbol)
 
-
-def build_qmt_broker(url: str, token: str, clock: Clock, *, store: StateStore | None = None,
-                     max_orders_per_min: int = 5, poll_seconds: float = 2.0, timeout: float = 10.0) -> QmtBroker:
-    """The ``qmt`` broker for ``SP_QMT__URL`` / ``SP_QMT__TOKEN``. Nothing touches the network until
-    ``start()``."""
-    return QmtBroker(QmtClient(url, token, timeout=timeout), clock, store=store,
-                     max_orders_per_min=max_orders_per_min, poll_seconds=poll_seconds)

@@ -80,6 +80,7 @@ async def test_scheduled_scans_run_only_in_sessions(tmp_path):
     async with running_bridge() as srv:
         rig = await start_rig(srv, f"sqlite+aiosqlite:///{tmp_path / 'live.db'}")
         try:
+            assert await rig.engine.known_symbol("600000") == await rig.engine.known_symbol("600000.sh") == STOCK
             scans: list[ScanCompleted] = []
             rig.engine.bus.subscribe(ScanCompleted, scans.append)
             day = rig.engine.clock.now().astimezone(SHANGHAI).date().isoformat()
