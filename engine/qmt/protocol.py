@@ -9,6 +9,7 @@ trader 500 ``{"detail": "<message>"}``. Our client order id travels in ``order_r
 from __future__ import annotations
 
 TOKEN_HEADER = "X-Token"
+REMARK_MAX = 24  # order_remark: at most 24 ASCII characters (XtOrder)
 
 # xtquant.xtconstant
 STOCK_BUY = 23

@@ -133,6 +133,9 @@ class QmtBroker:
     # --- orders ------------------------------------------------------------------------------------
     async def place_order(self, request: OrderRequest) -> VenueOrder:
         spec = await self.market(request.symbol)
+        if len(request.client_id) > p.REMARK_MAX:  # QMT would cut it: the order could not be found again
+            raise InvalidOrder(f"client order id {request.client_id!r} is longer than QMT's order_remark "
+                               f"({p.REMARK_MAX} characters)")
         existing = await self._venue_order(request.client_id)
         if existing is not None:
             return existing  # QMT has this id already (a retry after a lost answer or a crash)

@@ -109,6 +109,8 @@ async def test_a_junk_order_is_a_clear_rejection():
             await b.place_order(req("sp-p3-en-2", OrderAction.BUY, "99"))
         with pytest.raises(InvalidOrder, match="long only"):
             await b.place_order(OrderRequest("sp-p3-en-3", "600000.SH", OrderAction.SELL, OrderType.MARKET, D(100)))
+        with pytest.raises(InvalidOrder, match="longer than QMT's order_remark"):
+            await b.place_order(req("sp-0123456789ab-tp1-10000", OrderAction.BUY, "100"))
         with pytest.raises(InvalidOrder, match="not an A-share symbol"):
             await b.place_order(req("sp-p3-en-4", OrderAction.BUY, "100", symbol="BTC/USDT"))
         await b.close()
