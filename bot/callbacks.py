@@ -12,6 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 
 class SignalAction(enum.StrEnum):
     CONFIRM = "ok"
+    CONFIRM_LOW = "low"  # below the minimum score: the first tap only asks again
     CANCEL = "no"
 
 
@@ -29,6 +30,7 @@ class SettingsAction(enum.StrEnum):
     MENU = "menu"
     KEY = "key"
     SET = "set"
+    AUTO = "auto"  # the second tap that switches execution_mode to auto
 
 
 class SignalCb(CallbackData, prefix="sg"):

@@ -15,6 +15,10 @@ COMMANDS = (
     ("balance", __("Balance")),
     ("pnl", __("Profit and loss with a chart")),
     ("history", __("Last closed trades")),
+    ("profit", __("Return, win rate, profit factor")),
+    ("daily", __("PnL per day")),
+    ("weekly", __("PnL per week")),
+    ("performance", __("PnL per pair")),
     ("chart", __("Chart of a symbol")),
     ("scan", __("Scan the market now")),
     ("signal", __("Analyse one symbol")),
@@ -24,6 +28,9 @@ COMMANDS = (
     ("settings", __("Runtime settings")),
     ("lang", __("Language")),
     ("panic", __("Close everything now")),
+    ("backup", __("Send a database backup")),
+    ("export", __("Closed trades as CSV")),
+    ("version", __("Version, mode and exchange")),
     ("help", __("All commands")),
 )
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.utils.i18n import I18n
 
+from bot import format as fmt
 from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
 from bot.presenters import alerts, cards
@@ -242,6 +243,7 @@ class AlertSender:
         now = self.engine.clock.now()
         for chat, message_id in await self.engine.cards(event.signal.id):
             with use(self.i18n, await self.book.for_chat(chat)):
-                text = cards.final(event.signal, cards.rejected_line(event.reason, event.detail),
+                text = cards.final(event.signal, cards.rejected_line(event.reason, event.detail,
+                                                                         fmt.quote_of(event.signal.symbol)),
                                    paper=event.paper, now=now)
             self.delivery.edit_text(chat, message_id, text)

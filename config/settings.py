@@ -28,6 +28,8 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from config.outside import AlertSettings, BackupSettings, HooksSettings, HttpSettings
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DATA_DIR = PACKAGE_DIR / "engine" / "market" / "sample"
 
@@ -293,6 +295,10 @@ class Settings(BaseSettings):
     exchange: ExchangeSettings = ExchangeSettings()
     qmt: QmtSettings = QmtSettings()
     database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    hooks: HooksSettings = HooksSettings()
+    alerts: AlertSettings = AlertSettings()
+    backup: BackupSettings = BackupSettings()
 
     @model_validator(mode="after")
     def _live_needs_keys(self) -> Settings:

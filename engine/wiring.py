@@ -17,6 +17,7 @@ from engine.clock import Clock, LiveClock, ManualClock
 from engine.domain.events import EngineError
 from engine.domain.models import position_id_of
 from engine.domain.reasons import ErrorCode
+from engine.intake.service import IntakeService, resolve_symbol
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
@@ -55,6 +56,7 @@ class Components:
     trading: TradingService
     jobs: Jobs
     currency: str
+    intake: IntakeService | None = None  # signals from outside (engine.intake)
     rules: MarketRules = field(default_factory=AnyTimeRules)  # sessions, lots, T+1 of the traded market
 
 
@@ -62,7 +64,8 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                 broker: Broker | None = None, database_url: str | None = None,
                 persist_venue: bool = True) -> Components:
     for secret in (settings.telegram.token, settings.exchange.api_key, settings.exchange.api_secret,
-                   settings.telegram.webhook_secret, settings.qmt.token):
+                   settings.telegram.webhook_secret, settings.hooks.tradingview_secret,
+                   settings.alerts.webhook_secret, settings.alerts.smtp_password, settings.qmt.token):
         if secret is not None:
             register_secret(secret.get_secret_value())
     replay: ReplayMarketData | None = None
@@ -136,8 +139,11 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     trading = TradingService(settings, repo, bus, clock, market, broker, manager, RiskGate(settings.risk), risk,
                              planner, runtime)
     jobs = Jobs(clock, replay=replay is not None)
+    intake = IntakeService(settings, market, planner, repo, bus, clock, runtime, signals, trading,
+                           lambda text: resolve_symbol(market, text))
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency, AShareRules() if currency == "CNY" else AnyTimeRules())
+                      signals, trading, jobs, currency, intake,
+                      AShareRules() if currency == "CNY" else AnyTimeRules())
 
 
 async def _currency(market: MarketData) -> str:

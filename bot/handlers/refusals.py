@@ -12,7 +12,7 @@ from bot.delivery import Delivery
 from bot.handlers.common import reply
 from bot.presenters import actions
 
-ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close")
+ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "backup", "export")
 
 
 async def refuse_command(message: Message, delivery: Delivery) -> None:
