@@ -62,11 +62,8 @@ def _exchange_settings(args: argparse.Namespace):  # type: ignore[no-untyped-def
 async def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from engine.brokers.ccxt.client import make_exchange
-    from engine.errors import BrokerError
-    from engine.facade import LiveClock
-    from engine.market.csv_io import CsvFormatError
-    from engine.market.download import DownloadError, download
+    from engine.errors import BrokerError, CsvFormatError, DownloadError
+    from engine.facade import LiveClock, download_candles, make_exchange
 
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
     timeframes = [t.strip() for t in args.timeframes.split(",") if t.strip()]
@@ -98,7 +95,7 @@ async def _run(args: argparse.Namespace) -> int:
             bar.update(n)
 
     try:
-        results = await download(exchange, symbols, timeframes, since, end, args.out, progress=progress,
+        results = await download_candles(exchange, symbols, timeframes, since, end, args.out, progress=progress,
                                  on_total=on_total)
     except DownloadError as exc:
         print(f"signalpilot: {exc}", file=sys.stderr)

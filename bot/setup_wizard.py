@@ -176,8 +176,8 @@ async def _exchange(args: argparse.Namespace, ask: _Ask, env: dict[str, str]) ->
     from pydantic import SecretStr
 
     from config.settings import ExchangeSettings
-    from engine.brokers.ccxt.key_check import verify_keys
     from engine.errors import AuthError, BrokerError
+    from engine.facade import verify_keys
 
     name = args.exchange or ask.text("Exchange (ccxt id)", "binanceusdm")
     key = args.api_key or ask.secret("Exchange API key", "--api-key")

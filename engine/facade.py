@@ -38,6 +38,27 @@ from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
 from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
+from engine.tools import (
+    BacktestResult,
+    Check,
+    RedactingFilter,
+    candles_png,
+    daily_pnl_png,
+    download_candles,
+    equity_png,
+    format_text,
+    load_charts,
+    make_exchange,
+    offline_checks,
+    online_checks,
+    redact,
+    register_secret,
+    run_backtest,
+    setup_logging,
+    to_json_dict,
+    trade_marks,
+    verify_keys,
+)
 from engine.views import (
     CancelResult,
     ChartData,
@@ -54,12 +75,16 @@ from engine.views import (
 from engine.wiring import Components, build
 
 # The façade's public surface: the Engine and the values its methods return (the bot imports
-# these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
-# own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
+# these from here, never from engine.views or engine.run_summary), ``spawn`` for the bot's
+# own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on),
+# and the tools of engine/tools.py (backtest, charts, checks, redaction, download, key check).
 __all__ = [
     "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "spawn",
+    "BacktestResult", "Check", "RedactingFilter", "candles_png", "daily_pnl_png", "download_candles", "equity_png",
+    "format_text", "load_charts", "make_exchange", "offline_checks", "online_checks", "redact", "register_secret",
+    "run_backtest", "setup_logging", "to_json_dict", "trade_marks", "verify_keys",
 ]
 
 log = logging.getLogger("engine")

@@ -16,15 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import CsvFormatError
+
 CANDLE_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
 FUNDING_HEADER = ("timestamp", "funding_rate")
 MAX_PRICE_DECIMALS = 8
 
 _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)-(?P<tf>\d+[mhdw])\.csv$")
-
-
-class CsvFormatError(ValueError):
-    """A replay file that does not follow the documented format."""
 
 
 @dataclass(frozen=True, slots=True)
