@@ -28,7 +28,7 @@ from engine.domain.events import (
 from engine.domain.models import Balance, CloseReason, Position, Signal, SignalStatus
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
-from engine.frontend_memory import FrontEndMemory
+from engine.frontend_memory import FrontEndMemory, PendingAlert
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
 from engine.positions.reconcile import reconcile
@@ -80,7 +80,7 @@ from engine.wiring import Components, build
 # and the tools of engine/tools.py (backtest, charts, checks, redaction, download, key check).
 __all__ = [
     "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
-    "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
+    "PendingAlert", "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "spawn",
     "BacktestResult", "Check", "RedactingFilter", "candles_png", "daily_pnl_png", "download_candles", "equity_png",
     "format_text", "load_charts", "make_exchange", "offline_checks", "online_checks", "redact", "register_secret",

@@ -39,7 +39,7 @@ class SignalService:
                  repo: Repository, bus: EventBus, clock: Clock, runtime: RuntimeSettings, paper: bool) -> None:
         self.settings, self.market, self.scanner, self.planner = settings, market, scanner, planner
         self.repo, self.bus, self.clock, self.runtime, self.paper = repo, bus, clock, runtime, paper
-        self.last_scan = None
+        self.last_scan: datetime | None = None
         self.expiry_clock: Clock = clock
         self._deadlines: list[tuple[datetime, str]] = []  # (expires_at, signal id), a heap
         self._scheduled: set[str] = set()

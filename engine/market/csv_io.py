@@ -101,10 +101,10 @@ def load_candle_file(path: Path) -> CandleFile:
     if ts.size:
         keep = np.append(ts[1:] != ts[:-1], True)
         ts, values = ts[keep], values[keep]
-    cols = [np.ascontiguousarray(values[:, i]) for i in range(1, 6)]
-    for arr in (ts, *cols):
+    o, h, lo, c, v = (np.ascontiguousarray(values[:, i]) for i in range(1, 6))
+    for arr in (ts, o, h, lo, c, v):
         arr.flags.writeable = False
-    return CandleFile(symbol, timeframe, ts, *cols, price_decimals=min(decimals, MAX_PRICE_DECIMALS))
+    return CandleFile(symbol, timeframe, ts, o, h, lo, c, v, price_decimals=min(decimals, MAX_PRICE_DECIMALS))
 
 
 def load_funding_file(path: Path) -> tuple[np.ndarray, np.ndarray]:

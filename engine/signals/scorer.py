@@ -156,9 +156,9 @@ class Scorer:
         qualities["liquidity"] = (fx.liquidity_quality(quote_volume, full), float(quote_volume),
                                   f"full at {full:g} {quote}")
 
-        avail = {n: d for n, d in directions.items() if d[0] is not None and self.weights[n] > 0}
+        avail = {n: d[0] for n, d in directions.items() if d[0] is not None and self.weights[n] > 0}
         w_sum = sum(self.weights[n] for n in avail)
-        mean = sum(self.weights[n] * d[0] for n, d in avail.items()) / w_sum if w_sum else 0.0
+        mean = sum(self.weights[n] * d for n, d in avail.items()) / w_sum if w_sum else 0.0
         side = Side.LONG if mean >= 0 else Side.SHORT
         raw = 100.0 * abs(mean)
         mults = {n: 1.0 - self.weights[n] * (1.0 - q[0]) for n, q in qualities.items() if q[0] is not None}

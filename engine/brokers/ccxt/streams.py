@@ -175,6 +175,8 @@ class UserStream:
         closed = False
         for raw in positions:
             symbol = raw.get("symbol")
+            if not isinstance(symbol, str):
+                continue
             flat = not raw.get("contracts")
             if flat and symbol not in self._flat:
                 closed = True
@@ -240,7 +242,7 @@ class UserStream:
         finally:
             task = asyncio.current_task()
             if task in self._tasks:
-                self._tasks.remove(task)  # type: ignore[arg-type]
+                self._tasks.remove(task)
 
     async def resolve_pending(self) -> None:
         """Unmatched trades: look up the triggered conditional orders of their symbols."""
@@ -260,7 +262,7 @@ async def poll_once(lookup: OrderLookup, clock: Clock, listing: list[dict[str, A
     if not watching:
         return 0
     before = router.delivered
-    resting: set[str] = set()
+    resting: set[str | None] = set()  # client ids of the orders on the books
     venue = lookup.venue
     need_plain = any(not t.conditional for t in watching) or not venue.separate_conditional_book
     need_conditional = venue.separate_conditional_book and any(t.conditional for t in watching)
