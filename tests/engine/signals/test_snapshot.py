@@ -101,3 +101,19 @@ def test_a_series_that_is_not_an_extension_is_recomputed() -> None:
     _s, short_state = advance_snapshots([short], ["15m"], [None])
     assert short_state[0] is not None and not short_state[0].seeded
     assert not short_state[0].continued_by(_window(fr, 31, 500))
+
+
+def test_row_medians_are_numpys_nanmedian() -> None:
+    import warnings
+
+    from engine.signals.snapshot import _row_medians
+
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        x = rng.random((5, int(rng.integers(1, 120)))) * float(rng.choice([1e-8, 1.0, 1e6]))
+        x[rng.random(x.shape) < 0.3] = np.nan
+        x[0] = np.nan  # a row with nothing
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.nanmedian(x, axis=1)
+        assert np.array_equal(_row_medians(x), want, equal_nan=True)
