@@ -193,7 +193,7 @@ def _snapshots(p: IndicatorParams, candles: Sequence[Candles], timeframes: Seque
     v = _pad([cd.volume for cd in candles], tail)
     width = ind.bollinger_width(c[:, -(p.bb_lookback + p.bb - 1):], p.bb, p.bb_k)
     enough = np.isfinite(width).sum(axis=1) >= p.bb
-    median = _row_medians(width)
+    median = _row_medians(width[:, p.bb - 1:])  # (its first bb-1 columns are NaN: windows not full)
     with np.errstate(divide="ignore", invalid="ignore"):
         bb_rel = np.where(enough & (median > 0), width[:, -1] / median, np.nan)
     bb_rel = np.where(enough & (median == 0), 1.0, bb_rel)
