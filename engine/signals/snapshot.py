@@ -145,6 +145,15 @@ class _Lasts:
     seeded: np.ndarray  # bool per row
 
 
+def _had_a_value(series: np.ndarray) -> np.ndarray:
+    """Per row: the smoother was seeded (it had a finite value at some time; usually the last)."""
+    seen = np.isfinite(series[:, -1])
+    if not seen.all():
+        rest = ~seen
+        seen[rest] = np.isfinite(series[rest]).any(axis=1)
+    return seen
+
+
 def _full(p: IndicatorParams, candles: Sequence[Candles]) -> _Lasts:
     """Every smoother of every row from its first candle (one loop over time for the batch)."""
     length = max(1, max(len(cd) for cd in candles))
@@ -156,7 +165,7 @@ def _full(p: IndicatorParams, candles: Sequence[Candles]) -> _Lasts:
     line, pdi, mdi, dx = _derived(first)
     second = ind.smooth_many([(line, p.macd_signal, "ema"), (dx, p.adx, "wilder")])
     series = [*first, *second]
-    seeded = np.logical_and.reduce([np.isfinite(s).any(axis=1) for s in series])
+    seeded = np.logical_and.reduce([_had_a_value(s) for s in series])
     return _Lasts(np.column_stack([s[:, -1] for s in series]), line[:, -1], pdi[:, -1], mdi[:, -1], seeded)
 
 
