@@ -94,7 +94,9 @@ class SignalService:
         universe = await self.scanner.universe(list(self.settings.symbols), self.settings.top_n)
         analyses = await self.scanner.scan(universe)
         self.last_scan = self.clock.now()
-        pending = {s.symbol for s in await self.repo.signals_with_status(SignalStatus.RAISED)}
+        # every raised signal has a deadline on the heap: with none there, nothing is raised (no query)
+        pending = ({s.symbol for s in await self.repo.signals_with_status(SignalStatus.RAISED)}
+                   if self._scheduled else set())
         raised: list[Signal] = []
         auto = self.runtime.execution_mode == "auto"
         for analysis in analyses:
