@@ -1,5 +1,5 @@
 """The ``signalpilot`` command: ``run`` (engine + Telegram bot or console), ``backtest``, ``check``,
-``init`` and ``download``.
+``init``, ``download`` and ``hedge``.
 
 A start-up problem the user can fix (a setting, the database, refused keys) is one or two lines
 naming the variable, exit code 2, never a traceback. An exchange that cannot be reached is not
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -55,10 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--json", type=Path, help="write the report as JSON")
     bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
     bt.add_argument("--quiet", action="store_true", help="no progress bar")
-    from bot import download_cmd, setup_wizard
+    from bot import download_cmd, hedge_cmd, ops_cmd, setup_wizard
 
     download_cmd.register(sub)
     setup_wizard.register(sub)
+    ops_cmd.register(sub)
+    hedge_cmd.register(sub)
     return p
 
 
@@ -87,6 +90,14 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_checks(settings, online=args.online))
     if args.command == "backtest":
         return asyncio.run(_backtest(settings, args))
+    if args.command in ("backup", "restore", "export"):
+        from bot import ops_cmd
+
+        return ops_cmd.run(args, settings)
+    if args.command == "hedge":
+        from bot import hedge_cmd
+
+        return hedge_cmd.run(settings, args)
     problems = [c for c in offline_checks(settings) if not c.ok]
     for check in problems:
         if not check.blocking:
@@ -95,8 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     if blocking:
         print("signalpilot: cannot start:\n  " + "\n  ".join(blocking), file=sys.stderr)
         return EXIT_CONFIG
+    from engine.errors import BackupError
+    from engine.storage.backup import RunLock, sqlite_path
+
     try:
-        return asyncio.run(_run(settings))
+        with RunLock(sqlite_path(settings.database_url)) if settings.database_url.startswith("sqlite") \
+                else contextlib.nullcontext():  # a restore must not replace the file under a running bot
+            return asyncio.run(_run(settings))
+    except BackupError as exc:
+        print(f"signalpilot: cannot start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
 

@@ -24,6 +24,7 @@ from engine.brokers.errors import (
     WouldTriggerImmediately,
 )
 from engine.preflight import StartupError
+from engine.storage.backup import BackupError
 from engine.tasks import quiet
 
 
@@ -44,6 +45,7 @@ class DownloadError(Exception):
 
 __all__ = [
     "AuthError",
+    "BackupError",
     "BrokerError",
     "CsvFormatError",
     "DownloadError",

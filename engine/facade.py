@@ -29,13 +29,20 @@ from engine.domain.models import Balance, CloseReason, Position, Signal, SignalS
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.frontend_memory import FrontEndMemory, PendingAlert
+from engine.hedge.controls import HedgeControls
+from engine.hedge.service import HedgeService, HedgeStart, HedgeStatus
+from engine.intake.result import IntakeOutcome, IntakeResult
+from engine.intake.service import resolve_symbol
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
+from engine.outside import OutsideWorld
 from engine.positions.reconcile import reconcile
 from engine.preflight import StartupError
 from engine.queries import Queries
+from engine.reporting import About, Reporting
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
+from engine.stats import PairResult, Performance, PeriodRow, PeriodTable, ProfitView, Stake
 from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
 from engine.tools import (
@@ -79,9 +86,10 @@ from engine.wiring import Components, build
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on),
 # and the tools of engine/tools.py (backtest, charts, checks, redaction, download, key check).
 __all__ = [
-    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
+    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine",
+    "HedgeStart", "HedgeStatus", "IntakeOutcome", "IntakeResult", "PnlStats",
     "PendingAlert", "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
-    "spawn",
+    "About", "PairResult", "Performance", "PeriodRow", "PeriodTable", "ProfitView", "Stake", "spawn",
     "BacktestResult", "Check", "RedactingFilter", "candles_png", "daily_pnl_png", "download_candles", "equity_png",
     "format_text", "load_charts", "make_exchange", "offline_checks", "online_checks", "redact", "register_secret",
     "run_backtest", "setup_logging", "to_json_dict", "trade_marks", "verify_keys",
@@ -92,7 +100,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory):
+class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -118,6 +126,7 @@ class Engine(FrontEndMemory):
         # alerts published without a state change of their own (a pause, a refusal) reach the outbox
         # here, before any front end hears of them (subscribers are called in subscription order)
         self.bus.subscribe(Event, self._record_alert)
+        self.hedge = HedgeService(c.settings, c.repo, c.clock, c.bus, c.risk)  # the cross-venue hedge (/hedge)
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -133,12 +142,14 @@ class Engine(FrontEndMemory):
         self._run_feed, self._run_jobs = run_feed, run_jobs
         await self._open_storage()
         self.started = True
+        await self._start_outside()  # HTTP (health answers even while the exchange is away), backups, alerts
         try:
             await self._connect()
         except NetworkError as exc:
             await self._unreachable(exc)
             self._tasks.append(spawn(self._reconnect(), "venue-reconnect"))
         self.c.db.on_fault = self._storage_failed
+        await self._resume_hedge()
 
     async def _open_storage(self) -> None:
         """The part that must succeed: database schema, runtime settings, the replay's clock."""
@@ -232,6 +243,8 @@ class Engine(FrontEndMemory):
         """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
         await cancel_all(self._tasks)
         self._tasks.clear()
+        await self._stop_outside()
+        await self.hedge.stop()
         await self.c.jobs.stop()
         try:
             if self.c.replay is not None and self.started and self.failure is None:
@@ -274,7 +287,11 @@ class Engine(FrontEndMemory):
 
     async def on_tick(self, tick: PriceTick) -> None:
         """A price from the market source: the broker matches resting orders, positions react."""
+        self.last_tick_at, metrics = tick.ts, self.metrics  # for /readyz and /metrics (engine.outside)
+        started = metrics.tick_started() if metrics is not None else 0.0
         await self.c.manager.on_tick(tick)
+        if metrics is not None:
+            metrics.tick_finished(started)
 
     async def _on_bar(self, now: datetime) -> None:
         await self.c.jobs.on_bar(now)
@@ -317,17 +334,7 @@ class Engine(FrontEndMemory):
     # --- signals -----------------------------------------------------------------------------------
     async def known_symbol(self, symbol: str) -> str | None:
         """The canonical symbol for input such as ``eth/btc``, ``ETHBTC`` or ``ETH``; None if unknown."""
-        text = symbol.strip().upper().replace("-", "/").replace("_", "/")
-        if not text:
-            return None
-        symbols = await self.c.market.symbols()
-        flat = {s.split(":")[0].replace("/", ""): s for s in symbols}
-        if text in symbols:
-            return text
-        if text.replace("/", "") in flat:
-            return flat[text.replace("/", "")]
-        by_base = [s for s in symbols if s.split("/")[0] == text]
-        return by_base[0] if len(by_base) == 1 else None
+        return await resolve_symbol(self.c.market, symbol)
 
     async def analyse(self, symbol: str) -> Signal | None:
         """Score one symbol now; its signal whatever the score (persisted, published with
@@ -341,7 +348,8 @@ class Engine(FrontEndMemory):
         if self.failure is not None:
             return ScanResult(0, ())
         busy = {p.symbol for p in self.c.manager.open_positions()}
-        count, raised = await self.c.signals.scan(busy)
+        auto = self.c.runtime.execution_mode == "auto"
+        count, raised = await self.c.signals.scan(busy, self.c.trading.worth_raising if auto else None)
         await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
                                              raised=len(raised), next_at=self.next_scan_at()))
         if self.c.runtime.execution_mode == "auto" and self.failure is None:
@@ -377,8 +385,10 @@ class Engine(FrontEndMemory):
         return await self.c.trading.close(position_id, CloseReason.MANUAL)
 
     async def panic(self, by: str) -> PanicCompleted:
-        """Cancel every order, close every position at market, pause entries (one run at a time)."""
-        return await self.c.trading.panic(by)
+        """Cancel every order, close every position at market (hedge legs too), pause entries."""
+        done = await self.c.trading.panic(by)
+        await self.hedge.stop_round()
+        return done
 
     async def pause(self, by: str) -> bool:
         return await self.c.risk.pause(PauseReason.MANUAL, by)

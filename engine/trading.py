@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from config.settings import Settings
@@ -13,19 +13,22 @@ from engine.brokers.base import Broker
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.events import PanicCompleted, PanicItem, RiskRejected, SignalCancelled, SignalConfirmed
-from engine.domain.models import CloseReason, Leg, PositionState, Signal, SignalStatus
+from engine.domain.models import CloseReason, Leg, MarketSpec, PositionState, Signal, SignalStatus
 from engine.domain.reasons import PauseReason, RejectReason
 from engine.domain.values import HUNDRED
 from engine.market.base import MarketData
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
-from engine.risk.gate import GateInput, Limits, RiskGate
+from engine.risk.gate import Decision, GateInput, Limits, RiskGate
 from engine.risk.service import RiskService
 from engine.runtime import RuntimeSettings
 from engine.storage.repository import Repository
 from engine.views import CancelResult, CloseResult, ConfirmOutcome, ConfirmResult
 
 log = logging.getLogger("engine.trading")
+
+AUTO = "auto"  # who confirms in auto mode
+REFUSAL_QUIET = timedelta(hours=1)  # auto mode says the same refusal for the same symbol once in this time
 
 
 class TradingService:
@@ -39,6 +42,7 @@ class TradingService:
         self._confirm_lock = asyncio.Lock()
         self._panic: asyncio.Task[PanicCompleted] | None = None
         self.expiry_clock: Clock = clock  # a signal's time to live runs on it (see engine.signal_service)
+        self._refusals: dict[tuple[str, RejectReason], datetime] = {}  # auto mode: (symbol, reason) → said at
 
     async def price(self, symbol: str) -> Decimal | None:
         return self.broker.mark_price(symbol) or await self.market.price(symbol)
@@ -74,23 +78,19 @@ class TradingService:
             return ConfirmResult(ConfirmOutcome.DRIFT, sig, price=price)
         sig = sig.with_status(SignalStatus.CONFIRMED, by=by)
         await self.repo.save_signal(sig)
-        await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
-        balance = await self.broker.balance()
-        await self.risk.on_equity(balance.equity)
-        decision = self.gate.check(GateInput(
-            signal=sig, market=market, equity=balance.equity, free=balance.free,
-            open_positions=self.manager.open_positions(), state=self.risk.state,
-            orders_last_minute=self.manager.orders_last_minute(),
-            limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
-            taker_fee=self.settings.broker.taker_fee))
+        decision = await self._check(sig, market)
         if not decision.ok:
             assert decision.reason is not None
             sig = sig.with_status(SignalStatus.REJECTED, by=by, reason=decision.reason.value)
             rejected = RiskRejected(ts=now, paper=self.paper, signal=sig, reason=decision.reason,
                                     detail=decision.detail)
+            if by == AUTO:
+                self._refusals[(sig.symbol, decision.reason)] = now
             await self.repo.save_signal(sig, (rejected,))  # the alert in the same commit
             await self.bus.publish(rejected)
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=decision.reason, detail=decision.detail)
+        # said only once the entry is going ahead: a card never reads "confirmed", then "not opened"
+        await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
         exits = self.settings.plan
         pos = await self.manager.open(
             sig, decision.qty, single_target=decision.single_target, trailing_pct=exits.trailing_pct,
@@ -102,6 +102,29 @@ class TradingService:
             return ConfirmResult(ConfirmOutcome.SUBMITTED, sig, position=pos)
         return ConfirmResult(ConfirmOutcome.REJECTED, sig, position=pos, reason=RejectReason.INVALID_PLAN,
                              detail={"error": "exchange_rejected"})
+
+    async def _check(self, sig: Signal, market: MarketSpec) -> Decision:
+        balance = await self.broker.balance()
+        await self.risk.on_equity(balance.equity)
+        return self.gate.check(GateInput(
+            signal=sig, market=market, equity=balance.equity, free=balance.free,
+            open_positions=self.manager.open_positions(), state=self.risk.state,
+            orders_last_minute=self.manager.orders_last_minute(),
+            limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
+            taker_fee=self.settings.broker.taker_fee))
+
+    async def worth_raising(self, sig: Signal) -> bool:
+        """Auto mode, before a scan raises ``sig``: False when the risk gate would refuse it for a reason
+        already said for this symbol within the hour (engine clock) — no card, no alert, only a log line."""
+        market = await (self.market.market if self.broker.paper else self.broker.market)(sig.symbol)
+        decision = await self._check(sig, market)
+        if decision.ok or decision.reason is None:
+            return True
+        said = self._refusals.get((sig.symbol, decision.reason))
+        if said is not None and self.clock.now() - said < REFUSAL_QUIET:
+            log.debug("auto %s: %s again, said at %s", sig.symbol, decision.reason.value, said.isoformat())
+            return False
+        return True
 
     async def cancel(self, signal_id: str, by: str) -> CancelResult:
         async with self._confirm_lock:
@@ -117,7 +140,7 @@ class TradingService:
 
     async def auto_execute(self, signals: list[Signal]) -> None:
         for sig in signals:
-            result = await self.confirm(sig.id, "auto", None)
+            result = await self.confirm(sig.id, AUTO, None)
             log.info("auto %s %s: %s", sig.symbol, sig.side.value, result.outcome.value)
 
     # --- close / panic ---------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
 from engine.domain.events import EngineError
+from engine.intake.service import IntakeService, resolve_symbol
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
@@ -50,13 +51,15 @@ class Components:
     trading: TradingService
     jobs: Jobs
     currency: str
+    intake: IntakeService | None = None  # signals from outside (engine.intake)
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
                 broker: Broker | None = None, database_url: str | None = None,
                 persist_venue: bool = True) -> Components:
     for secret in (settings.telegram.token, settings.exchange.api_key, settings.exchange.api_secret,
-                   settings.telegram.webhook_secret):
+                   settings.telegram.webhook_secret, settings.hooks.tradingview_secret,
+                   settings.alerts.webhook_secret, settings.alerts.smtp_password):
         if secret is not None:
             register_secret(secret.get_secret_value())
     replay: ReplayMarketData | None = None
@@ -108,8 +111,10 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     trading = TradingService(settings, repo, bus, clock, market, broker, manager, RiskGate(settings.risk), risk,
                              planner, runtime)
     jobs = Jobs(clock, replay=replay is not None)
+    intake = IntakeService(settings, market, planner, repo, bus, clock, runtime, signals, trading,
+                           lambda text: resolve_symbol(market, text))
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency)
+                      signals, trading, jobs, currency, intake)
 
 
 async def _currency(market: MarketData) -> str:

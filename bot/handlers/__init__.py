@@ -10,6 +10,21 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from bot.handlers import admin, charts, fallback, pnl, positions, refusals, settings, signals, start
+    from bot.handlers import (
+        admin,
+        charts,
+        fallback,
+        files,
+        hedge,
+        intake,
+        pnl,
+        positions,
+        refusals,
+        results,
+        settings,
+        signals,
+        start,
+    )
 
-    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, refusals, fallback)]
+    return [m.build_router() for m in (start, signals, positions, pnl, results, charts, settings, admin, files,
+                                       hedge, refusals, intake, fallback)]

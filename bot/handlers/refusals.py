@@ -7,12 +7,21 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import PanicAction, PanicCb, PositionAction, PositionCb, SettingsCb, SignalCb
+from bot.callbacks import (
+    HedgeAction,
+    HedgeCb,
+    PanicAction,
+    PanicCb,
+    PositionAction,
+    PositionCb,
+    SettingsCb,
+    SignalCb,
+)
 from bot.delivery import Delivery
 from bot.handlers.common import reply
 from bot.presenters import actions
 
-ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close")
+ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "backup", "export", "hedge")
 
 
 async def refuse_command(message: Message, delivery: Delivery) -> None:
@@ -29,6 +38,7 @@ def build_router() -> Router:
     for admin_button in (SignalCb.filter(),
                          PositionCb.filter(F.action.in_({PositionAction.CLOSE, PositionAction.YES})),
                          PanicCb.filter(F.action == PanicAction.GO),
+                         HedgeCb.filter(F.action == HedgeAction.STOP),
                          SettingsCb.filter()):
         router.callback_query.register(refuse_button, admin_button)
     return router

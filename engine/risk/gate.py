@@ -80,11 +80,7 @@ class RiskGate:
         if not sig.targets or (sig.stop - sig.entry) * sig.side.sign >= 0:
             return Decision.reject(RejectReason.INVALID_PLAN)
 
-        raw = size_qty(s.sizing, s, data.equity, sig.entry, sig.stop, sig.leverage, sig.atr_pct,
-                       lim.risk_per_trade_pct)
-        if s.max_notional > 0 and raw * sig.entry > s.max_notional:
-            raw = s.max_notional / sig.entry
-        qty = floor_to_step(raw, mkt.qty_step)
+        qty = self.size(sig, mkt, data.equity, lim.risk_per_trade_pct)
         if s.max_notional > 0 and max(mkt.min_qty, mkt.qty_step) * sig.entry > s.max_notional:
             return Decision.reject(RejectReason.MAX_NOTIONAL, limit=s.max_notional)
         if qty <= 0 or qty < mkt.min_qty:
@@ -98,6 +94,14 @@ class RiskGate:
                                    free=round(data.free, 8))
         single = not self.targets_split_valid(qty, sig, mkt)
         return Decision(True, qty=qty, single_target=single, detail={"notional": str(notional)})
+
+    def size(self, sig: Signal, mkt: MarketSpec, equity: Decimal, risk_per_trade_pct: Decimal) -> Decimal:
+        """The quantity an entry on ``sig`` gets: the sizing method, the notional cap, the lot step."""
+        s = self.settings
+        raw = size_qty(s.sizing, s, equity, sig.entry, sig.stop, sig.leverage, sig.atr_pct, risk_per_trade_pct)
+        if s.max_notional > 0 and raw * sig.entry > s.max_notional:
+            raw = s.max_notional / sig.entry
+        return floor_to_step(raw, mkt.qty_step)
 
     def targets_split_valid(self, qty: Decimal, sig: Signal, mkt: MarketSpec) -> bool:
         if len(sig.targets) < 2:

@@ -23,10 +23,12 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
 )
+from engine.domain.hedge import HedgeEvent
 from engine.storage.tables import OutboxRow
 
 ALERTS: tuple[type[Event], ...] = (
     PositionOpened, TargetHit, StopMovedToBreakeven, PositionClosed, EngineError, TradingPaused, RiskRejected,
+    HedgeEvent,
 )
 _BY_KIND: dict[str, type[Event]] = {cls.__name__: cls for cls in ALERTS}
 
@@ -62,6 +64,11 @@ def to_row(event: Event) -> OutboxRow:
     cls = type(event)
     return OutboxRow(event_id=event.id, kind=cls.__name__, payload=_adapter(cls).dump_json(event).decode(),
                      created_at=event.ts)
+
+
+def event_json(event: Event) -> str:
+    """An alert event as JSON (Decimals as strings, times ISO-8601)."""
+    return _adapter(type(event)).dump_json(event).decode()
 
 
 def from_row(row: OutboxRow) -> Event:

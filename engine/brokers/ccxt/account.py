@@ -93,6 +93,7 @@ class Account:
             except BrokerError as exc:
                 if not is_no_change(exc):
                     raise
-        await self.call(f"leverage {symbol}", self.exchange.set_leverage, wanted, symbol)
+        if self.venue.leverage_per_symbol:
+            await self.call(f"leverage {symbol}", self.exchange.set_leverage, wanted, symbol)
         self._prepared[symbol] = wanted
         return wanted

@@ -167,8 +167,7 @@ class CcxtBroker:
         except BrokerError:
             tracked.status = OrderStatus.REJECTED
             raise
-        if not raw.get("clientOrderId"):
-            raw = {**raw, "clientOrderId": request.client_id}
+        raw = {**raw, "clientOrderId": request.client_id}  # ours, whatever form the venue keeps it in
         self.router.learn(raw)
         return convert.venue_order(raw, request.client_id)
 
@@ -212,9 +211,10 @@ class CcxtBroker:
 
     async def cancel_order(self, client_id: str, symbol: str) -> VenueOrder | None:
         conditional = self.lookup.is_conditional_id(client_id)
-        params = {"clientOrderId": client_id, **(self.venue.conditional_params if conditional else {})}
+        params = dict(self.venue.conditional_params if conditional else {})
         try:
-            raw = await self.call(f"cancel {client_id}", self.exchange.cancel_order, "", symbol, params)
+            raw = await self.call(f"cancel {client_id}", self.venue.cancel_by_client_id, self.exchange, client_id,
+                                  symbol, params)
         except OrderNotFound:
             return await self.fetch_order(client_id, symbol)  # already filled, cancelled or never placed
         if raw.get("status") in (None, "open"):

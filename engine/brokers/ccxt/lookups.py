@@ -50,12 +50,15 @@ class OrderLookup:
 
     async def fetch(self, client_id: str, symbol: str, conditional: bool) -> VenueOrder | None:
         """The order in one book (plain or conditional); None when the venue does not know it."""
-        params = {"clientOrderId": client_id, **(self.venue.conditional_params if conditional else {})}
+        params = dict(self.venue.conditional_params if conditional else {})
         try:
-            raw = await self.call(f"fetch order {client_id}", self.exchange.fetch_order, "", symbol, params)
+            raw = await self.call(f"fetch order {client_id}", self.venue.fetch_by_client_id, self.exchange, client_id,
+                                  symbol, params)
         except OrderNotFound:
             return None
-        raw = {**raw, "clientOrderId": raw.get("clientOrderId") or client_id}
+        if raw is None:
+            return None
+        raw = {**raw, "clientOrderId": client_id}
         tracked = self.router.learn(raw)
         order = convert.venue_order(raw, client_id)
         if tracked is not None and tracked.conditional and tracked.child_id:
