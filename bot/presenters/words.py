@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -37,6 +38,7 @@ REJECT = {
     RejectReason.PRICE_DRIFT: __("the price moved too far since the signal"),
     RejectReason.INVALID_PLAN: __("the trade plan is invalid"),
     RejectReason.NO_PRICE: __("there is no current price"),
+    RejectReason.LONG_ONLY: __("this market is long only: no short entries"),
 }
 
 PAUSE = {
@@ -67,6 +69,7 @@ ERROR = {
     ErrorCode.INSUFFICIENT_FUNDS: __("insufficient funds on the exchange"),
     ErrorCode.NETWORK: __("the exchange cannot be reached"),
     ErrorCode.INTERNAL: __("internal error"),
+    ErrorCode.MARKET_RULE: __("the market's rules hold an exit back"),
 }
 
 CLOSE = {
@@ -141,7 +144,7 @@ SETTING = {
 }
 
 
-def word(table: Mapping[object, object], code: object) -> str:
+def word(table: Mapping[Any, object], code: object) -> str:
     """The translated word for ``code``, or the code itself when the table has none."""
     if code is None:
         return ""
