@@ -9,7 +9,6 @@ import socket
 import aiohttp
 
 from engine.domain import amounts
-
 from tests.bot.conftest import ADMIN, ADMIN2
 from tests.fakes.telegram_api import FakeTelegram
 
