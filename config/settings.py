@@ -132,6 +132,25 @@ class RiskSettings(Section):
     kelly_win_rate: Decimal = Field(Decimal("0.5"), gt=0, lt=1, description="sizing=kelly: assumed win rate")
     kelly_payoff: Decimal = Field(Decimal("2"), gt=0, description="sizing=kelly: assumed average win / "
                                                                   "average loss")
+    max_exposure_pct: Decimal = Field(Decimal("0"), ge=0, description="total notional of open positions "
+                                      "(at entry price, the new entry included) as % of equity; an entry is "
+                                      "made smaller to fit, refused when nothing fits; 0 = no cap")
+    max_coin_exposure_pct: Decimal = Field(Decimal("0"), ge=0, description="notional per base coin (all its "
+                                           "markets) as % of equity, same rule; 0 = no cap")
+    max_correlation: float = Field(0.0, ge=0, le=1, description="refuse an entry whose hourly returns over "
+                                   "correlation_days correlate above this with an open position's; 0 = off")
+    correlation_days: int = Field(7, ge=1, le=60, description="days of cached hourly candles the correlation "
+                                  "cap looks at")
+    max_loss_pct: Decimal = Field(Decimal("0"), ge=0, le=100, description="close a position at market when "
+                                  "its loss reaches this % of equity, stop order or not; 0 = off")
+    loss_streak: int = Field(0, ge=0, description="after this many losing trades in a row, size and leverage "
+                              "are reduced until recovery_wins winning trades; 0 = off")
+    drawdown_step_pct: Decimal = Field(Decimal("0"), ge=0, le=100, description="each full step of drawdown "
+                                       "from the equity peak (%) reduces size and leverage once more, until "
+                                       "equity is back above the step; 0 = off")
+    reduce_factor: Decimal = Field(Decimal("0.5"), gt=0, le=1, description="size and leverage are multiplied "
+                                   "by this for each reduction (loss streak, drawdown step)")
+    recovery_wins: int = Field(2, ge=1, description="winning trades in a row that lift a loss-streak reduction")
 
 
 class PlanSettings(Section):
@@ -153,6 +172,12 @@ class PlanSettings(Section):
                                                    "the cap)")
     trailing_pct: Decimal = Field(Decimal("0"), ge=0, lt=100, description="trailing stop distance (%) after "
                                                                           "TP1; 0 = off")
+    profit_trailing: bool = Field(False, description="trailing stop that starts at a profit "
+                                  "(trail_activation_pct), independent of TP1")
+    trail_activation_pct: Decimal = Field(Decimal("1"), gt=0, lt=100, description="profit_trailing: profit "
+                                          "(% of entry, best price so far) from which the stop trails")
+    trail_distance_pct: Decimal = Field(Decimal("2"), gt=0, lt=100, description="profit_trailing: distance "
+                                        "(%) of the trailing stop behind the best price")
     time_stop_hours: Decimal = Field(Decimal("0"), ge=0, description="close a position after this many "
                                                                      "hours; 0 = off")
     breakeven_buffer_pct: Decimal = Field(Decimal("0.05"), ge=0, lt=10,

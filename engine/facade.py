@@ -250,6 +250,7 @@ class Engine(FrontEndMemory):
     async def on_tick(self, tick: PriceTick) -> None:
         """A price from the market source: the broker matches resting orders, positions react."""
         await self.c.manager.on_tick(tick)
+        await self.c.guard.on_tick(tick)  # the per-position loss cap, whatever the stop order did
 
     async def _on_bar(self, now: datetime) -> None:
         await self.c.jobs.on_bar(now)

@@ -19,6 +19,7 @@ from engine.domain.values import HUNDRED
 from engine.market.base import MarketData
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
+from engine.risk.exposure import find_correlated
 from engine.risk.gate import GateInput, Limits, RiskGate
 from engine.risk.service import RiskService
 from engine.runtime import RuntimeSettings
@@ -77,12 +78,15 @@ class TradingService:
         await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
         balance = await self.broker.balance()
         await self.risk.on_equity(balance.equity)
+        risk = self.settings.risk
+        correlated = await find_correlated(self.market, sig.symbol, self.manager.open_positions(),
+                                           risk.max_correlation, risk.correlation_days)
         decision = self.gate.check(GateInput(
             signal=sig, market=market, equity=balance.equity, free=balance.free,
             open_positions=self.manager.open_positions(), state=self.risk.state,
             orders_last_minute=self.manager.orders_last_minute(),
             limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
-            taker_fee=self.settings.broker.taker_fee))
+            taker_fee=self.settings.broker.taker_fee, correlated=correlated))
         if not decision.ok:
             assert decision.reason is not None
             sig = sig.with_status(SignalStatus.REJECTED, by=by, reason=decision.reason.value)
@@ -91,6 +95,8 @@ class TradingService:
             await self.repo.save_signal(sig, (rejected,))  # the alert in the same commit
             await self.bus.publish(rejected)
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=decision.reason, detail=decision.detail)
+        if decision.leverage and decision.leverage != sig.leverage:  # lowered after losses (engine.risk.reduction)
+            sig = replace(sig, leverage=decision.leverage)
         plan = self.settings.plan
         pos = await self.manager.open(
             sig, decision.qty, single_target=decision.single_target, trailing_pct=plan.trailing_pct,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from config.settings import Settings, default_paper_balance
@@ -13,11 +14,12 @@ from engine.brokers.base import Broker
 from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
-from engine.domain.events import EngineError
+from engine.domain.events import EngineError, PositionClosed
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
 from engine.plan import Planner
+from engine.positions.guard import LossGuard
 from engine.positions.manager import PositionManager
 from engine.risk.gate import RiskGate
 from engine.risk.service import RiskService
@@ -50,6 +52,7 @@ class Components:
     trading: TradingService
     jobs: Jobs
     currency: str
+    guard: LossGuard
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
@@ -100,16 +103,26 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     planner = Planner(settings.plan, settings.broker.maintenance_margin_pct)
     risk = RiskService(settings.risk, repo, bus, clock, settings.paper)
     bus.subscribe(EngineError, risk.on_engine_error)
+    bus.subscribe(PositionClosed, risk.on_position_closed)
     manager = PositionManager(repo, broker, bus, clock, markets, taker_fee=settings.broker.taker_fee,
                               breakeven_buffer_pct=settings.plan.breakeven_buffer_pct, paper=settings.paper,
-                              on_realized=risk.realized)
+                              on_realized=risk.realized, **_profit_trailing(settings))
     scanner = Scanner(market, Scorer(), timeframes=tuple(settings.scan.timeframes), candles=settings.scan.candles)
     signals = SignalService(settings.scan, market, scanner, planner, repo, bus, clock, runtime, settings.paper)
     trading = TradingService(settings, repo, bus, clock, market, broker, manager, RiskGate(settings.risk), risk,
                              planner, runtime)
     jobs = Jobs(clock, replay=replay is not None)
+    guard = LossGuard(manager, lambda: risk.equity or risk.state.day_start_equity or None,
+                      settings.risk.max_loss_pct)
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency)
+                      signals, trading, jobs, currency, guard)
+
+
+def _profit_trailing(settings: Settings) -> dict[str, Decimal]:
+    plan = settings.plan
+    if not plan.profit_trailing:
+        return {}
+    return {"trail_activation_pct": plan.trail_activation_pct, "trail_distance_pct": plan.trail_distance_pct}
 
 
 async def _currency(market: MarketData) -> str:

@@ -80,6 +80,7 @@ def position_closed(ev: PositionClosed) -> str:
         CloseReason.LIQUIDATION: ("💥", _("Liquidated")),
         CloseReason.EXTERNAL: ("❔", _("Closed outside the bot")),
         CloseReason.TARGET: ("🏁", _("Final target hit")),
+        CloseReason.MAX_LOSS: ("🧯", _("Closed at the position loss cap")),
     }
     icon, title = titles.get(ev.reason, ("🏁", word(CLOSE, ev.reason)))
     lines = [_head(icon, title, pos, ev.paper)]

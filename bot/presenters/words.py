@@ -34,6 +34,9 @@ REJECT = {
     RejectReason.PRICE_DRIFT: __("the price moved too far since the signal"),
     RejectReason.INVALID_PLAN: __("the trade plan is invalid"),
     RejectReason.NO_PRICE: __("there is no current price"),
+    RejectReason.EXPOSURE_TOTAL: __("the total exposure cap is reached"),
+    RejectReason.EXPOSURE_COIN: __("the exposure cap for this coin is reached"),
+    RejectReason.CORRELATION: __("it moves too closely with an open position"),
 }
 
 PAUSE = {
@@ -77,6 +80,7 @@ CLOSE = {
     CloseReason.LIQUIDATION: __("liquidation"),
     CloseReason.END: __("end of data"),
     CloseReason.EXTERNAL: __("closed outside the bot"),
+    CloseReason.MAX_LOSS: __("position loss cap"),
 }
 
 CLOSE_FAIL = {
@@ -109,6 +113,7 @@ REJECT_DETAIL = {
     RejectReason.MIN_QTY: __("{qty} below the minimum {min_qty}"),
     RejectReason.MIN_NOTIONAL: __("{notional} below the minimum {min_notional}"),
     RejectReason.INSUFFICIENT_MARGIN: __("needs {margin}, free {free}"),
+    RejectReason.CORRELATION: __("{symbol}: correlation {correlation}, cap {limit}"),
 }
 
 ORDER_LEG = {

@@ -238,6 +238,7 @@ class CloseReason(enum.StrEnum):
     LIQUIDATION = "liquidation"
     END = "end"  # backtest data ended
     EXTERNAL = "external"  # closed on the exchange outside the bot
+    MAX_LOSS = "max_loss"  # the position's loss reached the per-position cap (% of equity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,9 @@ class RejectReason(enum.StrEnum):
     PRICE_DRIFT = "price_drift"
     INVALID_PLAN = "invalid_plan"
     NO_PRICE = "no_price"
+    EXPOSURE_TOTAL = "exposure_total"  # total open notional cap (% of equity)
+    EXPOSURE_COIN = "exposure_coin"  # notional cap per base coin
+    CORRELATION = "correlation"  # returns correlate with an open position's above the cap
 
 
 class PauseReason(enum.StrEnum):

@@ -70,6 +70,8 @@ class Context:
     taker_fee: Decimal
     breakeven_buffer_pct: Decimal = Decimal("0.05")
     paper: bool = True
+    trail_activation_pct: Decimal = ZERO  # profit trailing (independent of TP1): off while the distance is 0
+    trail_distance_pct: Decimal = ZERO
 
 
 def split_quantities(qty: Decimal, targets: tuple[Target, ...], step: Decimal) -> list[Decimal]:
@@ -314,17 +316,18 @@ def _retry_worth(last: Order) -> bool:
 
 # --- prices and requests -------------------------------------------------------------------------------
 def on_price(pos: Position, orders: list[Order], price: Decimal, now: datetime, ctx: Context) -> Transition | None:
-    """Trailing stop after TP1 and the time stop; None when nothing changes but the best price."""
+    """Trailing stop (after TP1, or from a profit: ``_trail_distance``) and the time stop; None when nothing changes but the best price."""
     if pos.state is not PositionState.OPEN:
         return None
     if pos.time_stop_at is not None and now >= pos.time_stop_at and not _close_pending(orders):
         return close(pos, orders, CloseReason.TIME, now, ctx)
-    if pos.trailing_pct <= 0 or pos.targets_hit < 1:
-        return None
     best = pos.best_price if pos.best_price is not None else pos.entry_price
     if (price - best) * pos.side.sign > 0:
         best = price
-    candidate = price_toward(best * (ONE - pos.side.sign * pos.trailing_pct / HUNDRED), ctx.market.price_step,
+    distance = _trail_distance(pos, best, ctx)
+    if distance is None:
+        return None
+    candidate = price_toward(best * (ONE - pos.side.sign * distance / HUNDRED), ctx.market.price_step,
                              up=pos.side.sign < 0)
     if not _tighter(pos, candidate) or (price - candidate) * pos.side.sign <= 0:
         return None
@@ -336,6 +339,19 @@ def on_price(pos: Position, orders: list[Order], price: Decimal, now: datetime, 
         actions.append(CancelOrder(old))
     ev = StopMoved(ts=now, paper=ctx.paper, position=new_pos, old_stop=pos.stop_price, new_stop=candidate)
     return Transition(new_pos, (stop,), tuple(actions), (ev,))
+
+
+def _trail_distance(pos: Position, best: Decimal, ctx: Context) -> Decimal | None:
+    """The trailing distance (%) in force: after TP1 the position's own, and from a profit of
+    ``trail_activation_pct`` (best price against entry) the profit trail's; the tighter of the two."""
+    found: list[Decimal] = []
+    if pos.trailing_pct > 0 and pos.targets_hit >= 1:
+        found.append(pos.trailing_pct)
+    if ctx.trail_distance_pct > 0 and pos.entry_price > 0:
+        profit_pct = (best - pos.entry_price) * pos.side.sign / pos.entry_price * HUNDRED
+        if profit_pct >= ctx.trail_activation_pct:
+            found.append(ctx.trail_distance_pct)
+    return min(found) if found else None
 
 
 def _close_pending(orders: list[Order]) -> bool:

@@ -72,13 +72,15 @@ def _error_code(exc: BrokerError) -> ErrorCode:
 class PositionManager:
     def __init__(self, repo: Repository, broker: Broker, bus: EventBus, clock: Clock, markets: MarketLookup,
                  *, taker_fee: Decimal, breakeven_buffer_pct: Decimal, paper: bool,
-                 on_realized: RealizedHook | None = None) -> None:
+                 on_realized: RealizedHook | None = None, trail_activation_pct: Decimal = Decimal(0),
+                 trail_distance_pct: Decimal = Decimal(0)) -> None:
         self.repo, self.broker, self.bus, self.clock = repo, broker, bus, clock
         self._markets = markets
         self._taker_fee = taker_fee
         self._be_buffer = breakeven_buffer_pct
         self.paper = paper
         self._on_realized = on_realized
+        self._trail = (trail_activation_pct, trail_distance_pct)  # profit trailing, see lifecycle.on_price
         self._lock = asyncio.Lock()
         self._inbox: deque[Fill] = deque()
         self._wake = asyncio.Event()
@@ -184,7 +186,8 @@ class PositionManager:
     # --- internals ---------------------------------------------------------------------------------
     async def _ctx(self, symbol: str) -> lc.Context:
         return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
-                          breakeven_buffer_pct=self._be_buffer, paper=self.paper)
+                          breakeven_buffer_pct=self._be_buffer, paper=self.paper,
+                          trail_activation_pct=self._trail[0], trail_distance_pct=self._trail[1])
 
     def _remember(self, pos: Position, orders: tuple[Order, ...] | list[Order]) -> None:
         known = {o.client_id: o for o in self._orders.get(pos.id, [])}
