@@ -115,6 +115,8 @@ class Leg(enum.StrEnum):
     STOP = "sl"
     TARGET = "tp"  # numbered: tp1, tp2, …
     CLOSE = "cl"  # manual, time, panic or fallback market close
+    REDUCE = "rd"  # a partial close from the chat (the rest stays managed, protection re-sized)
+    ADD = "ad"  # an addition to an open position from the chat
 
 
 def client_order_id(position_id: str, leg: str, attempt: int) -> str:

@@ -3,7 +3,9 @@
 A Transition says what to persist (position and orders), what to send to the broker (in order)
 and which events to publish afterwards. Nothing here does I/O, so every rule is testable alone:
 entry fill → stop and targets; TP1 → its share closed, stop to breakeven; last target → closed;
-stop → closed; trailing after TP1; time stop; manual/panic close. The stop only ever tightens.
+stop → closed; trailing after TP1; time stop; manual/panic close. The stop only ever tightens here;
+changes asked for from the chat (partial close, addition, stop and target moves) are in
+``engine.positions.adjust``, whose fills come back through ``on_fill``.
 A target the venue refuses because its price is already crossed is taken at market
 (``take_target``): the same leg, so its fill moves the lifecycle on exactly as a target's does.
 """
@@ -154,6 +156,10 @@ def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill,
     filled_event = OrderFilled(ts=now, paper=ctx.paper, position_id=pos.id, signal_id=pos.signal_id,
                                client_id=fill.client_id, leg=order.leg if order else "liq", symbol=pos.symbol,
                                qty=fill.qty, price=fill.price, fee=fill.fee)
+    if order is not None and order.leg == Leg.ADD.value:  # an addition from the chat
+        from engine.positions import adjust  # adjust builds on this module
+
+        return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
     if order is not None and order.leg == Leg.ENTRY.value:
         return _on_entry_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
     return _on_exit_fill(pos, orders, apply_fill_to_order(order, fill) if order else None, fill, ctx,
@@ -217,6 +223,10 @@ def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill:
         events.append(PositionClosed(ts=now, paper=ctx.paper, position=pos, reason=close_reason,
                                      pnl=pos.realized_pnl, fees=pos.fees, exit_price=fill.price))
         return Transition(pos, tuple(changed), tuple(CancelOrder(o) for o in others), tuple(events))
+    if order is not None and order.leg == Leg.REDUCE.value and order.status is OrderStatus.FILLED:
+        from engine.positions import adjust  # a partial close from the chat: protection re-sized
+
+        return adjust.resized(pos, orders, ctx, now, order, events)
     if order is None or not order.leg.startswith("tp") or order.status is not OrderStatus.FILLED:
         return Transition(pos, tuple(changed), (), tuple(events))
     # a target completed and something remains

@@ -183,6 +183,20 @@ class PositionManager:
         await self.process_inbox()
         return self._open.get(position_id) or await self.repo.get_position(position_id)
 
+    async def adjust(self, position_id: str, build: Callable[[Position, list[Order], lc.Context], object]
+                     ) -> tuple[object, Position | None]:
+        """Run ``build(position, orders, context)`` under the lock; a Transition it returns is executed.
+        Answers (what ``build`` returned, the position after) — (None, None) for no open position."""
+        async with self._lock:
+            pos = self._open.get(position_id)
+            if pos is None:
+                return None, None
+            result = build(pos, self.orders_of(pos.id), await self._ctx(pos.symbol))
+            if isinstance(result, lc.Transition):
+                await self._execute(result)
+        await self.process_inbox()
+        return result, self._open.get(position_id) or await self.repo.get_position(position_id)
+
     # --- internals ---------------------------------------------------------------------------------
     async def _ctx(self, symbol: str) -> lc.Context:
         return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
