@@ -15,6 +15,7 @@ from decimal import Decimal
 from config.settings import Settings
 from engine.brokers.errors import AuthError, NetworkError
 from engine.clock import Clock, LiveClock
+from engine.control import AdjustResult, PositionControl
 from engine.domain.events import (
     EngineError,
     Event,
@@ -57,7 +58,7 @@ from engine.wiring import Components, build
 # these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
 __all__ = [
-    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
+    "AdjustResult", "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "spawn",
 ]
@@ -67,7 +68,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory):
+class Engine(FrontEndMemory, PositionControl):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:

@@ -183,16 +183,17 @@ class PositionManager:
         await self.process_inbox()
         return self._open.get(position_id) or await self.repo.get_position(position_id)
 
-    async def adjust(self, position_id: str, build: Callable[[Position, list[Order], lc.Context], object]
-                     ) -> tuple[object, Position | None]:
-        """Run ``build(position, orders, context)`` under the lock; a Transition it returns is executed.
-        Answers (what ``build`` returned, the position after) — (None, None) for no open position."""
+    async def adjust(self, position_id: str, build: Callable[[Position, list[Order], lc.Context], object], *,
+                     dry_run: bool = False) -> tuple[object, Position | None]:
+        """Run ``build(position, orders, context)`` under the lock; a Transition it returns is executed
+        (not with ``dry_run``). Answers (what ``build`` returned, the position after) — (None, None)
+        for no open position."""
         async with self._lock:
             pos = self._open.get(position_id)
             if pos is None:
                 return None, None
             result = build(pos, self.orders_of(pos.id), await self._ctx(pos.symbol))
-            if isinstance(result, lc.Transition):
+            if isinstance(result, lc.Transition) and not dry_run:
                 await self._execute(result)
         await self.process_inbox()
         return result, self._open.get(position_id) or await self.repo.get_position(position_id)
