@@ -22,8 +22,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from bot import keyboards
 from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
 from bot.presenters import alerts, cards
@@ -155,7 +157,8 @@ class AlertSender:
         for chat in targets:
             with use(self.i18n, await self.book.for_chat(chat)):
                 text = self._render(events, symbol)
-            sends[chat] = self.delivery.send_text(chat, text, reply_to=card_ids.get(chat), persistent=True)
+                markup = self._controls(events)
+            sends[chat] = self.delivery.send_text(chat, text, markup, reply_to=card_ids.get(chat), persistent=True)
         if await self._confirmed(sends, ids):
             await self._settle(ids)
 
@@ -195,6 +198,13 @@ class AlertSender:
         await self.engine.alerts_settled(ids)
 
     # --- rendering -----------------------------------------------------------------------------------
+    @staticmethod
+    def _controls(events: list[Event]) -> InlineKeyboardMarkup | None:
+        """Close 50 % · Move stop to BE · Close all under an entry alert (admins only: the buttons ask first)."""
+        if len(events) == 1 and isinstance(events[0], PositionOpened) and events[0].position.is_open:
+            return keyboards.position_controls(events[0].position.id)
+        return None
+
     @staticmethod
     def _render(events: list[Event], symbol: str | None) -> str:
         hit = next((e for e in events if isinstance(e, TargetHit)), None)

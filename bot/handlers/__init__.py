@@ -10,6 +10,18 @@ from aiogram import Router
 
 
 def routers() -> list[Router]:
-    from bot.handlers import admin, charts, fallback, pnl, positions, refusals, settings, signals, start
+    from bot.handlers import (
+        adjust,
+        admin,
+        charts,
+        fallback,
+        pnl,
+        positions,
+        refusals,
+        settings,
+        signals,
+        start,
+    )
 
-    return [m.build_router() for m in (start, signals, positions, pnl, charts, settings, admin, refusals, fallback)]
+    return [m.build_router() for m in (start, signals, positions, adjust, pnl, charts, settings, admin, refusals,
+                                       fallback)]

@@ -7,12 +7,21 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import PanicAction, PanicCb, PositionAction, PositionCb, SettingsCb, SignalCb
+from bot.callbacks import (
+    AdjustAction,
+    AdjustCb,
+    PanicAction,
+    PanicCb,
+    PositionAction,
+    PositionCb,
+    SettingsCb,
+    SignalCb,
+)
 from bot.delivery import Delivery
 from bot.handlers.common import reply
 from bot.presenters import actions
 
-ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close")
+ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "stop", "be", "tp", "add")
 
 
 async def refuse_command(message: Message, delivery: Delivery) -> None:
@@ -27,7 +36,9 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(refuse_command, Command(*ADMIN_COMMANDS))
     for admin_button in (SignalCb.filter(),
-                         PositionCb.filter(F.action.in_({PositionAction.CLOSE, PositionAction.YES})),
+                         PositionCb.filter(F.action.in_({PositionAction.CLOSE, PositionAction.YES, PositionAction.HALF,
+                                                          PositionAction.BE})),
+                         AdjustCb.filter(F.action == AdjustAction.YES),
                          PanicCb.filter(F.action == PanicAction.GO),
                          SettingsCb.filter()):
         router.callback_query.register(refuse_button, admin_button)

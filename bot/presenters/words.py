@@ -12,7 +12,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from engine.domain.models import CloseReason
-from engine.domain.reasons import ErrorCode, ExecutionMode, PauseReason, RejectReason, TradingState
+from engine.domain.reasons import (
+    AdjustReason,
+    ErrorCode,
+    ExecutionMode,
+    PauseReason,
+    RejectReason,
+    TradingState,
+)
 from engine.domain.values import Side
 
 REJECT = {
@@ -37,6 +44,20 @@ REJECT = {
     RejectReason.EXPOSURE_TOTAL: __("the total exposure cap is reached"),
     RejectReason.EXPOSURE_COIN: __("the exposure cap for this coin is reached"),
     RejectReason.CORRELATION: __("it moves too closely with an open position"),
+}
+
+ADJUST = {
+    AdjustReason.NOT_FOUND: __("no such position"),
+    AdjustReason.NOT_OPEN: __("the position is not open"),
+    AdjustReason.BUSY: __("a close or an addition is still working"),
+    AdjustReason.BAD_AMOUNT: __("the amount is not valid"),
+    AdjustReason.TOO_SMALL: __("the quantity is below the market minimum"),
+    AdjustReason.WOULD_TRIGGER: __("the market is already past that price"),
+    AdjustReason.LOOSEN_NEEDS_CONFIRM: __("a looser stop needs an admin's second tap"),
+    AdjustReason.NO_SUCH_TARGET: __("that target is hit already or not in the plan"),
+    AdjustReason.NO_PRICE: __("there is no current price"),
+    AdjustReason.UNCHANGED: __("nothing would change"),
+    AdjustReason.RISK: __("the risk gate refused it"),
 }
 
 PAUSE = {
