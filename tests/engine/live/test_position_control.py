@@ -66,7 +66,7 @@ async def test_loss_cap_closes_at_market_without_a_stop_on_the_venue(fake, live_
     pos = await _opened(engine, log)
     await until(lambda: len(resting_stops(fake, VID)) == 1, what="the stop")
     stop = resting_stops(fake, VID)[0]
-    fake.cancel_algo(None, stop.client_algo_id)  # gone from the venue (cancelled by hand on the exchange)
+    fake.exchange.cancel_algo(None, stop.client_algo_id)  # gone from the venue (cancelled by hand on the exchange)
     limit = engine.c.risk.equity * Decimal("0.002")
     s = pos.side.sign
     price = pos.entry_price - s * limit / pos.qty * Decimal("1.5")
