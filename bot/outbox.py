@@ -33,6 +33,7 @@ from bot.presenters.missed import missed_summary
 from bot.timer import wait_event
 from engine.domain.events import (
     EngineError,
+    EntryNotFilled,
     Event,
     PositionClosed,
     PositionOpened,
@@ -152,6 +153,8 @@ class AlertSender:
         targets = [c for c in dict.fromkeys([*self.chats, *card_ids]) if c not in done]
         if isinstance(events[0], RiskRejected):
             await self._finish_cards(events[0])
+        if isinstance(events[0], EntryNotFilled):
+            await self._not_filled_cards(events[0])
         symbol = await self._symbol(events[0])
         sends: dict[int, list[asyncio.Future[Any]]] = {}
         for chat in targets:
@@ -225,6 +228,8 @@ class AlertSender:
             return alerts.trading_paused(event)
         if isinstance(event, EngineError):
             return alerts.engine_error(event, symbol)
+        if isinstance(event, EntryNotFilled):
+            return alerts.entry_not_filled(event)
         raise TypeError(f"no alert for {type(event).__name__}")
 
     async def _signal_id(self, event: Event) -> str | None:
@@ -246,6 +251,17 @@ class AlertSender:
             found = await self.engine.get_position(event.position_id)
             return found.symbol if found is not None else None
         return None
+
+    async def _not_filled_cards(self, event: EntryNotFilled) -> None:
+        """The signal's cards say the limit entry expired unfilled."""
+        signal = await self.engine.get_signal(event.position.signal_id)
+        if signal is None:
+            return
+        now = self.engine.clock.now()
+        for chat, message_id in await self.engine.cards(signal.id):
+            with use(self.i18n, await self.book.for_chat(chat)):
+                text = cards.final(signal, cards.not_filled_line(), paper=event.paper, now=now)
+            self.delivery.edit_text(chat, message_id, text)
 
     async def _finish_cards(self, event: RiskRejected) -> None:
         """The refused signal's cards lose their buttons and say why."""

@@ -50,6 +50,11 @@ TEXT_ZH = {
     "SP_RISK__KELLY_FRACTION": "sizing=kelly：凯利下注比例的系数",
     "SP_RISK__KELLY_WIN_RATE": "sizing=kelly：假设胜率",
     "SP_RISK__KELLY_PAYOFF": "sizing=kelly：假设的平均盈利 / 平均亏损",
+    "SP_RISK__ENTRY_ORDER": "开仓订单类型：market（市价），或按计划入场价挂 limit（限价）单",
+    "SP_RISK__ENTRY_TIMEOUT_MIN": "entry_order=limit：超过这么多分钟后撤销未成交部分（完全未成交：信号以未成交结束）",
+    "SP_RISK__ENTRY_MIN_FILL_PCT": "entry_order=limit：成交达到此百分比后立即撤销剩余部分并开始管理仓位",
+    "SP_RISK__SCALE_IN": "分批开仓，格式为 偏移%:份额，例如 0:0.3,1:0.35,2:0.35（先开 30 %，其余分别挂在向止损方向 1 % 和 2 % "
+                         "处）；为空 = 一次开仓",
     "SP_RISK__MAX_EXPOSURE_PCT": "所有持仓名义价值（按开仓价，含新开仓）占权益的百分比上限；超出时缩小新仓位，"
                                  "完全放不下则拒绝；0 = 不限",
     "SP_RISK__MAX_COIN_EXPOSURE_PCT": "每个基础币种（含其所有市场）名义价值占权益的百分比上限，规则同上；0 = 不限",

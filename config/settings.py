@@ -132,6 +132,15 @@ class RiskSettings(Section):
     kelly_win_rate: Decimal = Field(Decimal("0.5"), gt=0, lt=1, description="sizing=kelly: assumed win rate")
     kelly_payoff: Decimal = Field(Decimal("2"), gt=0, description="sizing=kelly: assumed average win / "
                                                                   "average loss")
+    entry_order: Literal["market", "limit"] = Field("market", description="entry order type: market, or "
+                                                     "limit at the planned entry price")
+    entry_timeout_min: float = Field(15.0, gt=0, description="entry_order=limit: minutes before the unfilled "
+                                     "rest is cancelled (nothing filled: the signal ends as not filled)")
+    entry_min_fill_pct: Decimal = Field(Decimal("90"), gt=0, le=100, description="entry_order=limit: once this "
+                                        "% has filled the rest is cancelled and the position managed at once")
+    scale_in: CsvStr = Field(default_factory=list, description="entry in parts as offset%:share pairs, e.g. "
+                             "0:0.3,1:0.35,2:0.35 (30 % now, the rest resting 1 % and 2 % toward the stop); "
+                             "empty = one part")
     max_exposure_pct: Decimal = Field(Decimal("0"), ge=0, description="total notional of open positions "
                                       "(at entry price, the new entry included) as % of equity; an entry is "
                                       "made smaller to fit, refused when nothing fits; 0 = no cap")
@@ -151,6 +160,14 @@ class RiskSettings(Section):
     reduce_factor: Decimal = Field(Decimal("0.5"), gt=0, le=1, description="size and leverage are multiplied "
                                    "by this for each reduction (loss streak, drawdown step)")
     recovery_wins: int = Field(2, ge=1, description="winning trades in a row that lift a loss-streak reduction")
+
+    _split_scale_in = field_validator("scale_in", mode="before")(_split)
+
+    @field_validator("scale_in")
+    @classmethod
+    def _check_scale_in(cls, value: list[str]) -> list[str]:
+        parse_scale_in(value)
+        return value
 
 
 class PlanSettings(Section):
@@ -213,6 +230,26 @@ def parse_targets(items: list[str]) -> list[tuple[Decimal, Decimal]]:
         raise ValueError("target shares must sum to 1")
     if [p for p, _ in pairs] != sorted(p for p, _ in pairs):
         raise ValueError("targets must be in increasing distance")
+    return pairs
+
+
+def parse_scale_in(items: list[str]) -> list[tuple[Decimal, Decimal]]:
+    """Scale-in parts as (offset %, share): the first at offset 0, offsets rising, shares summing to 1."""
+    pairs: list[tuple[Decimal, Decimal]] = []
+    for item in items:
+        try:
+            offset_text, share_text = item.split(":")
+            offset, share = Decimal(offset_text), Decimal(share_text)
+        except Exception:
+            raise ValueError(f"scale-in part {item!r} is not offset:share, e.g. 1:0.35") from None
+        if offset < 0 or not (0 < share <= 1):
+            raise ValueError(f"scale-in part {item!r}: offset must be >= 0 and share in (0, 1]")
+        pairs.append((offset, share))
+    if pairs:
+        if sum(s for _, s in pairs) != 1:
+            raise ValueError("scale-in shares must sum to 1")
+        if pairs[0][0] != 0 or [o for o, _ in pairs] != sorted(o for o, _ in pairs):
+            raise ValueError("scale-in parts start at offset 0 and go farther, e.g. 0:0.3,1:0.35,2:0.35")
     return pairs
 
 

@@ -252,6 +252,7 @@ class Engine(FrontEndMemory, PositionControl):
         """A price from the market source: the broker matches resting orders, positions react."""
         await self.c.manager.on_tick(tick)
         await self.c.guard.on_tick(tick)  # the per-position loss cap, whatever the stop order did
+        await self.c.entries.on_tick(tick)  # limit entries' threshold and timeout, scale-in parts
 
     async def _on_bar(self, now: datetime) -> None:
         await self.c.jobs.on_bar(now)

@@ -16,6 +16,7 @@ from engine.domain.events import PanicCompleted, PanicItem, RiskRejected, Signal
 from engine.domain.models import CloseReason, Leg, PositionState, Signal, SignalStatus
 from engine.domain.reasons import PauseReason, RejectReason
 from engine.domain.values import HUNDRED
+from engine.execution.entry import plan_of, shape_open
 from engine.market.base import MarketData
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
@@ -98,10 +99,13 @@ class TradingService:
         if decision.leverage and decision.leverage != sig.leverage:  # lowered after losses (engine.risk.reduction)
             sig = replace(sig, leverage=decision.leverage)
         plan = self.settings.plan
+        entry_plan = plan_of(self.settings.risk)
         pos = await self.manager.open(
             sig, decision.qty, single_target=decision.single_target, trailing_pct=plan.trailing_pct,
             time_stop=timedelta(hours=float(plan.time_stop_hours)) if plan.time_stop_hours > 0 else None,
-            liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage))
+            liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage),
+            shape=(lambda tr: shape_open(tr, entry_plan, market.qty_step)) if entry_plan.limit or entry_plan.scales
+            else None)
         if pos.state is PositionState.OPEN or pos.state is PositionState.CLOSED:
             return ConfirmResult(ConfirmOutcome.OPENED, sig, position=pos)
         if pos.state is PositionState.PENDING:

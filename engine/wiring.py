@@ -15,6 +15,8 @@ from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
 from engine.domain.events import EngineError, PositionClosed
+from engine.execution.entry import plan_of
+from engine.execution.watch import EntryWatch
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
@@ -53,6 +55,7 @@ class Components:
     jobs: Jobs
     currency: str
     guard: LossGuard
+    entries: EntryWatch
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
@@ -114,8 +117,10 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     jobs = Jobs(clock, replay=replay is not None)
     guard = LossGuard(manager, lambda: risk.equity or risk.state.day_start_equity or None,
                       settings.risk.max_loss_pct)
+    entry_plan = plan_of(settings.risk)
+    entries = EntryWatch(manager, clock, lambda: entry_plan)
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency, guard)
+                      signals, trading, jobs, currency, guard, entries)
 
 
 def _profit_trailing(settings: Settings) -> dict[str, Decimal]:

@@ -11,6 +11,7 @@ from bot import format as fmt
 from bot.presenters.words import CLOSE, ERROR, PAUSE, paper_tag, reject_text, side_word, word
 from engine.domain.events import (
     EngineError,
+    EntryNotFilled,
     PositionClosed,
     PositionOpened,
     RiskRejected,
@@ -40,6 +41,12 @@ def entry_filled(ev: PositionOpened) -> str:
     if ev.single_target:
         lines.append(_("Too small to split: the whole position exits at the first target."))
     return "\n".join(lines)
+
+
+def entry_not_filled(ev: EntryNotFilled) -> str:
+    return _head("⌛", _("Entry not filled"), ev.position, ev.paper) + "\n" + _(
+        "The limit order at {price} filled nothing in time and was cancelled.").format(
+        price=fmt.price(ev.position.entry_price))
 
 
 def target_hit(hit: TargetHit, breakeven: StopMovedToBreakeven | None = None,

@@ -102,6 +102,7 @@ CLOSE = {
     CloseReason.END: __("end of data"),
     CloseReason.EXTERNAL: __("closed outside the bot"),
     CloseReason.MAX_LOSS: __("position loss cap"),
+    CloseReason.NOT_FILLED: __("entry not filled"),
 }
 
 CLOSE_FAIL = {

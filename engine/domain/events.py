@@ -98,6 +98,13 @@ class StopMoved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EntryNotFilled(Event):
+    """A limit entry filled nothing before its timeout: cancelled, the position never opened."""
+
+    position: Position
+
+
+@dataclass(frozen=True, kw_only=True)
 class StopMovedByHand(Event):
     """The stop moved on request (``/stop``); ``loosened``: farther from the price, an admin's second tap."""
 

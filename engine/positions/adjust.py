@@ -108,15 +108,34 @@ def add(pos: Position, orders: list[Order], qty: Decimal, now: datetime, ctx: lc
 
 
 def on_add_fill(pos: Position, orders: list[Order], order: Order, fill: Fill, ctx: lc.Context,
-                ev: OrderFilled) -> lc.Transition:
-    """``order`` has the fill applied already."""
+                ev: OrderFilled, *, every_fill: bool = False) -> lc.Transition:
+    """``order`` has the fill applied already. The stop and targets are re-placed when the order is
+    complete, or on ``every_fill`` (scale-in parts: protected from their first fill on)."""
     total = pos.remaining + fill.qty
     entry = (pos.entry_price * pos.remaining + fill.price * fill.qty) / total
     pos = replace(pos, qty=pos.qty + fill.qty, remaining=total, entry_price=entry, fees=pos.fees + fill.fee,
                   realized_pnl=pos.realized_pnl - fill.fee)
-    if order.status is not OrderStatus.FILLED:
+    if order.status is not OrderStatus.FILLED and not every_fill:
         return lc.Transition(pos, (order,), (), (ev,))
     return resized(pos, orders, ctx, fill.ts, order, [ev])
+
+
+def orphan_fill(pos: Position, orders: list[Order], order: Order, fill: Fill, ctx: lc.Context) -> lc.Transition:
+    """An opening fill (a scale-in part) for a position already closed, or closing: held again for that
+    quantity and closed at once at market (reduce-only), under the same position."""
+    applied = lc.apply_fill_to_order(order, fill)
+    held = pos.remaining + fill.qty
+    entry = (pos.entry_price * pos.remaining + fill.price * fill.qty) / held
+    ev = OrderFilled(ts=fill.ts, paper=ctx.paper, position_id=pos.id, signal_id=pos.signal_id,
+                     client_id=fill.client_id, leg=order.leg, symbol=pos.symbol, qty=fill.qty, price=fill.price,
+                     fee=fill.fee)
+    again = replace(pos, state=PositionState.OPEN, qty=pos.qty + fill.qty, remaining=held, entry_price=entry,
+                    fees=pos.fees + fill.fee, realized_pnl=pos.realized_pnl - fill.fee, closed_at=None)
+    close = Order(client_id=client_order_id(pos.id, Leg.CLOSE.value, lc.next_attempt(orders, Leg.CLOSE.value)),
+                  position_id=pos.id, leg=Leg.CLOSE.value, symbol=pos.symbol, action=pos.side.exit_action,
+                  type=OrderType.MARKET, qty=fill.qty, created_at=fill.ts, reduce_only=True)
+    again = replace(again, close_seq=max(pos.close_seq, lc.next_attempt(orders, Leg.CLOSE.value) + 1))
+    return lc.Transition(again, (applied, close), (lc.PlaceOrder(close),), (ev,))
 
 
 # --- protection for what remains ---------------------------------------------------------------------------

@@ -160,6 +160,17 @@ def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill,
         from engine.positions import adjust  # adjust builds on this module
 
         return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
+    if order is not None and order.leg == Leg.SCALE.value and pos.close_reason is not None:
+        from engine.positions import adjust  # a part filled while the position closes: closed too
+
+        return adjust.orphan_fill(pos, orders, order, fill, ctx)
+    if order is not None and (order.leg == Leg.SCALE.value or (
+            order.leg == Leg.ENTRY.value and pos.state is PositionState.OPEN)):
+        # a scale-in part, or an entry fill after the limit entry's rest was cancelled: protected at once
+        from engine.positions import adjust
+
+        return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event,
+                                  every_fill=True)
     if order is not None and order.leg == Leg.ENTRY.value:
         return _on_entry_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
     return _on_exit_fill(pos, orders, apply_fill_to_order(order, fill) if order else None, fill, ctx,

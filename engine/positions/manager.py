@@ -48,7 +48,7 @@ from engine.domain.models import (
 )
 from engine.domain.reasons import ErrorCode
 from engine.market.base import PriceTick
-from engine.positions import flat
+from engine.positions import adjust, flat
 from engine.positions import lifecycle as lc
 from engine.storage.repository import Repository
 
@@ -150,12 +150,17 @@ class PositionManager:
 
     # --- commands ----------------------------------------------------------------------------------
     async def open(self, signal: Signal, qty: Decimal, *, single_target: bool, trailing_pct: Decimal,
-                   time_stop: timedelta | None, liquidation_price: Decimal | None) -> Position:
+                   time_stop: timedelta | None, liquidation_price: Decimal | None,
+                   shape: Callable[[lc.Transition], lc.Transition] | None = None) -> Position:
+        """``shape``: changes the opening transition (a limit entry, a scale-in's first part:
+        engine.execution.entry)."""
         now = self.clock.now()
         pid = uuid.uuid4().hex[:12]
         tr = lc.open_position(signal, pid, qty, now, single_target=single_target, trailing_pct=trailing_pct,
                               time_stop_at=now + time_stop if time_stop else None,
                               liquidation_price=liquidation_price)
+        if shape is not None:
+            tr = shape(tr)
         async with self._lock:
             try:
                 await self.broker.prepare(signal.symbol, signal.leverage)
@@ -349,6 +354,14 @@ class PositionManager:
             return
         if not fresh and not await self._recorded_not_applied(fill, pos.id, order):
             return  # already applied
+        if not pos.is_open and order is not None and order.leg == Leg.SCALE.value \
+                and pos.state is PositionState.CLOSED:
+            # a scale-in part that filled on the venue as the position closed (one gap through both):
+            # what it opened is closed again at market (adjust.orphan_fill)
+            log.warning("scale-in part %s filled after position %s closed: closing it", fill.client_id, pos.id)
+            self._orders[pos.id] = await self.repo.orders_for(pos.id)  # held again: all its orders in view
+            await self._execute(adjust.orphan_fill(pos, orders, order, fill, await self._ctx(pos.symbol)))
+            return
         if not pos.is_open:
             log.warning("fill %s for a finished position %s", fill.client_id, pos.id)
             if order is not None:

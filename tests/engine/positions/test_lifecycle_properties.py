@@ -4,7 +4,7 @@ stop never loosens; realized PnL equals an independent recomputation from fills 
 with a random gap between the entry fill and the placement of the stop and targets (targets
 already crossed are taken at market; a stop already crossed closes the position). And with changes
 from the chat between the ticks (partial closes, additions, stop moves with and without the
-admin's second tap, breakeven, target moves): exits still sum to the fills, the stop loosens only
+admin's second tap, breakeven, target moves), also after a scale-in entry: exits still sum to the fills, the stop loosens only
 on a confirmed request, and what rests at the broker covers what remains."""
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from engine.bus import EventBus
 from engine.clock import ManualClock
 from engine.domain.models import CloseReason, MarketSpec, OrderType, PositionState, Signal, Target
 from engine.domain.values import ZERO, OrderAction, Side
+from engine.execution.entry import EntryPlan, parse_parts, shape_open
+from engine.execution.watch import EntryWatch
 from engine.market.base import PriceTick
 from engine.positions import adjust
 from engine.positions.manager import PositionManager
@@ -130,7 +132,10 @@ def _build(op: Op, price: Decimal, now: datetime, side: Side):  # type: ignore[n
     return lambda p, o, c: adjust.move_target(p, o, n, target, price, now, c, by="t")
 
 
-async def chat_scenario(side: Side, steps: list[tuple[int, Op | None]], tmp: Path) -> None:
+SCALE_IN = EntryPlan(parts=parse_parts(["0:0.3", "0.5:0.35", "1.2:0.35"]))
+
+
+async def chat_scenario(side: Side, steps: list[tuple[int, Op | None]], tmp: Path, plan: EntryPlan | None = None) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp / 'c.db'}")
     await db.migrate()
     repo = Repository(db)
@@ -140,14 +145,18 @@ async def chat_scenario(side: Side, steps: list[tuple[int, Op | None]], tmp: Pat
                           breakeven_buffer_pct=Decimal("0.05"), paper=True)
     try:
         await broker.on_price(PriceTick("ETH/USDT", Decimal("100"), clock.now()))
+        shape = (lambda tr: shape_open(tr, plan, MKT.qty_step)) if plan is not None else None
+        watch = EntryWatch(mgr, clock, lambda: plan or EntryPlan())
         pos = await mgr.open(make_signal(side), Decimal("1.237"), single_target=False, trailing_pct=ZERO,
-                             time_stop=None, liquidation_price=None)
+                             time_stop=None, liquidation_price=None, shape=shape)
         price = Decimal("100")
         last_stop = pos.stop_price
         for move, op in steps:
             price = max(Decimal("50"), price + Decimal(move) / 10)
             clock.set(clock.now() + timedelta(minutes=5))
-            await mgr.on_tick(PriceTick("ETH/USDT", price, clock.now()))
+            tick = PriceTick("ETH/USDT", price, clock.now())
+            await mgr.on_tick(tick)
+            await watch.on_tick(tick)
             current = await repo.get_position(pos.id)
             assert (current.stop_price - last_stop) * side.sign >= 0, "the stop loosened on a tick"
             last_stop = current.stop_price
@@ -200,3 +209,12 @@ OPS = st.one_of(
 def test_lifecycle_invariants_with_changes_from_the_chat(side: Side, steps: list[tuple[int, Op | None]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(chat_scenario(side, steps, Path(tmp)))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(side=st.sampled_from([Side.LONG, Side.SHORT]),
+       steps=st.lists(st.tuples(st.integers(min_value=-30, max_value=30), OPS), min_size=1, max_size=25))
+def test_lifecycle_invariants_with_a_scale_in_entry(side: Side, steps: list[tuple[int, Op | None]]) -> None:
+    """30 % at market, 35 % resting 0.5 % and 35 % resting 1.2 % toward the stop, chat changes in between."""
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(chat_scenario(side, steps, Path(tmp), SCALE_IN))
