@@ -21,4 +21,8 @@ COPY locales locales
 RUN mkdir -p /app/data && chown signalpilot:signalpilot /app/data
 VOLUME ["/app/data"]
 USER signalpilot
+# /healthz, /readyz and /metrics on 8081 (8080 stays free for Telegram's webhook mode)
+ENV SP_HTTP__ENABLED=true SP_HTTP__PORT=8081
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD python -c "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('SP_HTTP__PORT', '8081') + '/healthz', timeout=4)"
 CMD ["signalpilot", "run"]

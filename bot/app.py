@@ -41,7 +41,7 @@ from engine.facade import Clock, Engine, LiveClock
 
 log = logging.getLogger("bot.app")
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ async def run_bot(engine: Engine, settings: Settings, stop_event: asyncio.Event,
     delivery: Delivery = dp["delivery"]
     notifier: Notifier = dp["notifier"]
     panic_desk: PanicDesk = dp["panic_desk"]
+    engine.watch_queue("telegram", delivery.pending, lambda: delivery.retried)  # in /metrics
     webhook = bool(tg.webhook_url)
     secret = (tg.webhook_secret.get_secret_value() if tg.webhook_secret else secrets.token_urlsafe(32))
     clock = delivery.clock

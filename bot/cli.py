@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -57,10 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--json", type=Path, help="write the report as JSON")
     bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
     bt.add_argument("--quiet", action="store_true", help="no progress bar")
-    from bot import download_cmd, setup_wizard
+    from bot import download_cmd, ops_cmd, setup_wizard
 
     download_cmd.register(sub)
     setup_wizard.register(sub)
+    ops_cmd.register(sub)
     return p
 
 
@@ -86,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_checks(settings, online=args.online))
     if args.command == "backtest":
         return asyncio.run(_backtest(settings, args))
+    if args.command in ("backup", "restore", "export"):
+        from bot import ops_cmd
+
+        return ops_cmd.run(args, settings)
     problems = [c for c in offline_checks(settings) if not c.ok]
     for check in problems:
         if not check.blocking:
@@ -94,8 +100,16 @@ def main(argv: list[str] | None = None) -> int:
     if blocking:
         print("signalpilot: cannot start:\n  " + "\n  ".join(blocking), file=sys.stderr)
         return EXIT_CONFIG
+    from engine.errors import BackupError
+    from engine.storage.backup import RunLock, sqlite_path
+
     try:
-        return asyncio.run(_run(settings))
+        with RunLock(sqlite_path(settings.database_url)) if settings.database_url.startswith("sqlite") \
+                else contextlib.nullcontext():  # a restore must not replace the file under a running bot
+            return asyncio.run(_run(settings))
+    except BackupError as exc:
+        print(f"signalpilot: cannot start: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
 

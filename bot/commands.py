@@ -28,6 +28,8 @@ COMMANDS = (
     ("settings", __("Runtime settings")),
     ("lang", __("Language")),
     ("panic", __("Close everything now")),
+    ("backup", __("Send a database backup")),
+    ("export", __("Closed trades as CSV")),
     ("help", __("All commands")),
 )
 

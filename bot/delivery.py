@@ -31,7 +31,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendMessage, SendPhoto, TelegramMethod
+from aiogram.methods import (
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, Message, ReplyParameters
 
 from bot.format import split_text
@@ -169,6 +176,11 @@ class Delivery:
             reply_parameters=(ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
                               if reply_to is not None else None),
         )
+        return self.submit(chat_id, method)
+
+    def send_document(self, chat_id: int, data: bytes, filename: str, caption: str = "") -> asyncio.Future[Any]:
+        method = SendDocument(chat_id=chat_id, document=BufferedInputFile(data, filename=filename),
+                              caption=caption[:CAPTION_LIMIT] or None, parse_mode="HTML")
         return self.submit(chat_id, method)
 
     def edit_text(self, chat_id: int, message_id: int, text: str,

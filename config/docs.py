@@ -29,7 +29,8 @@ COMMAND = "python -m config.docs"
 SECTIONS_EN = {
     "": "General", "market": "Market data", "scan": "Scanner", "risk": "Risk and execution",
     "plan": "Trade plan", "broker": "Paper broker", "telegram": "Telegram", "exchange": "Exchange",
-    "database": "Database",
+    "database": "Database", "http": "HTTP server", "hooks": "Incoming signals", "alerts": "Alert channels",
+    "backup": "Backups",
 }
 HEAD = {
     "en": ("# Settings reference\n\n"

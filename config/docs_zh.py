@@ -6,6 +6,7 @@ from __future__ import annotations
 SECTIONS_ZH = {
     "": "通用", "market": "行情数据", "scan": "扫描", "risk": "风控与执行", "plan": "交易计划",
     "broker": "模拟撮合", "telegram": "Telegram", "exchange": "交易所", "database": "数据库",
+    "http": "HTTP 服务", "hooks": "外部信号", "alerts": "告警渠道", "backup": "备份",
 }
 
 # longest first: "list of integer" before "integer"
@@ -108,4 +109,30 @@ TEXT_ZH = {
     "SP_EXCHANGE__RECONCILE_MIN": "与交易所对账的间隔（分钟）",
     "SP_DATABASE__URL": "为空 = sqlite+aiosqlite:///data/paper.db（模拟）或 data/live.db（实盘）；PostgreSQL："
                         "postgresql+asyncpg://user:password@host/db",
+    "SP_HTTP__ENABLED": "在 signalpilot run 内提供 HTTP 接口（webhook、/metrics、/healthz、/readyz）",
+    "SP_HTTP__HOST": "HTTP 监听地址（0.0.0.0 接受其他主机的连接，例如在 Docker 中）",
+    "SP_HTTP__PORT": "HTTP 监听端口（0 = 任意空闲端口）",
+    "SP_HTTP__MAX_BODY_KB": "可接受的最大请求体（KiB）；更大 → 413",
+    "SP_HTTP__TIMEOUT_S": "一个请求允许的最长秒数；更慢 → 408",
+    "SP_HOOKS__TRADINGVIEW_SECRET": "POST /hook/tradingview/<secret> 中的密钥；为空 = 该路径返回 404（不记录日志）",
+    "SP_HOOKS__RATE_PER_MIN": "每个来源每分钟接受的外部信号数；更多 → 429",
+    "SP_HOOKS__CHANNELS": "其消息按信号读取的 Telegram 频道 ID，逗号分隔",
+    "SP_ALERTS__TELEGRAM_KINDS": "发到 Telegram 的告警类型：entry、target、breakeven、stop、closed（含止损）、risk、paused、"
+                                 "error，逗号分隔；all = 全部",
+    "SP_ALERTS__WEBHOOK_URL": "以 JSON POST 发送告警到此地址；为空 = 关闭",
+    "SP_ALERTS__WEBHOOK_SECRET": "X-SignalPilot-Signature 头的密钥（请求体的 HMAC-SHA256，十六进制；不记录日志）",
+    "SP_ALERTS__WEBHOOK_KINDS": "发到 webhook 的告警类型（同上）",
+    "SP_ALERTS__SMTP_HOST": "邮件告警的 SMTP 服务器；为空 = 不发邮件",
+    "SP_ALERTS__SMTP_PORT": "SMTP 端口",
+    "SP_ALERTS__SMTP_USER": "SMTP 登录名；为空 = 不登录",
+    "SP_ALERTS__SMTP_PASSWORD": "SMTP 密码（不记录日志）",
+    "SP_ALERTS__SMTP_TLS": "starttls、tls（隐式）或 none",
+    "SP_ALERTS__EMAIL_FROM": "告警邮件的发件地址",
+    "SP_ALERTS__EMAIL_TO": "告警邮件的收件人，逗号分隔",
+    "SP_ALERTS__EMAIL_KINDS": "以邮件发送的告警类型（同上）",
+    "SP_ALERTS__APPRISE_URLS": "其他服务（Discord、Slack、ntfy、Pushover 等）的 Apprise URL，逗号分隔；为空 = 关闭（不记录日志）",
+    "SP_ALERTS__APPRISE_KINDS": "通过 Apprise 发送的告警类型（同上）",
+    "SP_BACKUP__INTERVAL_H": "自动备份 SQLite 的间隔（小时）；0 = 仅手动（signalpilot backup、/backup）",
+    "SP_BACKUP__KEEP": "保留的备份份数；更早的会被删除",
+    "SP_BACKUP__DIR": "备份文件所在目录",
 }

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from config.outside import AlertSettings, BackupSettings, HooksSettings, HttpSettings
 from config.pairs import parse_scale_in, parse_targets
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -305,6 +306,10 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = TelegramSettings()
     exchange: ExchangeSettings = ExchangeSettings()
     database: DatabaseSettings = DatabaseSettings()
+    http: HttpSettings = HttpSettings()
+    hooks: HooksSettings = HooksSettings()
+    alerts: AlertSettings = AlertSettings()
+    backup: BackupSettings = BackupSettings()
 
     @model_validator(mode="after")
     def _live_needs_keys(self) -> Settings:

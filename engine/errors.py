@@ -22,10 +22,12 @@ from engine.brokers.errors import (
     WouldTriggerImmediately,
 )
 from engine.preflight import StartupError
+from engine.storage.backup import BackupError
 from engine.tasks import quiet
 
 __all__ = [
     "AuthError",
+    "BackupError",
     "BrokerError",
     "InsufficientFunds",
     "InvalidOrder",

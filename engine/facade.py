@@ -30,8 +30,11 @@ from engine.domain.models import Balance, CloseReason, Position, Signal, SignalS
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.frontend_memory import FrontEndMemory
+from engine.intake.result import IntakeOutcome, IntakeResult
+from engine.intake.service import resolve_symbol
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
+from engine.outside import OutsideWorld
 from engine.positions.reconcile import reconcile
 from engine.preflight import StartupError
 from engine.queries import Queries
@@ -58,7 +61,8 @@ from engine.wiring import Components, build
 # these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
 __all__ = [
-    "AdjustResult", "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine", "PnlStats",
+    "AdjustResult", "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome",
+    "ConfirmResult", "Engine", "IntakeOutcome", "IntakeResult", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "spawn",
 ]
@@ -68,7 +72,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory, PositionControl):
+class Engine(FrontEndMemory, OutsideWorld, PositionControl):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -109,6 +113,7 @@ class Engine(FrontEndMemory, PositionControl):
         self._run_feed, self._run_jobs = run_feed, run_jobs
         await self._open_storage()
         self.started = True
+        await self._start_outside()  # HTTP (health answers even while the exchange is away), backups, alerts
         try:
             await self._connect()
         except NetworkError as exc:
@@ -208,6 +213,7 @@ class Engine(FrontEndMemory, PositionControl):
         """Stop the feed and jobs; state is already persisted (after a storage failure: what could be)."""
         await cancel_all(self._tasks)
         self._tasks.clear()
+        await self._stop_outside()
         await self.c.jobs.stop()
         try:
             if self.c.replay is not None and self.started and self.failure is None:
@@ -250,9 +256,13 @@ class Engine(FrontEndMemory, PositionControl):
 
     async def on_tick(self, tick: PriceTick) -> None:
         """A price from the market source: the broker matches resting orders, positions react."""
+        self.last_tick_at, metrics = tick.ts, self.metrics  # for /readyz and /metrics (engine.outside)
+        started = metrics.tick_started() if metrics is not None else 0.0
         await self.c.manager.on_tick(tick)
         await self.c.guard.on_tick(tick)  # the per-position loss cap, whatever the stop order did
         await self.c.entries.on_tick(tick)  # limit entries' threshold and timeout, scale-in parts
+        if metrics is not None:
+            metrics.tick_finished(started)
 
     async def _on_bar(self, now: datetime) -> None:
         await self.c.jobs.on_bar(now)
@@ -295,17 +305,7 @@ class Engine(FrontEndMemory, PositionControl):
     # --- signals -----------------------------------------------------------------------------------
     async def known_symbol(self, symbol: str) -> str | None:
         """The canonical symbol for input such as ``eth/btc``, ``ETHBTC`` or ``ETH``; None if unknown."""
-        text = symbol.strip().upper().replace("-", "/").replace("_", "/")
-        if not text:
-            return None
-        symbols = await self.c.market.symbols()
-        flat = {s.split(":")[0].replace("/", ""): s for s in symbols}
-        if text in symbols:
-            return text
-        if text.replace("/", "") in flat:
-            return flat[text.replace("/", "")]
-        by_base = [s for s in symbols if s.split("/")[0] == text]
-        return by_base[0] if len(by_base) == 1 else None
+        return await resolve_symbol(self.c.market, symbol)
 
     async def analyse(self, symbol: str) -> Signal | None:
         """Score one symbol now; its signal whatever the score (persisted, published with

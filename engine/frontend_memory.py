@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from engine.alerts.kinds import routed
 from engine.domain.events import Event
 from engine.storage.outbox import ALERTS, PendingAlert, is_alert
 
@@ -42,8 +43,14 @@ class FrontEndMemory:
             await self.c.repo.add_alerts([event])
 
     async def pending_alerts(self, limit: int = 500) -> list[PendingAlert]:
-        """Alerts not yet delivered everywhere, oldest first (they survive restarts)."""
-        return await self.c.repo.pending_alerts(limit)
+        """Alerts not yet delivered everywhere, oldest first (they survive restarts). Kinds not routed
+        to Telegram (SP_ALERTS__TELEGRAM_KINDS) are settled here and never returned."""
+        pending = await self.c.repo.pending_alerts(limit)
+        kinds = self.c.settings.alerts.telegram_kinds
+        elsewhere = [a.event.id for a in pending if not routed(a.event, kinds)]
+        if elsewhere:
+            await self.c.repo.settle_alerts(elsewhere, self.clock.now())
+        return [a for a in pending if routed(a.event, kinds)]
 
     async def alert_delivered(self, event_ids: Iterable[str], chat_id: int) -> None:
         """Telegram confirmed these alerts in this chat: never send them there again."""

@@ -51,6 +51,10 @@ class SignalService:
         for signal in raised:
             self._schedule(signal)
 
+    def track(self, signal: Signal) -> None:
+        """Expire ``signal`` (raised elsewhere, e.g. from outside) at its deadline."""
+        self._schedule(signal)
+
     def _schedule(self, signal: Signal) -> None:
         if signal.id not in self._scheduled:
             self._scheduled.add(signal.id)

@@ -17,6 +17,7 @@ from engine.clock import Clock, LiveClock, ManualClock
 from engine.domain.events import EngineError, PositionClosed
 from engine.execution.entry import plan_of
 from engine.execution.watch import EntryWatch
+from engine.intake.service import IntakeService, resolve_symbol
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
@@ -56,13 +57,15 @@ class Components:
     currency: str
     guard: LossGuard
     entries: EntryWatch
+    intake: IntakeService | None = None  # signals from outside (engine.intake)
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
                 broker: Broker | None = None, database_url: str | None = None,
                 persist_venue: bool = True) -> Components:
     for secret in (settings.telegram.token, settings.exchange.api_key, settings.exchange.api_secret,
-                   settings.telegram.webhook_secret):
+                   settings.telegram.webhook_secret, settings.hooks.tradingview_secret,
+                   settings.alerts.webhook_secret, settings.alerts.smtp_password):
         if secret is not None:
             register_secret(secret.get_secret_value())
     replay: ReplayMarketData | None = None
@@ -119,8 +122,10 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                       settings.risk.max_loss_pct)
     entry_plan = plan_of(settings.risk)
     entries = EntryWatch(manager, clock, lambda: entry_plan)
+    intake = IntakeService(settings, market, planner, repo, bus, clock, runtime, signals, trading,
+                           lambda text: resolve_symbol(market, text))
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency, guard, entries)
+                      signals, trading, jobs, currency, guard, entries, intake)
 
 
 def _profit_trailing(settings: Settings) -> dict[str, Decimal]:

@@ -97,3 +97,11 @@ def test_named_volumes_are_declared(compose: dict) -> None:
 def test_readme_documents_compose() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docker-compose up" in readme or "docker compose up" in readme
+
+
+def test_health_checks_use_the_http_endpoints(compose: dict) -> None:
+    bot = compose["services"]["bot"]
+    assert bot["environment"]["SP_HTTP__ENABLED"] == "true"
+    assert "/readyz" in " ".join(bot["healthcheck"]["test"])
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "HEALTHCHECK" in dockerfile and "/healthz" in dockerfile and "SP_HTTP__ENABLED=true" in dockerfile

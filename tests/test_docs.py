@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PAGES = ("quick-start.md", "telegram-commands.md", "settings.md", "live-trading-checklist.md", "troubleshooting.md")
+PAGES = ("quick-start.md", "telegram-commands.md", "settings.md", "live-trading-checklist.md", "troubleshooting.md",
+         "outside.md")
 LINK = re.compile(r"\]\(([^)#]+)(?:#[^)]*)?\)")
 
 

@@ -15,6 +15,8 @@ def routers() -> list[Router]:
         admin,
         charts,
         fallback,
+        files,
+        intake,
         pnl,
         positions,
         refusals,
@@ -23,5 +25,5 @@ def routers() -> list[Router]:
         start,
     )
 
-    return [m.build_router() for m in (start, signals, positions, adjust, pnl, charts, settings, admin, refusals,
-                                       fallback)]
+    return [m.build_router() for m in (start, signals, positions, adjust, pnl, charts, settings, admin, files, refusals,
+                                       intake, fallback)]

@@ -21,7 +21,8 @@ from bot.delivery import Delivery
 from bot.handlers.common import reply
 from bot.presenters import actions
 
-ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "stop", "be", "tp", "add")
+ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "stop", "be", "tp", "add", "backup",
+                  "export")
 
 
 async def refuse_command(message: Message, delivery: Delivery) -> None:

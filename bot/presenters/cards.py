@@ -9,7 +9,7 @@ from decimal import Decimal
 from aiogram.utils.i18n import gettext as _
 
 from bot import format as fmt
-from bot.presenters.words import FACTOR, paper_tag, reject_text, side_icon, side_word, word
+from bot.presenters.words import FACTOR, paper_tag, reject_text, side_icon, side_word, source_word, word
 from engine.domain.models import Signal
 from engine.domain.reasons import ExecutionMode, RejectReason
 
@@ -24,13 +24,17 @@ def _factors(signal: Signal) -> str:
 
 def card_body(signal: Signal, *, paper: bool, now: datetime | None = None) -> str:
     """The facts of a signal, one per line; every line is closed HTML (safe to split)."""
+    outside = signal.source != "scanner"
     lines = [
         f"{side_icon(signal.side)} <b>{side_word(signal.side)} {fmt.esc(signal.symbol)}</b>"
-        f" · {fmt.esc(signal.timeframe)}{fmt.esc(paper_tag(paper))}",
+        f" · {fmt.esc(source_word(signal.source) if outside else signal.timeframe)}{fmt.esc(paper_tag(paper))}",
     ]
-    score = _("Score: <b>{score}</b>/100").format(score=round(signal.score))
-    factors = _factors(signal)
-    lines.append(f"{score} ({factors})" if factors else score)
+    if outside:  # no score: someone else's idea, planned and checked by us
+        lines.append(_("From: {source}").format(source=fmt.esc(source_word(signal.source))))
+    else:
+        score = _("Score: <b>{score}</b>/100").format(score=round(signal.score))
+        factors = _factors(signal)
+        lines.append(f"{score} ({factors})" if factors else score)
     lines.append(_("Leverage: {leverage}×").format(leverage=signal.leverage))
     lines.append(_("Entry: {price}").format(price=fmt.price(signal.entry)))
     lines.append(_("Stop: {price} ({pct})").format(

@@ -46,6 +46,8 @@ def help_text(admin: bool) -> str:
         ("/resume", _("resume new entries")),
         ("/settings", _("runtime settings")),
         ("/panic", _("cancel every order and close every position")),
+        ("/backup", _("a backup of the database, as a file")),
+        ("/export", _("closed trades as a CSV file")),
     ]
     for cmd, what in rows:
         lines.append(f"{fmt.esc(cmd)} — {fmt.esc(what)}")

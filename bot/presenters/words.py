@@ -197,3 +197,15 @@ def side_icon(side: Side | str) -> str:
 
 def paper_tag(paper: bool) -> str:
     return " " + _("(paper)") if paper else ""
+
+
+SOURCE = {
+    "tradingview": "TradingView",
+    "text": __("your message"),
+    "channel": __("channel post"),
+}
+
+
+def source_word(source: str) -> str:
+    """Where an outside signal came from: TradingView, an admin's message, a channel post."""
+    return word(SOURCE, source)

@@ -75,6 +75,7 @@ async def run_backtest(settings: Settings, data_dir: Path, symbols: list[str], t
         event.listen(c.db.engine.sync_engine, "connect", _scratch_pragmas)
         engine = Engine(c)
         engine.equity_history = False  # the curve the report needs is kept in memory (see _replay)
+        engine.serve_outside = False  # no HTTP server, backups or alerts beyond Telegram for a backtest
         try:
             await engine.start(run_feed=False, run_jobs=False)  # the engine's one start routine
             return await _replay(engine, progress)

@@ -80,6 +80,7 @@ class Signal:
     status_by: str | None = None
     reason: str | None = None
     atr_pct: float | None = None
+    source: str = "scanner"  # scanner, tradingview, text (an admin's message) or channel
 
     def top_factors(self, n: int = 3) -> tuple[FactorScore, ...]:
         avail = [f for f in self.factors if f.available]

@@ -42,7 +42,7 @@ def signal_to_row(s: Signal) -> SignalRow:
         id=s.id, symbol=s.symbol, side=s.side.value, score=s.score, factors_json=json.dumps(factors),
         entry=s.entry, stop=s.stop, targets_json=_targets_json(s.targets), leverage=s.leverage,
         timeframe=s.timeframe, created_at=s.created_at, expires_at=s.expires_at, status=s.status.value,
-        status_by=s.status_by, reason=s.reason, atr_pct=s.atr_pct,
+        status_by=s.status_by, reason=s.reason, atr_pct=s.atr_pct, source=s.source,
     )
 
 
@@ -52,7 +52,7 @@ def row_to_signal(r: SignalRow) -> Signal:
         id=r.id, symbol=r.symbol, side=Side(r.side), score=r.score, factors=factors, entry=r.entry,
         stop=r.stop, targets=_targets(r.targets_json), leverage=r.leverage, created_at=r.created_at,
         expires_at=r.expires_at, timeframe=r.timeframe, status=SignalStatus(r.status),
-        status_by=r.status_by, reason=r.reason, atr_pct=r.atr_pct,
+        status_by=r.status_by, reason=r.reason, atr_pct=r.atr_pct, source=r.source or "scanner",
     )
 
 

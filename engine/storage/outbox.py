@@ -62,5 +62,10 @@ def to_row(event: Event) -> OutboxRow:
                      created_at=event.ts)
 
 
+def event_json(event: Event) -> str:
+    """An alert event as JSON (Decimals as strings, times ISO-8601)."""
+    return _adapter(type(event)).dump_json(event).decode()
+
+
 def from_row(row: OutboxRow) -> Event:
     return _adapter(_BY_KIND[row.kind]).validate_json(row.payload)

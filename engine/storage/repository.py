@@ -30,6 +30,7 @@ from engine.storage.tables import (
     FillRow,
     KvRow,
     OrderRow,
+    OutboxChannelRow,
     OutboxDeliveryRow,
     OutboxRow,
     PositionRow,
@@ -260,6 +261,9 @@ class Repository:
             for mark in (await s.exec(select(OutboxDeliveryRow).where(
                     col(OutboxDeliveryRow.event_id).in_(ids)))).all():
                 await s.delete(mark)
+            for channel_mark in (await s.exec(select(OutboxChannelRow).where(
+                    col(OutboxChannelRow.event_id).in_(ids)))).all():
+                await s.delete(channel_mark)
             for row in rows:
                 await s.delete(row)
             await s.commit()

@@ -38,6 +38,7 @@ class SignalRow(SQLModel, table=True):
     status_by: str | None = Field(default=None, max_length=64)
     reason: str | None = Field(default=None, max_length=64)
     atr_pct: float | None = None
+    source: str = Field(default="scanner", max_length=16)
 
 
 class PositionRow(SQLModel, table=True):
@@ -167,4 +168,16 @@ class OutboxDeliveryRow(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=40)
     chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    delivered_at: datetime = when()
+
+
+class OutboxChannelRow(SQLModel, table=True):
+    """One alert handled by a channel other than Telegram (``webhook``, ``email``): sent, skipped (not
+    a kind the channel takes) or refused for good by the receiver. Never handled there again."""
+
+    __tablename__ = "outbox_channel_deliveries"
+
+    event_id: str = Field(primary_key=True, max_length=40)
+    channel: str = Field(primary_key=True, max_length=16)
+    outcome: str = Field(max_length=16)
     delivered_at: datetime = when()

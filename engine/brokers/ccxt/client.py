@@ -17,6 +17,7 @@ import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 
 from config.settings import ExchangeSettings
+from engine.brokers.ccxt.counters import count_requests
 from engine.brokers.ccxt.venues import Venue, venue_for
 from engine.brokers.errors import BrokerError, register_secret
 from engine.redaction import RedactingFilter
@@ -90,4 +91,5 @@ def make_exchange(settings: ExchangeSettings, *, pro: bool = False, venue: Venue
         base = _check_base_url(settings.base_url)
         exchange.urls["api"] = rewrite_urls(exchange.urls["api"], base)
         venue.after_base_url(exchange, base)
+    count_requests(exchange, venue.ccxt_id)
     return exchange

@@ -17,6 +17,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import ccxt
 
+from engine.brokers.ccxt.counters import RATE_LIMITS
 from engine.brokers.errors import (
     AuthError,
     BrokerError,
@@ -31,6 +32,12 @@ from engine.brokers.errors import (
     WouldTriggerImmediately,
     redact,
 )
+
+
+def venue_of(exc: BaseException) -> str:
+    """The ccxt exchange id a ccxt message starts with (``binanceusdm {"code":-1003,…}``)."""
+    head = str(exc).split(" ", 1)[0]
+    return head if head in ccxt.exchanges else "unknown"
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -122,9 +129,11 @@ def translate(exc: BaseException, action: str, *, creating: bool = False,
         if kind is NetworkError and creating:
             return UnknownOutcome(text, venue_code=code)
         if kind is RateLimited:
+            RATE_LIMITS[venue_of(exc)] += 1
             return RateLimited(text, retry_after=_retry_after(headers), venue_code=code)
         return kind(text, venue_code=code)
     if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
+        RATE_LIMITS[venue_of(exc)] += 1
         return RateLimited(text, retry_after=_retry_after(headers), venue_code=code)
     if isinstance(exc, ccxt.AuthenticationError):  # incl. PermissionDenied, AccountSuspended
         return AuthError(text, venue_code=code)
