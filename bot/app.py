@@ -26,6 +26,7 @@ from aiogram.types import ErrorEvent
 
 from bot.access import Access
 from bot.adjust_desk import AdjustDesk
+from bot.announce import announce
 from bot.commands import set_commands
 from bot.delivery import Delivery, Limits
 from bot.handlers import routers
@@ -33,7 +34,7 @@ from bot.i18n import LanguageBook, from_telegram, make_i18n, use
 from bot.middlewares import AuthMiddleware, LanguageMiddleware, ThrottlingMiddleware
 from bot.notifier import Notifier
 from bot.panic import PanicDesk
-from bot.presenters import actions
+from bot.presenters import actions, results
 from bot.redact import protect_token
 from bot.timer import wait_event
 from config.settings import Settings, TelegramSettings
@@ -57,6 +58,7 @@ class Options:
     polling_timeout: int = 25
     drain_timeout: float = 5.0
     clock: Clock | None = None  # the bot's timers; None: the engine's clock when it is the wall clock
+    announce: bool = True  # a line to the admins on start and on stop (tests of other flows turn it off)
 
 
 def bot_clock(engine: Engine, opts: Options) -> Clock:
@@ -149,6 +151,7 @@ async def run_bot(engine: Engine, settings: Settings, stop_event: asyncio.Event,
     webhook = bool(tg.webhook_url)
     secret = (tg.webhook_secret.get_secret_value() if tg.webhook_secret else secrets.token_urlsafe(32))
     clock = delivery.clock
+    announced = False
     try:
         if webhook:
             ready = await _until_done(lambda: bot.set_webhook(
@@ -161,12 +164,17 @@ async def run_bot(engine: Engine, settings: Settings, stop_event: asyncio.Event,
                                               stop_event, "setMyCommands", clock):
             return
         notifier.start()
+        announced = opts.announce
+        if announced:
+            await announce(engine, delivery, dp["i18n_core"], dp["book"], tg.admins, results.started)
         if webhook:
             await _serve_webhook(dp, bot, tg, secret, stop_event)
         else:
             await _poll(dp, bot, opts, stop_event)
     finally:
         await notifier.stop()
+        if announced:
+            await announce(engine, delivery, dp["i18n_core"], dp["book"], tg.admins, results.stopped)
         await delivery.stop(opts.drain_timeout)
         await panic_desk.close()
         await bot.session.close()

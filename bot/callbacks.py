@@ -12,6 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 
 class SignalAction(enum.StrEnum):
     CONFIRM = "ok"
+    CONFIRM_LOW = "low"  # below the minimum score: the first tap only asks again
     CANCEL = "no"
 
 
@@ -32,10 +33,16 @@ class PanicAction(enum.StrEnum):
     GO = "go"
 
 
+class HedgeAction(enum.StrEnum):
+    STOP = "stop"  # closes both legs at market
+    KEEP = "keep"  # backs out
+
+
 class SettingsAction(enum.StrEnum):
     MENU = "menu"
     KEY = "key"
     SET = "set"
+    AUTO = "auto"  # the second tap that switches execution_mode to auto
 
 
 class SignalCb(CallbackData, prefix="sg"):
@@ -64,6 +71,13 @@ class PanicCb(CallbackData, prefix="pn"):
     """The red second tap of /panic; ``id`` is a one-time request id that expires."""
 
     action: PanicAction
+    id: str
+
+
+class HedgeCb(CallbackData, prefix="hg"):
+    """The second tap of /hedge stop: ``id`` is the round's id."""
+
+    action: HedgeAction
     id: str
 
 

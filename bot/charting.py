@@ -24,8 +24,9 @@ async def candles(data: ChartData, theme: str) -> bytes:
     return await asyncio.to_thread(charts.candles_png, data, theme)
 
 
-async def equity(curve: Sequence[tuple[datetime, Decimal]], theme: str) -> bytes:
-    return await asyncio.to_thread(charts.equity_png, curve, theme)
+async def equity(curve: Sequence[tuple[datetime, Decimal]], theme: str, currency: str = "") -> bytes:
+    """The equity curve; its header labels the final equity in ``currency`` (engine.domain.amounts)."""
+    return await asyncio.to_thread(lambda: charts.equity_png(curve, theme, currency=currency))
 
 
 async def daily(bars: Sequence[tuple[date, Decimal]], theme: str) -> bytes:

@@ -1,5 +1,5 @@
 """The ``signalpilot`` command: ``run`` (engine + Telegram bot or console), ``backtest``, ``check``,
-``init`` and ``download``.
+``init``, ``download`` and ``hedge``.
 
 A start-up problem the user can fix (a setting, the database, refused keys) is one or two lines
 naming the variable, exit code 2, never a traceback. An exchange that cannot be reached is not
@@ -58,11 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--json", type=Path, help="write the report as JSON")
     bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
     bt.add_argument("--quiet", action="store_true", help="no progress bar")
-    from bot import download_cmd, ops_cmd, setup_wizard
+    from bot import download_cmd, hedge_cmd, ops_cmd, setup_wizard
 
     download_cmd.register(sub)
     setup_wizard.register(sub)
     ops_cmd.register(sub)
+    hedge_cmd.register(sub)
     return p
 
 
@@ -92,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot import ops_cmd
 
         return ops_cmd.run(args, settings)
+    if args.command == "hedge":
+        from bot import hedge_cmd
+
+        return hedge_cmd.run(settings, args)
     problems = [c for c in offline_checks(settings) if not c.ok]
     for check in problems:
         if not check.blocking:

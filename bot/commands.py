@@ -15,6 +15,10 @@ COMMANDS = (
     ("balance", __("Balance")),
     ("pnl", __("Profit and loss with a chart")),
     ("history", __("Last closed trades")),
+    ("profit", __("Return, win rate, profit factor")),
+    ("daily", __("PnL per day")),
+    ("weekly", __("PnL per week")),
+    ("performance", __("PnL per pair")),
     ("chart", __("Chart of a symbol")),
     ("scan", __("Scan the market now")),
     ("signal", __("Analyse one symbol")),
@@ -23,6 +27,7 @@ COMMANDS = (
     ("be", __("Move a position's stop to breakeven")),
     ("tp", __("Move a position's target")),
     ("add", __("Add to a position")),
+    ("hedge", __("Cross-venue hedge: start, stop, status")),
     ("pause", __("Pause new entries")),
     ("resume", __("Resume new entries")),
     ("settings", __("Runtime settings")),
@@ -30,6 +35,7 @@ COMMANDS = (
     ("panic", __("Close everything now")),
     ("backup", __("Send a database backup")),
     ("export", __("Closed trades as CSV")),
+    ("version", __("Version, mode and exchange")),
     ("help", __("All commands")),
 )
 

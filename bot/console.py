@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TextIO
 
+from bot import format as fmt
 from bot.demo import banner
 from config.settings import Settings
 from engine.domain.events import (
@@ -29,6 +30,7 @@ from engine.domain.events import (
     VenueConnected,
     VenueUnreachable,
 )
+from engine.domain.models import Position
 from engine.facade import Engine, RunSummary
 
 
@@ -36,6 +38,11 @@ def _p(value: Decimal | None) -> str:
     if value is None:
         return "-"
     return f"{value.normalize():f}"
+
+
+def _pnl(value: Decimal, p: Position) -> str:
+    """The same money format as the Telegram messages: currency, rounding for it, % of the margin."""
+    return fmt.position_pnl(value, p.symbol, p.entry_price, p.qty, p.leverage)
 
 
 def render(event: Event) -> str | None:
@@ -50,11 +57,11 @@ def render(event: Event) -> str | None:
         case PositionOpened(position=p):
             return f"ENTRY FILLED{tag} {p.symbol} {p.side.value} qty {_p(p.qty)} @ {_p(p.entry_price)}"
         case TargetHit(position=p, target=n, qty=q, pnl=pnl):
-            return f"TP{n} HIT{tag} {p.symbol}: closed {_p(q)}, PnL {_p(pnl)}"
+            return f"TP{n} HIT{tag} {p.symbol}: closed {_p(q)}, PnL {_pnl(pnl, p)}"
         case StopMovedToBreakeven(position=p, new_stop=stop):
             return f"STOP → breakeven{tag} {p.symbol} at {_p(stop)}"
         case PositionClosed(position=p, reason=reason, pnl=pnl):
-            return f"CLOSED{tag} {p.symbol} ({reason.value}) PnL {_p(pnl)}"
+            return f"CLOSED{tag} {p.symbol} ({reason.value}) PnL {_pnl(pnl, p)}"
         case RiskRejected(signal=s, reason=reason):
             return f"REJECTED{tag} {s.symbol}: {reason.value}"
         case SignalExpired(signal=s):
@@ -109,13 +116,13 @@ class ConsolePrinter:
 
 def summary_text(s: RunSummary, paper: bool = True) -> str:
     """The end-of-replay summary: trades, win rate, return %, max drawdown."""
-    equity = f"{_p(s.initial_equity.quantize(Decimal('1e-8')))} → {_p(s.final_equity.quantize(Decimal('1e-8')))}"
+    equity = f"{fmt.money(s.initial_equity, s.currency)} → {fmt.money(s.final_equity, s.currency)}"
     rows = [
         ("trades", f"{s.summary.trades}"),
         ("win rate", f"{s.summary.win_rate:.1%}"),
-        ("return", f"{s.return_pct:+.2f}% ({equity} {s.currency})"),
+        ("return", f"{fmt.pct(s.return_pct)} ({equity})"),
         ("max drawdown", f"{s.summary.max_drawdown:.2%}"),
-        ("fees", f"{s.summary.fees:.8g} {s.currency}"),
+        ("fees", fmt.money(Decimal(repr(s.summary.fees)), s.currency)),
     ]
     head = f"Replay finished: summary of {s.start:%Y-%m-%d %H:%M} → {s.end:%Y-%m-%d %H:%M} UTC"
     head += " (paper)" if paper else ""

@@ -1,14 +1,20 @@
 """Number, time and HTML formatting shared by the presenters (no translation here).
 
-Prices keep significant digits (a BTC-quoted price of 0.098123 stays readable), money is
-rounded to a sensible precision, and every piece of user or exchange text is HTML-escaped.
+Prices keep significant digits (a BTC-quoted price of 0.098123 stays readable), money is rounded for
+its currency by ``engine.domain.amounts`` (the one money format of messages, console, reports and
+charts), and every piece of user or exchange text is HTML-escaped.
 """
 
 from __future__ import annotations
 
 import html
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
+
+from engine.domain import amounts
+from engine.domain.amounts import group, quote_of, sig
+
+__all__ = ["esc", "group", "money", "pct", "pnl", "price", "qty", "quote_of", "sig", "when", "split_text"]
 
 _SIG_PRICE = 6
 
@@ -18,6 +24,26 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+def price(value: Decimal | None) -> str:
+    """A price with significant digits: 0.098123, 1.2345, 43,251.5."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    if abs(value) >= 10**_SIG_PRICE:
+        return group(_plain(value.quantize(Decimal("0.01"))))
+    return group(_plain(sig(value)))
+
+
+def money(value: Decimal | None, currency: str = "", signed: bool = False) -> str:
+    """An amount rounded for its currency (``engine.domain.amounts``), with the currency when given."""
+    return amounts.amount(value, currency, signed)
+
+
+def pnl(value: Decimal | None, currency: str, base: Decimal | None) -> str:
+    """A PnL with its currency and the return on ``base`` beside it: ``+12.35 USDT (+1.23%)``."""
+    return amounts.pnl(value, currency, base)
+
+
 def _plain(value: Decimal) -> str:
     text = format(value, "f")
     if "." in text:
@@ -25,69 +51,14 @@ def _plain(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _group(text: str) -> str:
-    """Thousands separators on the integer part of a plain decimal string."""
-    sign = "-" if text.startswith("-") else ""
-    body = text.lstrip("-")
-    whole, _, frac = body.partition(".")
-    whole = f"{int(whole):,}" if whole else "0"
-    return sign + whole + ("." + frac if frac else "")
-
-
-def sig(value: Decimal, digits: int = _SIG_PRICE) -> Decimal:
-    """``value`` rounded to ``digits`` significant digits."""
-    if value == 0:
-        return Decimal(0)
-    exp = value.adjusted() - digits + 1
-    return value.quantize(Decimal(1).scaleb(exp), rounding=ROUND_HALF_EVEN)
-
-
-def price(value: Decimal | None) -> str:
-    """A price with significant digits: 0.098123, 1.2345, 43,251.5."""
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    if abs(value) >= 10**_SIG_PRICE:
-        return _group(_plain(value.quantize(Decimal("0.01"))))
-    return _group(_plain(sig(value)))
-
-
-def money(value: Decimal | None, signed: bool = False) -> str:
-    """An amount of quote currency: 2 decimals from 1,000 up, else 6 significant digits with at
-    least 2 decimals (1 BTC of equity shows as 1.01235, not 1.01)."""
-    if value is None:
-        return "—"
-    value = Decimal(value)
-    if abs(value) >= 1000 or value == 0:
-        text = format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN), "f")
-    else:
-        text = _plain(sig(value, 6))
-        whole, _, frac = text.partition(".")
-        text = whole + "." + frac.ljust(2, "0")
-    text = _group(text)
-    if text.lstrip("-") in ("0.00", "0"):
-        text = "0.00"
-    if signed and not text.startswith("-"):
-        text = "+" + text
-    return text
-
-
 def qty(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return _group(_plain(sig(Decimal(value), 8)))
+    return group(_plain(sig(Decimal(value), 8)))
 
 
 def pct(value: Decimal | float | None, signed: bool = True, places: int = 2) -> str:
-    if value is None:
-        return "—"
-    number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
-    text = format(number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN), "f")
-    if text.startswith("-0") and Decimal(text) == 0:
-        text = text[1:]
-    if signed and not text.startswith("-"):
-        text = "+" + text
-    return text + "%"
+    return amounts.pct(value, signed, places)
 
 
 def share(value: Decimal) -> str:
@@ -136,3 +107,14 @@ def split_text(text: str, limit: int = 4096) -> list[str]:
     if current:
         parts.append(current)
     return [p for p in parts if p.strip()] or [text[:limit]]
+
+
+def position_pnl(value: Decimal | None, symbol: str, entry: Decimal, qty: Decimal, leverage: int) -> str:
+    """A position's PnL in its settlement currency, with the return on its margin beside it."""
+    return amounts.pnl(value, quote_of(symbol), amounts.margin_of(entry, qty, leverage))
+
+
+def duration(seconds: float) -> tuple[int, int, int]:
+    """(days, hours, minutes) of a duration, for the presenters' words."""
+    total = max(0, int(seconds)) // 60
+    return total // 1440, total % 1440 // 60, total % 60

@@ -8,6 +8,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import (
     AdjustAction,
     AdjustCb,
+    HedgeAction,
+    HedgeCb,
     LangCb,
     PanicAction,
     PanicCb,
@@ -39,6 +41,14 @@ def _button(text: str, data: str, style: str | None = None) -> InlineKeyboardBut
 def signal_card(signal_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
         _button("✅ " + _("Confirm"), SignalCb(action=SignalAction.CONFIRM, id=signal_id).pack(), "success"),
+        _button("❌ " + _("Cancel"), SignalCb(action=SignalAction.CANCEL, id=signal_id).pack(), "danger"),
+    ]])
+
+
+def signal_card_low(signal_id: str) -> InlineKeyboardMarkup:
+    """A card scoring below the minimum: Confirm takes a second tap (the first one only warns)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("⚠️ " + _("Confirm"), SignalCb(action=SignalAction.CONFIRM_LOW, id=signal_id).pack()),
         _button("❌ " + _("Cancel"), SignalCb(action=SignalAction.CANCEL, id=signal_id).pack(), "danger"),
     ]])
 
@@ -85,9 +95,25 @@ def panic(request_id: str) -> InlineKeyboardMarkup:
     ]])
 
 
+def hedge_stop(round_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("✅ " + _("Yes, close both legs"), HedgeCb(action=HedgeAction.STOP, id=round_id).pack(), "danger"),
+        _button("↩️ " + _("Keep"), HedgeCb(action=HedgeAction.KEEP, id=round_id).pack()),
+    ]])
+
+
 def settings_menu(keys: list[str]) -> InlineKeyboardMarkup:
     rows = [[_button(word(SETTING, key), SettingsCb(action=SettingsAction.KEY, key=key).pack())] for key in keys]
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def auto_confirm() -> InlineKeyboardMarkup:
+    """Switching to auto mode takes a second tap."""
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button("⚙️ " + _("Yes, switch to auto"), SettingsCb(action=SettingsAction.AUTO, key="execution_mode").pack(),
+                "danger"),
+        _button("↩️ " + _("Back"), SettingsCb(action=SettingsAction.MENU).pack()),
+    ]])
 
 
 def setting_choices(key: str, current: str) -> InlineKeyboardMarkup:

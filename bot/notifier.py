@@ -184,11 +184,12 @@ class Notifier:
         mode = self.engine.runtime_settings().get("execution_mode", ExecutionMode.CONFIRM.value)
         now = self.engine.clock.now()
         already = {chat for chat, _ in await self.engine.cards(signal.id)}
+        stake = await self.engine.stake(signal)
         for chat in self.chats:
             if chat in already:
                 continue
             with use(self.i18n, await self.book.for_chat(chat)):
-                text = cards.card(signal, paper=event.paper, mode=mode, auto=event.auto, now=now)
+                text = cards.card(signal, paper=event.paper, mode=mode, auto=event.auto, now=now, stake=stake)
                 markup = card_markup(signal, mode, event.auto)
             message = await self._await_first(self.delivery.send_text(chat, text, markup))
             if message is not None:

@@ -25,10 +25,11 @@ from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, Telegra
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from bot import format as fmt
 from bot import keyboards
 from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
-from bot.presenters import alerts, cards
+from bot.presenters import alerts, cards, hedge
 from bot.presenters.missed import missed_summary
 from bot.timer import wait_event
 from engine.domain.events import (
@@ -42,6 +43,7 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
 )
+from engine.domain.hedge import HedgeEvent
 from engine.domain.models import CloseReason
 from engine.domain.reasons import PauseReason
 from engine.facade import Clock
@@ -230,6 +232,8 @@ class AlertSender:
             return alerts.engine_error(event, symbol)
         if isinstance(event, EntryNotFilled):
             return alerts.entry_not_filled(event)
+        if isinstance(event, HedgeEvent):
+            return hedge.alert(event)
         raise TypeError(f"no alert for {type(event).__name__}")
 
     async def _signal_id(self, event: Event) -> str | None:
@@ -268,6 +272,7 @@ class AlertSender:
         now = self.engine.clock.now()
         for chat, message_id in await self.engine.cards(event.signal.id):
             with use(self.i18n, await self.book.for_chat(chat)):
-                text = cards.final(event.signal, cards.rejected_line(event.reason, event.detail),
+                text = cards.final(event.signal, cards.rejected_line(event.reason, event.detail,
+                                                                         fmt.quote_of(event.signal.symbol)),
                                    paper=event.paper, now=now)
             self.delivery.edit_text(chat, message_id, text)

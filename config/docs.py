@@ -30,7 +30,7 @@ SECTIONS_EN = {
     "": "General", "market": "Market data", "scan": "Scanner", "risk": "Risk and execution",
     "plan": "Trade plan", "broker": "Paper broker", "telegram": "Telegram", "exchange": "Exchange",
     "database": "Database", "http": "HTTP server", "hooks": "Incoming signals", "alerts": "Alert channels",
-    "backup": "Backups",
+    "backup": "Backups", "venues": "Venues", "hedge": "Cross-venue hedge",
 }
 HEAD = {
     "en": ("# Settings reference\n\n"
@@ -97,7 +97,12 @@ def rows() -> list[tuple[str, str, str, str, str, str]]:
     out = []
     for name, field in Settings.model_fields.items():
         ann = field.annotation
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
+        value = typing.get_args(ann)[1] if typing.get_origin(ann) is dict else None
+        if isinstance(value, type) and issubclass(value, BaseModel):  # named sections: SP_VENUES__<NAME>__...
+            for sub, subfield in value.model_fields.items():
+                out.append((name, f"SP_{name.upper()}__<NAME>__{sub.upper()}", _type_name(subfield.annotation),
+                            _default(subfield), _allowed(subfield), subfield.description or ""))
+        elif isinstance(ann, type) and issubclass(ann, BaseModel):
             for sub, subfield in ann.model_fields.items():
                 out.append((name, f"SP_{name.upper()}__{sub.upper()}", _type_name(subfield.annotation),
                             _default(subfield), _allowed(subfield), subfield.description or ""))

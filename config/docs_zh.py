@@ -7,6 +7,7 @@ SECTIONS_ZH = {
     "": "通用", "market": "行情数据", "scan": "扫描", "risk": "风控与执行", "plan": "交易计划",
     "broker": "模拟撮合", "telegram": "Telegram", "exchange": "交易所", "database": "数据库",
     "http": "HTTP 服务", "hooks": "外部信号", "alerts": "告警渠道", "backup": "备份",
+    "venues": "多交易所", "hedge": "跨交易所对冲",
 }
 
 # longest first: "list of integer" before "integer"
@@ -135,4 +136,21 @@ TEXT_ZH = {
     "SP_BACKUP__INTERVAL_H": "自动备份 SQLite 的间隔（小时）；0 = 仅手动（signalpilot backup、/backup）",
     "SP_BACKUP__KEEP": "保留的备份份数；更早的会被删除",
     "SP_BACKUP__DIR": "备份文件所在目录",
+    "SP_VENUES__<NAME>__EXCHANGE": "该交易所的 ccxt ID（例如 aster、backpack）；为空 = 用交易所名称",
+    "SP_VENUES__<NAME>__API_KEY": "该交易所的交易 API key（从不写入日志）",
+    "SP_VENUES__<NAME>__API_SECRET": "该交易所的交易 API secret（从不写入日志）",
+    "SP_VENUES__<NAME>__TESTNET": "使用该交易所的测试网",
+    "SP_VENUES__<NAME>__BASE_URL": "替换该交易所 REST 和 websocket 的主机（网关、测试）",
+    "SP_HEDGE__SHORT_VENUE": "空头腿所在交易所（SP_VENUES__<NAME> 中的名称，或 default 表示 SP_EXCHANGE）",
+    "SP_HEDGE__LONG_VENUE": "多头腿所在交易所",
+    "SP_HEDGE__SIZE_USDT": "每条腿的名义价值（USDT）",
+    "SP_HEDGE__LEVERAGE": "两条腿的杠杆（逐仓）",
+    "SP_HEDGE__STOP_PCT": "某条腿亏损达到此比例（%）即平仓",
+    "SP_HEDGE__TAKE_PCT": "某条腿盈利达到此比例（%）时，在距开仓价同样距离处挂只减仓限价单",
+    "SP_HEDGE__TAKE_FALLBACK": "价格回落到止盈触发线以下时：keep 保留限价单，cancel 撤单（下次触发时再挂）",
+    "SP_HEDGE__MONITOR_SECONDS": "检查两条腿的间隔（秒）；推送的价格到达即检查",
+    "SP_HEDGE__FILL_TIMEOUT_S": "开仓腿在此秒数内未成交即放弃，并平掉另一条腿",
+    "SP_HEDGE__MAX_HOLD_MIN": "一轮对冲持仓超过此分钟数即强制平仓",
+    "SP_HEDGE__MODE": "single 只做一轮，continuous 连续多轮",
+    "SP_HEDGE__COOLDOWN_S": "连续模式：两轮之间的间隔（秒）",
 }

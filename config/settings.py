@@ -281,6 +281,46 @@ class ExchangeSettings(Section):
     reconcile_min: int = Field(5, ge=1, description="minutes between reconciliations with the exchange")
 
 
+class VenueSettings(Section):
+    """One named venue (``SP_VENUES__<NAME>__...``); the ``SP_EXCHANGE__...`` settings are the default venue."""
+
+    exchange: str | None = Field(None, description="ccxt exchange id of this venue (e.g. aster, backpack); "
+                                                   "empty = the venue's name")
+    api_key: SecretStr | None = Field(None, description="this venue's trading key (never logged)")
+    api_secret: SecretStr | None = Field(None, description="this venue's trading secret (never logged)")
+    testnet: bool = Field(False, description="use this venue's testnet")
+    base_url: str | None = Field(None, description="replaces this venue's REST and websocket host "
+                                                   "(gateways, tests)")
+
+    def as_exchange(self, name: str) -> ExchangeSettings:
+        """The same venue in the shape of the default venue's section."""
+        return ExchangeSettings(name=self.exchange or name, api_key=self.api_key, api_secret=self.api_secret,
+                                testnet=self.testnet, base_url=self.base_url)
+
+
+class HedgeSettings(Section):
+    short_venue: str = Field("aster", description="venue of the short leg (a name from SP_VENUES__<NAME>, or "
+                                                  "default for SP_EXCHANGE)")
+    long_venue: str = Field("backpack", description="venue of the long leg")
+    size_usdt: Decimal = Field(Decimal("25"), gt=0, description="notional of each leg, in USDT")
+    leverage: int = Field(1, ge=1, le=125, description="leverage of both legs (isolated margin)")
+    stop_pct: Decimal = Field(Decimal("0.8"), gt=0, lt=100, description="a leg losing this much (%) is closed")
+    take_pct: Decimal = Field(Decimal("1.2"), gt=0, lt=1000,
+                              description="a leg gaining this much (%) gets a reduce-only limit at this "
+                                          "distance from its entry")
+    take_fallback: Literal["keep", "cancel"] = Field(
+        "keep", description="when the price falls back below the take-profit trigger: keep the limit, or "
+                            "cancel it (placed again at the next trigger)")
+    monitor_seconds: float = Field(5.0, gt=0, description="seconds between checks of the legs (streamed "
+                                                          "prices are checked as they come)")
+    fill_timeout_s: float = Field(10.0, gt=0, description="an opening leg not filled within this many "
+                                                          "seconds is given up and the other leg closed")
+    max_hold_min: int = Field(240, ge=1, description="force-close a round after this many minutes")
+    mode: Literal["single", "continuous"] = Field("single", description="one round, or rounds one after "
+                                                                        "another")
+    cooldown_s: int = Field(60, ge=0, description="continuous mode: seconds between two rounds")
+
+
 class DatabaseSettings(Section):
     url: str | None = Field(None, description="empty = sqlite+aiosqlite:///data/paper.db (paper) or "
                                               "data/live.db (live); PostgreSQL: "
@@ -310,6 +350,10 @@ class Settings(BaseSettings):
     hooks: HooksSettings = HooksSettings()
     alerts: AlertSettings = AlertSettings()
     backup: BackupSettings = BackupSettings()
+    venues: dict[str, VenueSettings] = Field(default_factory=dict,
+                                             description="named venues: SP_VENUES__<NAME>__EXCHANGE, ..._API_KEY, "
+                                                         "..._API_SECRET, ..._BASE_URL, ..._TESTNET")
+    hedge: HedgeSettings = HedgeSettings()
 
     @model_validator(mode="after")
     def _live_needs_keys(self) -> Settings:
@@ -399,9 +443,18 @@ def unknown_variables(environ: Mapping[str, str | None] | None = None,
         upper = key.upper()
         if not upper.startswith("SP_") or upper in valid or upper.startswith(RESERVED_PREFIXES):
             continue
+        if _venue_variable(upper):
+            continue
         close = difflib.get_close_matches(upper, valid, n=1, cutoff=0.75)
         unknown.append((key, close[0] if close else None))
     return unknown
+
+
+def _venue_variable(name: str) -> bool:
+    """``SP_VENUES__<NAME>__<FIELD>`` with a field of ``VenueSettings`` (any venue name)."""
+    parts = name.split("__")
+    return (len(parts) == 3 and parts[0] == "SP_VENUES" and bool(parts[1])
+            and parts[2].lower() in VenueSettings.model_fields)
 
 
 def unknown_variable_lines(unknown: list[tuple[str, str | None]], *, ignored: bool = True) -> list[str]:

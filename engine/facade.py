@@ -30,6 +30,8 @@ from engine.domain.models import Balance, CloseReason, Position, Signal, SignalS
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
 from engine.frontend_memory import FrontEndMemory
+from engine.hedge.controls import HedgeControls
+from engine.hedge.service import HedgeService, HedgeStart, HedgeStatus
 from engine.intake.result import IntakeOutcome, IntakeResult
 from engine.intake.service import resolve_symbol
 from engine.market.base import PriceTick
@@ -38,8 +40,10 @@ from engine.outside import OutsideWorld
 from engine.positions.reconcile import reconcile
 from engine.preflight import StartupError
 from engine.queries import Queries
+from engine.reporting import About, Reporting
 from engine.run_summary import ReplayWindow, RunSummary, run_summary
 from engine.runtime import SPECS
+from engine.stats import PairResult, Performance, PeriodRow, PeriodTable, ProfitView, Stake
 from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
 from engine.views import (
@@ -62,9 +66,9 @@ from engine.wiring import Components, build
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
 __all__ = [
     "AdjustResult", "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome",
-    "ConfirmResult", "Engine", "IntakeOutcome", "IntakeResult", "PnlStats",
+    "ConfirmResult", "Engine", "HedgeStart", "HedgeStatus", "IntakeOutcome", "IntakeResult", "PnlStats",
     "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
-    "spawn",
+    "About", "PairResult", "Performance", "PeriodRow", "PeriodTable", "ProfitView", "Stake", "spawn",
 ]
 
 log = logging.getLogger("engine")
@@ -72,7 +76,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory, OutsideWorld, PositionControl):
+class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, PositionControl):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
 
     def __init__(self, c: Components) -> None:
@@ -98,6 +102,7 @@ class Engine(FrontEndMemory, OutsideWorld, PositionControl):
         # alerts published without a state change of their own (a pause, a refusal) reach the outbox
         # here, before any front end hears of them (subscribers are called in subscription order)
         self.bus.subscribe(Event, self._record_alert)
+        self.hedge = HedgeService(c.settings, c.repo, c.clock, c.bus, c.risk)  # the cross-venue hedge (/hedge)
 
     # --- lifecycle -------------------------------------------------------------------------------
     @classmethod
@@ -120,6 +125,7 @@ class Engine(FrontEndMemory, OutsideWorld, PositionControl):
             await self._unreachable(exc)
             self._tasks.append(spawn(self._reconnect(), "venue-reconnect"))
         self.c.db.on_fault = self._storage_failed
+        await self._resume_hedge()
 
     async def _open_storage(self) -> None:
         """The part that must succeed: database schema, runtime settings, the replay's clock."""
@@ -214,6 +220,7 @@ class Engine(FrontEndMemory, OutsideWorld, PositionControl):
         await cancel_all(self._tasks)
         self._tasks.clear()
         await self._stop_outside()
+        await self.hedge.stop()
         await self.c.jobs.stop()
         try:
             if self.c.replay is not None and self.started and self.failure is None:
@@ -319,7 +326,8 @@ class Engine(FrontEndMemory, OutsideWorld, PositionControl):
         if self.failure is not None:
             return ScanResult(0, ())
         busy = {p.symbol for p in self.c.manager.open_positions()}
-        count, raised = await self.c.signals.scan(busy)
+        auto = self.c.runtime.execution_mode == "auto"
+        count, raised = await self.c.signals.scan(busy, self.c.trading.worth_raising if auto else None)
         await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
                                              raised=len(raised), next_at=self.next_scan_at()))
         if self.c.runtime.execution_mode == "auto" and self.failure is None:
@@ -355,8 +363,10 @@ class Engine(FrontEndMemory, OutsideWorld, PositionControl):
         return await self.c.trading.close(position_id, CloseReason.MANUAL)
 
     async def panic(self, by: str) -> PanicCompleted:
-        """Cancel every order, close every position at market, pause entries (one run at a time)."""
-        return await self.c.trading.panic(by)
+        """Cancel every order, close every position at market (hedge legs too), pause entries."""
+        done = await self.c.trading.panic(by)
+        await self.hedge.stop_round()
+        return done
 
     async def pause(self, by: str) -> bool:
         return await self.c.risk.pause(PauseReason.MANUAL, by)

@@ -39,6 +39,7 @@ def offline_checks(settings: Settings, *, environ: Mapping[str, str | None] | No
     if not unknown:
         checks.append(Check("variables", True, "every SP_ variable is a known setting"))
     checks.append(_exchange_name(settings))
+    checks += _venues(settings)
     if settings.market.source == "replay":
         checks.append(_replay(settings))
     url = settings.database_url
@@ -61,6 +62,18 @@ def _exchange_name(settings: Settings) -> Check:
     except BrokerError as exc:
         return Check("exchange", False, str(exc))
     return Check("exchange", True, venue.name)
+
+
+def _venues(settings: Settings) -> list[Check]:
+    """Named venues (``SP_VENUES__<NAME>__EXCHANGE``): each must be an exchange ccxt ships."""
+    from engine.venues import venue_problems
+
+    if not settings.venues:
+        return []
+    problems = venue_problems(settings)
+    if problems:
+        return [Check("venues", False, line) for line in problems]
+    return [Check("venues", True, ", ".join(sorted(settings.venues)))]
 
 
 def _replay(settings: Settings) -> Check:

@@ -63,6 +63,15 @@ class RuntimeSettings:
             "scan_interval_min": settings.scan.interval_min,
             "chart_theme": settings.telegram.theme,
         }
+        # where each value comes from: "chat" (changed at run time, stored), "env" (the environment or
+        # .env file), "default" (neither)
+        origin = {"execution_mode": (settings.risk, "execution_mode"), "min_score": (settings.scan, "min_score"),
+                  "max_leverage": (settings.risk, "max_leverage"),
+                  "risk_per_trade_pct": (settings.risk, "risk_per_trade_pct"),
+                  "max_positions": (settings.risk, "max_positions"), "scan_interval_min": (settings.scan, "interval_min"),
+                  "chart_theme": (settings.telegram, "theme")}
+        self.sources: dict[str, str] = {
+            key: "env" if field in section.model_fields_set else "default" for key, (section, field) in origin.items()}
 
     async def load(self) -> None:
         for key, text in (await self._repo.kv_prefix(PREFIX)).items():
@@ -74,6 +83,7 @@ class RuntimeSettings:
                     continue
                 if SPECS[name].check(value):
                     self.values[name] = value
+                    self.sources[name] = "chat"
 
     def validate(self, key: str, text: str) -> object:
         """The parsed value; KeyError for an unknown key, ValueError for a bad value."""
@@ -89,6 +99,7 @@ class RuntimeSettings:
     async def set(self, key: str, value: object) -> None:
         await self._repo.kv_put(PREFIX + key, str(value))
         self.values[key] = value
+        self.sources[key] = "chat"
 
     def as_text(self) -> dict[str, str]:
         return {k: str(v) for k, v in self.values.items()}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import heapq
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -93,8 +93,10 @@ class SignalService:
         await self.bus.publish(SignalRaised(ts=self.clock.now(), paper=self.paper, signal=signal, on_demand=True))
         return signal
 
-    async def scan(self, busy_symbols: set[str]) -> tuple[int, list[Signal]]:
-        """Scan the universe; raise a signal for each analysis at or above the minimum score."""
+    async def scan(self, busy_symbols: set[str],
+                   worth_raising: Callable[[Signal], Awaitable[bool]] | None = None) -> tuple[int, list[Signal]]:
+        """Scan the universe; raise a signal for each analysis at or above the minimum score (and, when
+        given, ``worth_raising`` it: auto mode skips a refusal it already said)."""
         universe = await self.scanner.universe(list(self.settings.symbols), self.settings.top_n)
         analyses = await self.scanner.scan(universe)
         self.last_scan = self.clock.now()
@@ -107,6 +109,8 @@ class SignalService:
             if analysis.symbol in busy_symbols or analysis.symbol in pending:
                 continue
             signal = await self.build(analysis, await self.market.market(analysis.symbol))
+            if worth_raising is not None and not await worth_raising(signal):
+                continue
             await self.repo.save_signal(signal)
             self._schedule(signal)
             raised.append(signal)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from config.settings import Settings
@@ -13,7 +13,7 @@ from engine.brokers.base import Broker
 from engine.bus import EventBus
 from engine.clock import Clock
 from engine.domain.events import PanicCompleted, PanicItem, RiskRejected, SignalCancelled, SignalConfirmed
-from engine.domain.models import CloseReason, Leg, PositionState, Signal, SignalStatus
+from engine.domain.models import CloseReason, Leg, MarketSpec, PositionState, Signal, SignalStatus
 from engine.domain.reasons import PauseReason, RejectReason
 from engine.domain.values import HUNDRED
 from engine.execution.entry import plan_of, shape_open
@@ -21,13 +21,16 @@ from engine.market.base import MarketData
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
 from engine.risk.exposure import find_correlated
-from engine.risk.gate import GateInput, Limits, RiskGate
+from engine.risk.gate import Decision, GateInput, Limits, RiskGate
 from engine.risk.service import RiskService
 from engine.runtime import RuntimeSettings
 from engine.storage.repository import Repository
 from engine.views import CancelResult, CloseResult, ConfirmOutcome, ConfirmResult
 
 log = logging.getLogger("engine.trading")
+
+AUTO = "auto"  # who confirms in auto mode
+REFUSAL_QUIET = timedelta(hours=1)  # auto mode says the same refusal for the same symbol once in this time
 
 
 class TradingService:
@@ -41,6 +44,7 @@ class TradingService:
         self._confirm_lock = asyncio.Lock()
         self._panic: asyncio.Task[PanicCompleted] | None = None
         self.expiry_clock: Clock = clock  # a signal's time to live runs on it (see engine.signal_service)
+        self._refusals: dict[tuple[str, RejectReason], datetime] = {}  # auto mode: (symbol, reason) → said at
 
     async def price(self, symbol: str) -> Decimal | None:
         return self.broker.mark_price(symbol) or await self.market.price(symbol)
@@ -76,26 +80,19 @@ class TradingService:
             return ConfirmResult(ConfirmOutcome.DRIFT, sig, price=price)
         sig = sig.with_status(SignalStatus.CONFIRMED, by=by)
         await self.repo.save_signal(sig)
-        await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
-        balance = await self.broker.balance()
-        await self.risk.on_equity(balance.equity)
-        risk = self.settings.risk
-        correlated = await find_correlated(self.market, sig.symbol, self.manager.open_positions(),
-                                           risk.max_correlation, risk.correlation_days)
-        decision = self.gate.check(GateInput(
-            signal=sig, market=market, equity=balance.equity, free=balance.free,
-            open_positions=self.manager.open_positions(), state=self.risk.state,
-            orders_last_minute=self.manager.orders_last_minute(),
-            limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
-            taker_fee=self.settings.broker.taker_fee, correlated=correlated))
+        decision = await self._check(sig, market)
         if not decision.ok:
             assert decision.reason is not None
             sig = sig.with_status(SignalStatus.REJECTED, by=by, reason=decision.reason.value)
             rejected = RiskRejected(ts=now, paper=self.paper, signal=sig, reason=decision.reason,
                                     detail=decision.detail)
+            if by == AUTO:
+                self._refusals[(sig.symbol, decision.reason)] = now
             await self.repo.save_signal(sig, (rejected,))  # the alert in the same commit
             await self.bus.publish(rejected)
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=decision.reason, detail=decision.detail)
+        # said only once the entry is going ahead: a card never reads "confirmed", then "not opened"
+        await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
         if decision.leverage and decision.leverage != sig.leverage:  # lowered after losses (engine.risk.reduction)
             sig = replace(sig, leverage=decision.leverage)
         plan = self.settings.plan
@@ -113,6 +110,32 @@ class TradingService:
         return ConfirmResult(ConfirmOutcome.REJECTED, sig, position=pos, reason=RejectReason.INVALID_PLAN,
                              detail={"error": "exchange_rejected"})
 
+    async def _check(self, sig: Signal, market: MarketSpec) -> Decision:
+        balance = await self.broker.balance()
+        await self.risk.on_equity(balance.equity)
+        risk = self.settings.risk
+        correlated = await find_correlated(self.market, sig.symbol, self.manager.open_positions(),
+                                           risk.max_correlation, risk.correlation_days)
+        return self.gate.check(GateInput(
+            signal=sig, market=market, equity=balance.equity, free=balance.free,
+            open_positions=self.manager.open_positions(), state=self.risk.state,
+            orders_last_minute=self.manager.orders_last_minute(),
+            limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
+            taker_fee=self.settings.broker.taker_fee, correlated=correlated))
+
+    async def worth_raising(self, sig: Signal) -> bool:
+        """Auto mode, before a scan raises ``sig``: False when the risk gate would refuse it for a reason
+        already said for this symbol within the hour (engine clock) — no card, no alert, only a log line."""
+        market = await (self.market.market if self.broker.paper else self.broker.market)(sig.symbol)
+        decision = await self._check(sig, market)
+        if decision.ok or decision.reason is None:
+            return True
+        said = self._refusals.get((sig.symbol, decision.reason))
+        if said is not None and self.clock.now() - said < REFUSAL_QUIET:
+            log.debug("auto %s: %s again, said at %s", sig.symbol, decision.reason.value, said.isoformat())
+            return False
+        return True
+
     async def cancel(self, signal_id: str, by: str) -> CancelResult:
         async with self._confirm_lock:
             sig = await self.repo.get_signal(signal_id)
@@ -127,7 +150,7 @@ class TradingService:
 
     async def auto_execute(self, signals: list[Signal]) -> None:
         for sig in signals:
-            result = await self.confirm(sig.id, "auto", None)
+            result = await self.confirm(sig.id, AUTO, None)
             log.info("auto %s %s: %s", sig.symbol, sig.side.value, result.outcome.value)
 
     # --- close / panic ---------------------------------------------------------------------------

@@ -16,14 +16,16 @@ def routers() -> list[Router]:
         charts,
         fallback,
         files,
+        hedge,
         intake,
         pnl,
         positions,
         refusals,
+        results,
         settings,
         signals,
         start,
     )
 
-    return [m.build_router() for m in (start, signals, positions, adjust, pnl, charts, settings, admin, files, refusals,
-                                       intake, fallback)]
+    return [m.build_router() for m in (start, signals, positions, adjust, pnl, results, charts, settings, admin,
+                                       files, hedge, refusals, intake, fallback)]

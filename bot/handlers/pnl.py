@@ -30,7 +30,7 @@ async def pnl(message: Message, engine: Engine, delivery: Delivery, tg: Telegram
     theme = charting.theme_of(engine.runtime_settings(), tg.theme)
     chat = message.chat.id
     if len(stats.equity_curve) >= 2:
-        png = await charting.equity(stats.equity_curve, theme)
+        png = await charting.equity(stats.equity_curve, theme, currency)
         await delivery.send_photo(chat, png, text, filename="equity.png")
     else:
         await reply(message, delivery, text)

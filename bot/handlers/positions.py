@@ -24,7 +24,8 @@ async def positions(message: Message, engine: Engine, delivery: Delivery, is_adm
     if not views:
         await reply(message, delivery, reports.no_positions())
         return
-    text = "\n\n".join(reports.position_line(view, engine.paper) for view in views)
+    now = engine.clock.now()
+    text = "\n\n".join(reports.position_line(view, engine.paper, now) for view in views)
     buttons = [(v.position.id, v.position.symbol) for v in views if v.position.is_open] if is_admin else []
     await reply(message, delivery, text, keyboards.positions(buttons))
 

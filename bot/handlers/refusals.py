@@ -10,6 +10,8 @@ from aiogram.types import CallbackQuery, Message
 from bot.callbacks import (
     AdjustAction,
     AdjustCb,
+    HedgeAction,
+    HedgeCb,
     PanicAction,
     PanicCb,
     PositionAction,
@@ -22,7 +24,7 @@ from bot.handlers.common import reply
 from bot.presenters import actions
 
 ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "stop", "be", "tp", "add", "backup",
-                  "export")
+                  "export", "hedge")
 
 
 async def refuse_command(message: Message, delivery: Delivery) -> None:
@@ -41,6 +43,7 @@ def build_router() -> Router:
                                                           PositionAction.BE})),
                          AdjustCb.filter(F.action == AdjustAction.YES),
                          PanicCb.filter(F.action == PanicAction.GO),
+                         HedgeCb.filter(F.action == HedgeAction.STOP),
                          SettingsCb.filter()):
         router.callback_query.register(refuse_button, admin_button)
     return router

@@ -19,11 +19,20 @@ from engine.facade import Engine
 
 def _menu(engine: Engine) -> tuple[str, object]:
     values = engine.runtime_settings()
-    return actions.settings_menu(values), keyboards.settings_menu(list(values))
+    return actions.settings_menu(values, engine.setting_sources()), keyboards.settings_menu(list(values))
+
+
+def _to_auto(engine: Engine, key: str, value: str) -> bool:
+    """Switching to auto from the chat asks first."""
+    return key == "execution_mode" and value.strip().lower() == "auto" and \
+        engine.runtime_settings().get("execution_mode") != "auto"
 
 
 async def settings(message: Message, engine: Engine, delivery: Delivery) -> None:
     words = args(message)
+    if len(words) == 2 and _to_auto(engine, words[0].lower(), words[1]):
+        await reply(message, delivery, actions.auto_prompt(), keyboards.auto_confirm())
+        return
     if len(words) == 2:
         update = await engine.update_setting(words[0].lower(), words[1])
         await reply(message, delivery, actions.setting_saved(update) if update.ok else actions.setting_failed(update))
@@ -51,10 +60,18 @@ async def settings_button(query: CallbackQuery, callback_data: SettingsCb, engin
         if not 0 <= callback_data.idx < len(choices):
             await query.answer(actions.stale_button(), show_alert=True)
             return
+        if _to_auto(engine, key, choices[callback_data.idx]):
+            await query.answer()
+            if place:
+                delivery.edit_text(*place, actions.auto_prompt(), keyboards.auto_confirm())
+            return
         update = await engine.update_setting(key, choices[callback_data.idx])
         if not update.ok:
             await query.answer(actions.setting_failed(update)[:200], show_alert=True)
             return
+        await query.answer(actions.setting_saved(update)[:200])
+    elif action is SettingsAction.AUTO:
+        update = await engine.update_setting("execution_mode", "auto")
         await query.answer(actions.setting_saved(update)[:200])
     elif action is not SettingsAction.MENU:
         await query.answer(actions.stale_button(), show_alert=True)

@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bot import format as fmt
 from bot import keyboards
 from bot.callbacks import SignalAction, SignalCb
 from bot.delivery import Delivery
@@ -35,7 +36,7 @@ def closed_line(signal: Signal | None, reason: RejectReason | str | None,
             return cards.cancelled_line(signal.status_by)
         if signal.status is SignalStatus.REJECTED:
             return cards.rejected_line(signal.reason)
-    return cards.rejected_line(reason, detail)
+    return cards.rejected_line(reason, detail, fmt.quote_of(signal.symbol) if signal is not None else "")
 
 
 async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine, tg: TelegramSettings,
@@ -51,7 +52,8 @@ async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine,
         await query.answer(actions.toast_drift(), show_alert=True)
         if place:
             old = before.entry if before is not None else signal.entry
-            text = cards.drift(old, signal, result.price, paper=engine.paper, now=now)
+            text = cards.drift(old, signal, result.price, paper=engine.paper, now=now,
+                               stake=await engine.stake(signal))
             delivery.edit_text(*place, text, keyboards.signal_card(signal.id))
         return
     if outcome is ConfirmOutcome.OPENED:
@@ -70,6 +72,15 @@ async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine,
         delivery.edit_text(*place, cards.final(signal, line, paper=engine.paper, now=now))
     elif place:
         delivery.edit_markup(*place, None)
+
+
+async def confirm_low(query: CallbackQuery, callback_data: SignalCb, engine: Engine, delivery: Delivery) -> None:
+    """First tap on a card below the minimum score: say so, and put the real Confirm button in place."""
+    minimum = float(engine.runtime_settings().get("min_score", "0"))
+    await query.answer(actions.toast_below_minimum(minimum), show_alert=True)
+    place = card_place(query)
+    if place is not None:
+        delivery.edit_markup(*place, keyboards.signal_card(callback_data.id))
 
 
 async def cancel(query: CallbackQuery, callback_data: SignalCb, engine: Engine, delivery: Delivery) -> None:
@@ -111,9 +122,15 @@ async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin:
         return
     # Published as on demand (never auto-executed): the card goes to the chat that asked.
     chat = message.chat.id
-    mode = engine.runtime_settings().get("execution_mode", ExecutionMode.CONFIRM.value)
-    text = cards.card(raised, paper=engine.paper, mode=mode, auto=False, now=engine.clock.now())
-    sent = await delivery.text(chat, text, card_markup(raised, mode, False) if is_admin else None)
+    settings = engine.runtime_settings()
+    mode = settings.get("execution_mode", ExecutionMode.CONFIRM.value)
+    minimum = float(settings.get("min_score", "0"))
+    text = cards.card(raised, paper=engine.paper, mode=mode, auto=False, now=engine.clock.now(),
+                      stake=await engine.stake(raised), min_score=minimum)
+    markup = card_markup(raised, mode, False) if is_admin else None
+    if markup is not None and raised.score < minimum:
+        markup = keyboards.signal_card_low(raised.id)
+    sent = await delivery.text(chat, text, markup)
     if sent is not None:
         await engine.save_card(raised.id, chat, sent.message_id)
 
@@ -121,6 +138,7 @@ async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin:
 def build_router() -> Router:
     router = Router(name=__name__)
     router.callback_query.register(confirm, SignalCb.filter(F.action == SignalAction.CONFIRM), IsAdmin())
+    router.callback_query.register(confirm_low, SignalCb.filter(F.action == SignalAction.CONFIRM_LOW), IsAdmin())
     router.callback_query.register(cancel, SignalCb.filter(F.action == SignalAction.CANCEL), IsAdmin())
     router.message.register(scan, Command("scan"), IsAdmin())
     router.message.register(signal, Command("signal"), SymbolArg("/signal SYMBOL"))

@@ -85,6 +85,10 @@ def toast_drift() -> str:
     return _("The price moved: check the new plan.")
 
 
+def toast_below_minimum(minimum: float) -> str:
+    return _("Below your minimum score ({n}). Tap Confirm again to open it anyway.").format(n=round(minimum))
+
+
 def toast_cancelled() -> str:
     return _("Cancelled.")
 
@@ -115,7 +119,8 @@ def close_done(result: CloseResult) -> str:
     pos = result.position
     if result.ok and pos is not None:
         return "✅ " + _("Closed {symbol}: PnL {pnl}.").format(
-            symbol=fmt.esc(pos.symbol), pnl=fmt.money(pos.realized_pnl, signed=True))
+            symbol=fmt.esc(pos.symbol),
+            pnl=fmt.position_pnl(pos.realized_pnl, pos.symbol, pos.entry_price, pos.qty, pos.leverage))
     why = word(CLOSE_FAIL, result.detail) if result.detail else "?"
     return "⚠️ " + _("Could not close: {why}.").format(why=fmt.esc(why))
 
@@ -145,7 +150,7 @@ def panic_result(done: PanicCompleted) -> str:
         if item.ok:
             line = "✅ " + _("{kind} {symbol}: closed").format(kind=kind, symbol=fmt.esc(symbol))
             if item.kind == "position":
-                line += ", " + _("PnL {pnl}").format(pnl=fmt.money(item.pnl, signed=True))
+                line += ", " + _("PnL {pnl}").format(pnl=fmt.money(item.pnl, fmt.quote_of(item.symbol), signed=True))
             elif item.kind == "order":
                 line = "✅ " + _("{kind} {symbol}: cancelled").format(kind=kind, symbol=fmt.esc(symbol))
         else:
@@ -166,11 +171,19 @@ def resumed(changed: bool) -> str:
 
 
 # --- settings --------------------------------------------------------------------------------
-def settings_menu(values: dict[str, str]) -> str:
+def setting_source(source: str) -> str:
+    return {"chat": _("set in chat"), "env": _("from the environment"), "default": _("default")}.get(source, source)
+
+
+def settings_menu(values: dict[str, str], sources: dict[str, str] | None = None) -> str:
     lines = ["⚙️ <b>" + fmt.esc(_("Settings")) + "</b>"]
     for key, value in values.items():
-        lines.append(f"{fmt.esc(word(SETTING, key))}: <b>{fmt.esc(value)}</b>")
+        line = f"{fmt.esc(word(SETTING, key))}: <b>{fmt.esc(value)}</b>"
+        if sources and key in sources:
+            line += " · " + fmt.esc(setting_source(sources[key]))
+        lines.append(line)
     lines.append("")
+    lines.append(_("A value set in chat wins over the environment until it is changed again in chat."))
     lines.append(_("Tap a setting to change it, or send /settings KEY VALUE."))
     return "\n".join(lines)
 
@@ -193,6 +206,11 @@ def setting_failed(update: SettingUpdate) -> str:
     if update.detail:
         text += " " + _("Allowed: {detail}.").format(detail=fmt.esc(update.detail))
     return "⚠️ " + text
+
+
+def auto_prompt() -> str:
+    return "⚠️ " + _("Switch to auto mode? Every signal at or above the minimum score will be traded "
+                     "without asking you. Tap the button to switch.")
 
 
 def settings_usage(keys: list[str]) -> str:

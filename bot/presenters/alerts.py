@@ -4,6 +4,8 @@ breakeven literally."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
@@ -29,6 +31,15 @@ from engine.domain.models import CloseReason, Position
 def _head(icon: str, title: str, position: Position, paper: bool) -> str:
     return (f"{icon} <b>{fmt.esc(title)}</b> · {side_word(position.side)} {fmt.esc(position.symbol)}"
             f"{fmt.esc(paper_tag(paper))}")
+
+
+def _ccy(position: Position) -> str:
+    return fmt.quote_of(position.symbol)
+
+
+def _trade_pnl(value: Decimal, position: Position) -> str:
+    """A PnL with the return on the position's margin beside it."""
+    return fmt.position_pnl(value, position.symbol, position.entry_price, position.qty, position.leverage)
 
 
 def entry_filled(ev: PositionOpened) -> str:
@@ -58,14 +69,14 @@ def target_hit(hit: TargetHit, breakeven: StopMovedToBreakeven | None = None,
     initial = pos.qty or hit.qty
     part = fmt.share(hit.qty / initial) if initial else fmt.qty(hit.qty)
     lines.append(_("Closed {share} ({qty}) at {price}, PnL {pnl}").format(
-        share=part, qty=fmt.qty(hit.qty), price=fmt.price(hit.price), pnl=fmt.money(hit.pnl, signed=True)))
+        share=part, qty=fmt.qty(hit.qty), price=fmt.price(hit.price), pnl=_trade_pnl(hit.pnl, pos)))
     if breakeven is not None:
         lines.append(_("Stop moved to breakeven: {price}").format(price=fmt.price(breakeven.new_stop)))
     elif hit.new_stop is not None and closed is None:
         lines.append(_("Stop moved to {price}").format(price=fmt.price(hit.new_stop)))
     if closed is not None:
         lines.append(_("Position closed. Total PnL {pnl} (fees {fees})").format(
-            pnl=fmt.money(closed.pnl, signed=True), fees=fmt.money(closed.fees)))
+            pnl=_trade_pnl(closed.pnl, pos), fees=fmt.money(closed.fees, _ccy(pos))))
     return "\n".join(lines)
 
 
@@ -94,7 +105,7 @@ def position_closed(ev: PositionClosed) -> str:
     if ev.exit_price is not None:
         lines.append(_("Exit at {price}").format(price=fmt.price(ev.exit_price)))
     lines.append(_("Total PnL {pnl} (fees {fees})").format(
-        pnl=fmt.money(ev.pnl, signed=True), fees=fmt.money(ev.fees)))
+        pnl=_trade_pnl(ev.pnl, pos), fees=fmt.money(ev.fees, _ccy(pos))))
     return "\n".join(lines)
 
 
@@ -102,7 +113,7 @@ def risk_rejected(ev: RiskRejected) -> str:
     sig = ev.signal
     title = fmt.esc(_("Entry refused"))
     head = f"🚫 <b>{title}</b> · {side_word(sig.side)} {fmt.esc(sig.symbol)}{fmt.esc(paper_tag(ev.paper))}"
-    why = _("Why: {why}.").format(why=fmt.esc(reject_text(ev.reason, ev.detail)))
+    why = _("Why: {why}.").format(why=fmt.esc(reject_text(ev.reason, ev.detail, fmt.quote_of(sig.symbol))))
     return head + "\n" + why
 
 

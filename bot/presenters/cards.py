@@ -12,6 +12,7 @@ from bot import format as fmt
 from bot.presenters.words import FACTOR, paper_tag, reject_text, side_icon, side_word, source_word, word
 from engine.domain.models import Signal
 from engine.domain.reasons import ExecutionMode, RejectReason
+from engine.facade import Stake
 
 
 def _factors(signal: Signal) -> str:
@@ -22,8 +23,26 @@ def _factors(signal: Signal) -> str:
     return ", ".join(parts)
 
 
-def card_body(signal: Signal, *, paper: bool, now: datetime | None = None) -> str:
-    """The facts of a signal, one per line; every line is closed HTML (safe to split)."""
+def stake_lines(signal: Signal, stake: Stake) -> list[str]:
+    """What confirming puts at stake: size, notional, margin, the loss at the stop, reward:risk, fees."""
+    ccy = stake.currency
+    base = signal.symbol.split("/")[0]
+    lines = [_("Size: {qty} {base} · notional {notional} · margin {margin}").format(
+        qty=fmt.qty(stake.qty), base=fmt.esc(base), notional=fmt.esc(fmt.money(stake.notional, ccy)),
+        margin=fmt.esc(fmt.money(stake.margin, ccy)))]
+    lines.append(_("At risk if the stop hits: {amount} ({pct} of equity)").format(
+        amount=f"<b>{fmt.esc(fmt.money(stake.risk, ccy))}</b>", pct=fmt.pct(stake.risk_pct, signed=False)))
+    if stake.reward_risk:
+        ratios = " · ".join(f"TP{n} {rr:.1f}" for n, rr in enumerate(stake.reward_risk, start=1))
+        lines.append(_("Reward:risk {ratios}").format(ratios=ratios))
+    lines.append(_("Fees (estimated): {fees}").format(fees=fmt.esc(fmt.money(stake.fees, ccy))))
+    return lines
+
+
+def card_body(signal: Signal, *, paper: bool, now: datetime | None = None, stake: Stake | None = None,
+              min_score: float | None = None) -> str:
+    """The facts of a signal, one per line; every line is closed HTML (safe to split). With ``stake``,
+    what confirming puts at stake; with ``min_score`` above the signal's score, a warning."""
     outside = signal.source != "scanner"
     lines = [
         f"{side_icon(signal.side)} <b>{side_word(signal.side)} {fmt.esc(signal.symbol)}</b>"
@@ -35,6 +54,8 @@ def card_body(signal: Signal, *, paper: bool, now: datetime | None = None) -> st
         score = _("Score: <b>{score}</b>/100").format(score=round(signal.score))
         factors = _factors(signal)
         lines.append(f"{score} ({factors})" if factors else score)
+        if min_score is not None and signal.score < min_score:
+            lines.append("⚠️ <b>" + fmt.esc(_("Below your minimum score ({n})").format(n=round(min_score))) + "</b>")
     lines.append(_("Leverage: {leverage}×").format(leverage=signal.leverage))
     lines.append(_("Entry: {price}").format(price=fmt.price(signal.entry)))
     lines.append(_("Stop: {price} ({pct})").format(
@@ -43,13 +64,16 @@ def card_body(signal: Signal, *, paper: bool, now: datetime | None = None) -> st
         lines.append(_("TP{n}: {price} ({pct}), closes {share}").format(
             n=number, price=fmt.price(target.price),
             pct=fmt.pct(fmt.change_pct(signal.entry, target.price)), share=fmt.share(target.share)))
+    if stake is not None and stake.qty > 0:
+        lines.extend(stake_lines(signal, stake))
     lines.append(_("Expires: {when}").format(when=fmt.when(signal.expires_at, now)))
     return "\n".join(lines)
 
 
-def card(signal: Signal, *, paper: bool, mode: str, auto: bool, now: datetime | None = None) -> str:
+def card(signal: Signal, *, paper: bool, mode: str, auto: bool, now: datetime | None = None,
+         stake: Stake | None = None, min_score: float | None = None) -> str:
     """A freshly raised signal's card; the mode decides the closing line."""
-    text = card_body(signal, paper=paper, now=now)
+    text = card_body(signal, paper=paper, now=now, stake=stake, min_score=min_score)
     if auto:
         return text + "\n\n⚙️ " + _("Auto mode: executing now…")
     if mode == ExecutionMode.SIGNAL_ONLY:
@@ -71,8 +95,9 @@ def expired_line() -> str:
     return "⌛ " + _("Expired: this signal can no longer be confirmed.")
 
 
-def rejected_line(reason: RejectReason | str | None, detail: Mapping[str, str] | None = None) -> str:
-    return "🚫 " + _("Not opened: {why}.").format(why=fmt.esc(reject_text(reason, detail)))
+def rejected_line(reason: RejectReason | str | None, detail: Mapping[str, str] | None = None,
+                  currency: str = "") -> str:
+    return "🚫 " + _("Not opened: {why}.").format(why=fmt.esc(reject_text(reason, detail, currency)))
 
 
 def not_filled_line() -> str:
@@ -89,10 +114,10 @@ def final(signal: Signal, status_line: str, *, paper: bool, now: datetime | None
 
 
 def drift(old_entry: Decimal, signal: Signal, new_price: Decimal | None, *, paper: bool,
-          now: datetime | None = None) -> str:
+          now: datetime | None = None, stake: Stake | None = None) -> str:
     """The re-planned card after the price drifted: show the new price and ask again."""
     price_now = new_price if new_price is not None else signal.entry
     head = "⚠️ " + _("The price moved from {old} to {new} ({pct}) since the card. "
                      "The plan below uses the new price: confirm again?").format(
         old=fmt.price(old_entry), new=fmt.price(price_now), pct=fmt.pct(fmt.change_pct(old_entry, price_now)))
-    return head + "\n\n" + card_body(signal, paper=paper, now=now)
+    return head + "\n\n" + card_body(signal, paper=paper, now=now, stake=stake)

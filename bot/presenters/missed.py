@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aiogram.utils.i18n import gettext as _
 
 from bot import format as fmt
@@ -17,8 +19,14 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
 )
+from engine.domain.hedge import HedgeEvent
+from engine.domain.models import Position
 
 MAX_LINES = 20
+
+
+def _trade_pnl(value: Decimal, pos: Position) -> str:
+    return fmt.position_pnl(value, pos.symbol, pos.entry_price, pos.qty, pos.leverage)
 
 
 def _line(event: Event) -> str:
@@ -27,13 +35,13 @@ def _line(event: Event) -> str:
         return _("Entry filled") + " · " + fmt.esc(event.position.symbol)
     if isinstance(event, TargetHit):
         return (_("TP{n} hit").format(n=event.target) + " · " + fmt.esc(event.position.symbol)
-                + " · " + fmt.money(event.pnl, signed=True))
+                + " · " + _trade_pnl(event.pnl, event.position))
     if isinstance(event, StopMovedToBreakeven):
         return _("Stop moved to breakeven") + " · " + fmt.esc(event.position.symbol)
     if isinstance(event, PositionClosed):
         return (fmt.esc(word(CLOSE, event.reason)) + " · " + fmt.esc(event.position.symbol) + " · "
-                + _("Total PnL {pnl} (fees {fees})").format(pnl=fmt.money(event.pnl, signed=True),
-                                                          fees=fmt.money(event.fees)))
+                + _("Total PnL {pnl} (fees {fees})").format(
+                    pnl=_trade_pnl(event.pnl, event.position), fees=fmt.money(event.fees, fmt.quote_of(event.position.symbol))))
     if isinstance(event, RiskRejected):
         return _("Entry refused") + " · " + fmt.esc(event.signal.symbol)
     if isinstance(event, TradingPaused):
@@ -42,6 +50,8 @@ def _line(event: Event) -> str:
         return _("Entry not filled") + " · " + fmt.esc(event.position.symbol)
     if isinstance(event, EngineError):
         return _("Needs attention") + " · " + fmt.esc(word(ERROR, event.code))
+    if isinstance(event, HedgeEvent):
+        return _("Hedge") + " · " + fmt.esc(event.symbol) + " · " + fmt.esc(event.kind.value)
     return fmt.esc(type(event).__name__)
 
 

@@ -7,7 +7,18 @@ from datetime import datetime
 from aiogram.utils.i18n import gettext as _
 
 from bot import format as fmt
-from bot.presenters.words import CLOSE, MODE, PAUSE, STATE, paper_tag, side_icon, side_word, word
+from bot.presenters.words import (
+    CLOSE,
+    MODE,
+    PAUSE,
+    STATE,
+    duration,
+    paper_tag,
+    result_icon,
+    side_icon,
+    side_word,
+    word,
+)
 from engine.domain.models import Balance, Position
 from engine.facade import PnlStats, PositionView, ScanResult, StatusView
 
@@ -31,6 +42,10 @@ def help_text(admin: bool) -> str:
         ("/balance", _("wallet, equity and free margin")),
         ("/pnl [today|7d|30d|all]", _("profit and loss with a chart")),
         ("/history [n]", _("the last closed trades")),
+        ("/profit", _("return, win rate, profit factor, best and worst pair")),
+        ("/daily [n] · /weekly [n]", _("PnL per day or per week, with a chart")),
+        ("/performance", _("PnL per pair")),
+        ("/version", _("version, mode and exchange")),
         ("/chart SYMBOL [timeframe]", _("candlestick chart with the trade's levels")),
         ("/lang en|zh", _("language")),
     ]
@@ -74,14 +89,35 @@ def status(view: StatusView, now: datetime | None = None) -> str:
         lines.append("⚠️ " + _("Exchange unreachable since {when}: retrying; scanning and trading resume "
                                "when it answers.").format(when=fmt.when(view.venue_down_since, now)))
     bal = view.balance
-    ccy = fmt.esc(bal.currency) if bal is not None else ""
+    ccy = bal.currency if bal is not None else ""
     if bal is not None:
-        lines.append(_("Equity: {equity} {ccy}").format(equity=fmt.money(bal.equity), ccy=ccy))
+        lines.append(_("Equity: {equity}").format(equity=fmt.esc(fmt.money(bal.equity, ccy))))
     lines.append(_("Open positions: {n}").format(n=view.open_positions))
-    lines.append(_("Today's PnL: {pnl} {ccy}").format(pnl=fmt.money(view.today_pnl, signed=True), ccy=ccy).rstrip())
+    day_base = bal.equity - view.today_pnl if bal is not None else None
+    lines.append(_("Today's PnL: {pnl}").format(pnl=fmt.esc(fmt.pnl(view.today_pnl, ccy, day_base))))
     lines.append(_("Next scan: {when}").format(when=fmt.when(view.next_scan, now)))
     lines.append(_("Symbols watched: {n}").format(n=view.symbols))
+    lines.append("")
+    lines.append(activity(view, now))
     return "\n".join(lines)
+
+
+def activity(view: StatusView, now: datetime | None = None) -> str:
+    """What the bot is doing now, in one line."""
+    if view.venue_down_since is not None:
+        return "📡 " + _("Now: waiting for the exchange to answer; open positions keep their orders on it.")
+    if view.trading_state != "active":
+        return "⏸ " + _("Now: no new entries; managing {n} open position(s).").format(n=view.open_positions)
+    if view.mode == "signal-only":
+        doing = _("Now: scanning {symbols} markets and sending signal cards only (no orders).")
+    elif view.mode == "auto":
+        doing = _("Now: scanning {symbols} markets and trading the signals automatically.")
+    else:
+        doing = _("Now: scanning {symbols} markets and sending signal cards for you to confirm.")
+    text = "🔎 " + doing.format(symbols=view.symbols)
+    if view.open_positions:
+        text += " " + _("Managing {n} open position(s).").format(n=view.open_positions)
+    return text
 
 
 def targets_hit(position: Position) -> str:
@@ -90,17 +126,29 @@ def targets_hit(position: Position) -> str:
     return _("targets hit: {hit}").format(hit=hit or "—") + f" ({position.targets_hit}/{total})"
 
 
-def position_line(view: PositionView, paper: bool) -> str:
+def position_line(view: PositionView, paper: bool, now: datetime | None = None) -> str:
+    """An open position: PnL and %, time open, distance from the mark to the stop and to the next target."""
     pos = view.position
     head = (f"{side_icon(pos.side)} <b>{side_word(pos.side)} {fmt.esc(pos.symbol)}</b> ×{pos.leverage}"
             f"{fmt.esc(paper_tag(paper))}")
     lines = [head]
-    lines.append(_("Entry {entry} · mark {mark} · PnL {pnl}").format(
-        entry=fmt.price(pos.entry_price), mark=fmt.price(view.mark), pnl=fmt.money(view.unrealized, signed=True)))
-    stop = _("Stop {price}").format(price=fmt.price(pos.stop_price))
+    pnl = fmt.position_pnl(view.unrealized, pos.symbol, pos.entry_price, pos.remaining, pos.leverage)
+    lines.append(_("PnL {pnl}").format(pnl=f"<b>{fmt.esc(pnl)}</b>"))
+    lines.append(_("Entry {entry} · mark {mark}").format(entry=fmt.price(pos.entry_price), mark=fmt.price(view.mark)))
+    ref = view.mark if view.mark is not None else pos.entry_price
+    stop = _("Stop {price} ({pct})").format(price=fmt.price(pos.stop_price),
+                                            pct=fmt.pct(fmt.change_pct(ref, pos.stop_price)))
     if pos.breakeven:
-        stop += " (" + _("breakeven") + ")"
-    lines.append(stop + " · " + fmt.esc(targets_hit(pos)))
+        stop += " · " + _("breakeven")
+    lines.append(stop)
+    if pos.targets_hit < len(pos.targets):
+        target = pos.targets[pos.targets_hit]
+        lines.append(_("Next: TP{n} {price} ({pct})").format(
+            n=pos.targets_hit + 1, price=fmt.price(target.price), pct=fmt.pct(fmt.change_pct(ref, target.price))))
+    lines.append(fmt.esc(targets_hit(pos)))
+    opened = pos.opened_at or pos.created_at
+    if now is not None and opened is not None:
+        lines.append(_("Open for {duration}").format(duration=duration((now - opened).total_seconds())))
     lines.append(_("Size {qty} (open {remaining})").format(qty=fmt.qty(pos.qty), remaining=fmt.qty(pos.remaining)))
     return "\n".join(lines)
 
@@ -111,9 +159,9 @@ def no_positions() -> str:
 
 def balance(bal: Balance, paper: bool) -> str:
     lines = ["<b>" + fmt.esc(_("Balance")) + "</b>" + fmt.esc(paper_tag(paper))]
-    lines.append(_("Wallet: {v} {ccy}").format(v=fmt.money(bal.wallet), ccy=fmt.esc(bal.currency)))
-    lines.append(_("Equity: {equity} {ccy}").format(equity=fmt.money(bal.equity), ccy=fmt.esc(bal.currency)))
-    lines.append(_("Free: {v} {ccy}").format(v=fmt.money(bal.free), ccy=fmt.esc(bal.currency)))
+    lines.append(_("Wallet: {v}").format(v=fmt.esc(fmt.money(bal.wallet, bal.currency))))
+    lines.append(_("Equity: {equity}").format(equity=fmt.esc(fmt.money(bal.equity, bal.currency))))
+    lines.append(_("Free: {v}").format(v=fmt.esc(fmt.money(bal.free, bal.currency))))
     return "\n".join(lines)
 
 
@@ -124,8 +172,9 @@ def period_name(period: str) -> str:
 
 def pnl(stats: PnlStats, currency: str) -> str:
     lines = ["<b>" + fmt.esc(_("PnL, {period}").format(period=period_name(stats.period))) + "</b>"]
-    lines.append(_("Net: {pnl} {ccy} (fees {fees})").format(
-        pnl=fmt.money(stats.net_pnl, signed=True), ccy=fmt.esc(currency), fees=fmt.money(stats.fees)))
+    base = stats.equity_curve[-1][1] - stats.net_pnl if stats.equity_curve else None
+    lines.append(_("Net: {pnl} (fees {fees})").format(
+        pnl=fmt.esc(fmt.pnl(stats.net_pnl, currency, base)), fees=fmt.esc(fmt.money(stats.fees, currency))))
     lines.append(_("Trades: {n} · won {wins} · lost {losses} · win rate {rate}").format(
         n=stats.trades, wins=stats.wins, losses=stats.losses, rate=fmt.pct(stats.win_rate * 100, signed=False, places=0)))
     return "\n".join(lines)
@@ -138,14 +187,16 @@ def pnl_usage() -> str:
 def history(positions: list[Position]) -> str:
     if not positions:
         return _("No closed trades yet.")
-    lines = ["<b>" + fmt.esc(_("Last {n} closed trades").format(n=len(positions))) + "</b>"]
+    title = _("Last closed trade") if len(positions) == 1 else _("Last {n} closed trades").format(n=len(positions))
+    lines = ["<b>" + fmt.esc(title) + "</b>"]
     for pos in positions:
         exit_price = pos.exits[-1].price if pos.exits else None
         reason = word(CLOSE, pos.close_reason) if pos.close_reason else "—"
+        pnl = fmt.position_pnl(pos.realized_pnl, pos.symbol, pos.entry_price, pos.qty, pos.leverage)
         lines.append(
-            f"{side_icon(pos.side)} {fmt.esc(pos.symbol)} {side_word(pos.side)} "
+            f"{result_icon(pos.realized_pnl)} {fmt.esc(pos.symbol)} {side_word(pos.side)} "
             f"{fmt.price(pos.entry_price)} → {fmt.price(exit_price)} · "
-            f"<b>{fmt.money(pos.realized_pnl, signed=True)}</b> · {fmt.esc(reason)} · {fmt.when(pos.closed_at)}")
+            f"<b>{fmt.esc(pnl)}</b> · {fmt.esc(reason)} · {fmt.when(pos.closed_at)}")
     return "\n".join(lines)
 
 

@@ -7,10 +7,12 @@ current language and falls back to the code itself for anything new.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
+from bot import format as fmt
 from engine.domain.models import CloseReason
 from engine.domain.reasons import (
     AdjustReason,
@@ -175,13 +177,30 @@ def word(table: Mapping[object, object], code: object) -> str:
     return str(found) if found is not None else str(code)
 
 
-def reject_text(reason: object, detail: Mapping[str, str] | None = None) -> str:
-    """Why an entry was refused, with its numbers when the engine gave them."""
+MONEY_DETAIL = frozenset({"margin", "free", "notional", "min_notional"})  # amounts of the quote currency
+
+
+def _detail_values(reason: object, detail: Mapping[str, str], currency: str) -> dict[str, str]:
+    """Amounts in a refusal's detail read like every other amount: with their currency, rounded for it."""
+    values = dict(detail)
+    if not currency:
+        return values
+    money = MONEY_DETAIL | ({"limit"} if reason == RejectReason.MAX_NOTIONAL else set())
+    for key in money & values.keys():
+        try:
+            values[key] = fmt.money(Decimal(values[key]), currency)
+        except (InvalidOperation, ValueError):
+            pass
+    return values
+
+
+def reject_text(reason: object, detail: Mapping[str, str] | None = None, currency: str = "") -> str:
+    """Why an entry was refused, with its numbers when the engine gave them (amounts in ``currency``)."""
     text = word(REJECT, reason)
     template = REJECT_DETAIL.get(reason) if reason is not None else None  # type: ignore[call-overload]
     if template is not None and detail:
         try:
-            text += " (" + str(template).format(**detail) + ")"
+            text += " (" + str(template).format(**_detail_values(reason, detail, currency)) + ")"
         except (KeyError, IndexError, ValueError):
             pass
     return text
@@ -209,3 +228,21 @@ SOURCE = {
 def source_word(source: str) -> str:
     """Where an outside signal came from: TradingView, an admin's message, a channel post."""
     return word(SOURCE, source)
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in days, hours and minutes: ``2d 3h``, ``2h 15m``, ``15m``."""
+    if seconds is None:
+        return "—"
+    days, hours, minutes = fmt.duration(seconds)
+    if days:
+        return _("{d}d {h}h").format(d=days, h=hours)
+    if hours:
+        return _("{h}h {m}m").format(h=hours, m=minutes)
+    return _("{m}m").format(m=minutes)
+
+
+def result_icon(pnl: object) -> str:
+    """Colour by result: green for a gain, red for a loss, white for nothing."""
+    value = float(pnl)  # type: ignore[arg-type]
+    return "🟢" if value > 0 else "🔴" if value < 0 else "⚪"

@@ -34,6 +34,7 @@ from engine.backtest.breakdown import (
     pair_table,
     return_pct,
 )
+from engine.domain import amounts
 
 EXIT_KEYS = ("tp1", "tp2", "stop", "breakeven", "trailing", "time", "end")
 PROFIT_FACTOR_CAP = 999.0
@@ -256,24 +257,29 @@ def _r(x: float, places: int) -> float:
     return round(x, places) + 0.0 if math.isfinite(x) else 0.0  # + 0.0 turns -0.0 into 0.0
 
 
+def money(value: float | Decimal, currency: str, signed: bool = False) -> str:
+    """An amount as every front end writes it (engine.domain.amounts): with its currency, rounded for it."""
+    return amounts.amount(value, currency, signed)
+
+
 def format_text(summary: Summary, currency: str = "") -> str:
     """The summary as plain-text tables for a terminal: headline figures, trades per pair, exits."""
     s = summary
     unit = f" {currency}" if currency else ""
     rows = [
         ("period", _period(s)),
-        ("equity", f"{s.initial_equity:.8g} → {s.final_equity:.8g}{unit}" if s.start else "-"),
+        ("equity", f"{money(s.initial_equity, currency)} → {money(s.final_equity, currency)}" if s.start else "-"),
         ("return", f"{s.return_pct:+.2f}%"),
         ("trades", f"{s.trades}"),
         ("win rate", f"{s.win_rate:.1%}"),
         ("profit factor", f"{s.profit_factor:.2f}" + (" (no losing trade)" if s.profit_factor >= PROFIT_FACTOR_CAP
                                                       else "")),
-        ("expectancy", f"{s.expectancy:+.8g}{unit}"),
-        ("net PnL", f"{s.net_pnl:+.8g}{unit}"),
-        ("fees", f"{s.fees:.8g}{unit}"),
+        ("expectancy", money(s.expectancy, currency, signed=True)),
+        ("net PnL", money(s.net_pnl, currency, signed=True)),
+        ("fees", money(s.fees, currency)),
         ("avg duration", human_duration(s.avg_duration_s)),
-        ("best trade", _ref_text(s.best, unit)),
-        ("worst trade", _ref_text(s.worst, unit)),
+        ("best trade", _ref_text(s.best, currency)),
+        ("worst trade", _ref_text(s.worst, currency)),
         ("max drawdown", f"{s.max_drawdown:.2%}"),
         ("Sharpe", f"{s.sharpe:.2f}"),
         ("Sortino", f"{s.sortino:.2f}"),
@@ -285,7 +291,7 @@ def format_text(summary: Summary, currency: str = "") -> str:
     lines = ["Backtest summary", rule]
     lines += [f"{k.ljust(width)}  {v}" for k, v in rows]
     if s.pairs:
-        lines += [rule, "per pair", *_pair_lines(s.pairs, unit)]
+        lines += [rule, "per pair", *_pair_lines(s.pairs, unit, currency)]
     lines += [rule, "exits"] + [f"{k.ljust(width)}  {v}" for k, v in exits]
     return "\n".join(lines)
 
@@ -298,16 +304,16 @@ def _period(s: Summary) -> str:
     return f"{s.start.astimezone(UTC).strftime(fmt)} → {s.end.astimezone(UTC).strftime(fmt)} UTC ({days:.1f} days)"
 
 
-def _ref_text(t: TradeRef | None, unit: str) -> str:
+def _ref_text(t: TradeRef | None, currency: str) -> str:
     if t is None:
         return "-"
     when = t.entry_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
-    return f"{t.symbol} {t.side} {t.pnl:+.8g}{unit} ({t.return_pct:+.2f}%), opened {when}, {human_duration(t.duration_s)}"
+    return f"{t.symbol} {t.side} {money(t.pnl, currency, signed=True)} ({t.return_pct:+.2f}%), opened {when}, {human_duration(t.duration_s)}"
 
 
-def _pair_lines(pairs: Sequence[PairStats], unit: str) -> list[str]:
+def _pair_lines(pairs: Sequence[PairStats], unit: str, currency: str = "") -> list[str]:
     head = ("pair", "trades", "win rate", f"net PnL{unit}", "return", "avg duration")
-    body = [(p.symbol, str(p.trades), f"{p.win_rate:.0%}", f"{p.net_pnl:+.8g}", f"{p.return_pct:+.2f}%",
+    body = [(p.symbol, str(p.trades), f"{p.win_rate:.0%}", amounts.number(p.net_pnl, currency, signed=True), f"{p.return_pct:+.2f}%",
              human_duration(p.avg_duration_s)) for p in pairs]
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
     out = []

@@ -13,6 +13,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from engine.charts import _common as c
 from engine.charts._theme import get_theme
+from engine.domain import amounts
 
 MARK_KINDS = ("long", "short", "win", "loss")  # an entry long/short, a close with a gain/loss
 
@@ -38,8 +39,7 @@ def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", t
         dd = np.where(peak > 0, (eq - peak) / peak * 100.0, 0.0)
     change = (eq[-1] / eq[0] - 1.0) * 100.0 if eq[0] > 0 else 0.0
     closes = sum(1 for _, kind in marks if kind in ("win", "loss"))
-    unit = f" {currency}" if currency else ""
-    header = (f"Final {c.fmt_money(eq[-1]).lstrip('+')}{unit}   Return {change:+.2f}%   "
+    header = (f"Final {amounts.amount(float(eq[-1]), currency)}   Return {amounts.pct(change)}   "
               f"Max drawdown {dd.min():.1f}%" + (f"   Trades {closes}" if marks else ""))
     c.set_title(fig, th, title)
     fig.text(0.03, 0.915, header, ha="left", va="top", color=th.muted, fontsize=c.LABEL_SIZE)

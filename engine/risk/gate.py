@@ -127,6 +127,14 @@ class RiskGate:
             detail["reduced"] = str(cut.factor)
         return Decision(True, qty=qty, single_target=single, leverage=leverage, detail=detail)
 
+    def size(self, sig: Signal, mkt: MarketSpec, equity: Decimal, risk_per_trade_pct: Decimal) -> Decimal:
+        """The quantity an entry on ``sig`` gets: the sizing method, the notional cap, the lot step."""
+        s = self.settings
+        raw = size_qty(s.sizing, s, equity, sig.entry, sig.stop, sig.leverage, sig.atr_pct, risk_per_trade_pct)
+        if s.max_notional > 0 and raw * sig.entry > s.max_notional:
+            raw = s.max_notional / sig.entry
+        return floor_to_step(raw, mkt.qty_step)
+
     def targets_split_valid(self, qty: Decimal, sig: Signal, mkt: MarketSpec) -> bool:
         if len(sig.targets) < 2:
             return True

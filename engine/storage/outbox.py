@@ -25,11 +25,13 @@ from engine.domain.events import (
     TargetHit,
     TradingPaused,
 )
+from engine.domain.hedge import HedgeEvent
 from engine.storage.tables import OutboxRow
 
 ALERTS: tuple[type[Event], ...] = (
     PositionOpened, TargetHit, StopMovedToBreakeven, PositionClosed, EngineError, TradingPaused, RiskRejected,
     EntryNotFilled,
+    HedgeEvent,
 )
 _BY_KIND: dict[str, type[Event]] = {cls.__name__: cls for cls in ALERTS}
 

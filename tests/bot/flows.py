@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import EditMessageReplyMarkup, EditMessageText, SendMessage
 
 from engine.facade import Engine
 from engine.market.base import PriceTick
@@ -15,12 +15,12 @@ async def tick(engine: Engine, symbol: str, price: Decimal) -> None:
     await engine.on_tick(PriceTick(symbol, price, engine.clock.now()))
 
 
-def buttons(method: SendMessage | EditMessageText) -> list[Any]:
+def buttons(method: SendMessage | EditMessageText | EditMessageReplyMarkup) -> list[Any]:
     markup = method.reply_markup
     return [b for row in markup.inline_keyboard for b in row] if markup is not None else []  # type: ignore[union-attr]
 
 
-def button_data(method: SendMessage | EditMessageText, label: str) -> str:
+def button_data(method: SendMessage | EditMessageText | EditMessageReplyMarkup, label: str) -> str:
     for button in buttons(method):
         if label in button.text:
             return str(button.callback_data)

@@ -79,6 +79,8 @@ CASES = [
     Case("data folder is a file", {}, ("SP_DATABASE__URL", "is a file"), prepare="data-file"),
     Case("malformed json", {"SP_MARKET": "{bad"}, ("SP_MARKET", "not valid JSON")),
     Case("unknown exchange", {"SP_EXCHANGE__NAME": "notanexchange"}, ("SP_EXCHANGE__NAME", "binanceusdm")),
+    Case("venue exchange ccxt lacks", {"SP_VENUES__MOON__EXCHANGE": "moonex"},
+         ("SP_VENUES__MOON__EXCHANGE", "ccxt has no such exchange")),
     Case("bad scan timeframe", {"SP_SCAN__TIMEFRAMES": "15m,7x"}, ("SP_SCAN__TIMEFRAMES", "'7x' is not a timeframe")),
     Case("bad base timeframe", {"SP_MARKET__BASE_TIMEFRAME": "5min"}, ("SP_MARKET__BASE_TIMEFRAME", "not a timeframe")),
     Case("missing replay dir", {"SP_MARKET__REPLAY_DIR": "/nonexistent/candles"},

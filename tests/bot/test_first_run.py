@@ -71,13 +71,13 @@ def test_first_run_shows_a_full_trade_then_a_summary(tmp_path: Path) -> None:
         raise AssertionError(f"{needle!r} not printed:\n{text}")
 
     steps = ["SIGNAL (paper) ADA/BTC LONG", "ENTRY FILLED (paper) ADA/BTC long", "TP1 HIT (paper) ADA/BTC",
-             "STOP → breakeven (paper) ADA/BTC", "CLOSED (paper) ADA/BTC (breakeven) PnL 0.00987789559"]
+             "STOP → breakeven (paper) ADA/BTC", "CLOSED (paper) ADA/BTC (breakeven) PnL +0.0098779 BTC ("]
     found = [when(step) for step in steps]
     assert [i for i, _ in found] == sorted(i for i, _ in found), text  # in this order
     assert found[-1][1] < 60, f"the close came {found[-1][1]:.1f} s after the first line"
     summary = text[text.index("Replay finished"):]
     assert "trades        1" in summary and "win rate      100.0%" in summary, summary
-    assert "return        +0.99% (1 → 1.0098779 BTC)" in summary and "max drawdown" in summary, summary
+    assert "return        +0.99% (1.00 BTC → 1.00988 BTC)" in summary and "max drawdown" in summary, summary
     assert text.rstrip().endswith("SignalPilot stopped; state saved.")
 
     again = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, text=True, capture_output=True,

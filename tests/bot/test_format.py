@@ -57,3 +57,12 @@ def test_a_single_overlong_line_is_cut_hard() -> None:
     assert [len(p) for p in parts] == [4096, 908]
     assert "".join(parts) == "a" * 5000 + "\nend"
     assert fmt.split_text("short") == ["short"]
+
+
+def test_amounts_carry_their_currency_rounded_for_it() -> None:
+    assert fmt.money(Decimal("12.3456"), "USDT") == "12.35 USDT"
+    assert fmt.money(Decimal("-0.000346794"), "BTC", signed=True) == "-0.000346794 BTC"
+    assert fmt.money(Decimal("1.0123456"), "BTC") == "1.01235 BTC"
+    assert fmt.pnl(Decimal("5"), "USDT", Decimal("200")) == "+5.00 USDT (+2.50%)"
+    assert fmt.position_pnl(Decimal("1"), "ETH/USDT:USDT", Decimal(100), Decimal(1), 5) == "+1.00 USDT (+5.00%)"
+    assert fmt.quote_of("ETH/BTC") == "BTC" and fmt.quote_of("BTC/USDT:USDT") == "USDT"

@@ -199,3 +199,25 @@ def test_exchange_lost_and_found_alerts_and_status_in_both_languages() -> None:
         assert "交易所无法连接" in alerts.venue_unreachable(down)
         assert "交易所已恢复连接" in alerts.venue_connected(up) and "412" in alerts.venue_connected(up)
         assert "交易所自 11:53 UTC 起无法连接" in reports.status(view, NOW)
+
+
+def test_amounts_in_a_refusal_carry_their_currency() -> None:
+    ev = RiskRejected(ts=NOW, signal=signal("ETH/USDT"), reason=RejectReason.INSUFFICIENT_MARGIN,
+                      detail={"margin": "123.456789", "free": "50.1"})
+    with use(I18N, "en"):
+        assert "not enough free margin (needs 123.46 USDT, free 50.10 USDT)" in alerts.risk_rejected(ev)
+    with use(I18N, "zh"):
+        assert "123.46 USDT" in alerts.risk_rejected(ev)
+
+
+def test_history_is_coloured_by_result_and_says_one_trade_right() -> None:
+    won = replace(position(), state=PositionState.CLOSED, realized_pnl=Decimal("0.001"), closed_at=NOW)
+    lost = replace(won, realized_pnl=Decimal("-0.002"), side=Side.SHORT)
+    with use(I18N, "en"):
+        one = reports.history([lost])
+        assert one.startswith("<b>Last closed trade</b>\n🔴 ETH/BTC SHORT") and "-0.00200000 BTC (" not in one
+        assert "<b>-0.002 BTC (" in one
+        two = reports.history([won, lost])
+        assert two.startswith("<b>Last 2 closed trades</b>\n🟢 ETH/BTC LONG")
+    with use(I18N, "zh"):
+        assert reports.history([won]).startswith("<b>最近 1 笔已平仓交易</b>")

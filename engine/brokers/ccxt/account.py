@@ -92,6 +92,7 @@ class Account:
             except BrokerError as exc:
                 if not is_no_change(exc):
                     raise
-        await broker.call(f"leverage {symbol}", broker.exchange.set_leverage, wanted, symbol)
+        if broker.venue.leverage_per_symbol:
+            await broker.call(f"leverage {symbol}", broker.exchange.set_leverage, wanted, symbol)
         self._prepared[symbol] = wanted
         return wanted

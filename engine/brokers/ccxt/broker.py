@@ -160,8 +160,7 @@ class CcxtBroker:
         except BrokerError:
             tracked.status = OrderStatus.REJECTED
             raise
-        if not raw.get("clientOrderId"):
-            raw = {**raw, "clientOrderId": request.client_id}
+        raw = {**raw, "clientOrderId": request.client_id}  # ours, whatever form the venue keeps it in
         self.router.learn(raw)
         return convert.venue_order(raw, request.client_id)
 
@@ -205,9 +204,10 @@ class CcxtBroker:
 
     async def cancel_order(self, client_id: str, symbol: str) -> VenueOrder | None:
         conditional = self._is_conditional_id(client_id)
-        params = {"clientOrderId": client_id, **(self.venue.conditional_params if conditional else {})}
+        params = dict(self.venue.conditional_params if conditional else {})
         try:
-            raw = await self.call(f"cancel {client_id}", self.exchange.cancel_order, "", symbol, params)
+            raw = await self.call(f"cancel {client_id}", self.venue.cancel_by_client_id, self.exchange, client_id,
+                                  symbol, params)
         except OrderNotFound:
             return await self.fetch_order(client_id, symbol)  # already filled, cancelled or never placed
         if raw.get("status") in (None, "open"):
@@ -229,12 +229,15 @@ class CcxtBroker:
         return found
 
     async def _fetch(self, client_id: str, symbol: str, conditional: bool) -> VenueOrder | None:
-        params = {"clientOrderId": client_id, **(self.venue.conditional_params if conditional else {})}
+        params = dict(self.venue.conditional_params if conditional else {})
         try:
-            raw = await self.call(f"fetch order {client_id}", self.exchange.fetch_order, "", symbol, params)
+            raw = await self.call(f"fetch order {client_id}", self.venue.fetch_by_client_id, self.exchange, client_id,
+                                  symbol, params)
         except OrderNotFound:
             return None
-        raw = {**raw, "clientOrderId": raw.get("clientOrderId") or client_id}
+        if raw is None:
+            return None
+        raw = {**raw, "clientOrderId": client_id}
         tracked = self.router.learn(raw)
         order = convert.venue_order(raw, client_id)
         if tracked is not None and tracked.conditional and tracked.child_id:

@@ -25,13 +25,32 @@ async def test_menu_then_a_choice_changes_the_setting(unit_bot) -> None:  # type
     assert "Minimum score: <b>80.0</b>" in h.session.of(EditMessageText)[-1].text  # back to the menu
 
 
-async def test_mode_menu_switches_to_auto(unit_bot) -> None:  # type: ignore[no-untyped-def]
+async def test_mode_menu_switches_to_auto_after_a_second_tap(unit_bot) -> None:  # type: ignore[no-untyped-def]
     h = await unit_bot()
     await h.feed(callback_update(ADMIN, "st:key:execution_mode:-1", message_id=7))
     choices = h.session.of(EditMessageText)[-1]
     assert [b.text for b in buttons(choices)] == ["signal-only", "• confirm", "auto", "↩️ Back"]
     await h.feed(callback_update(ADMIN, button_data(choices, "auto"), message_id=7))
+    assert h.engine.runtime_settings()["execution_mode"] == "confirm"  # asked first
+    prompt = h.session.of(EditMessageText)[-1]
+    assert prompt.text.startswith("⚠️ Switch to auto mode?")
+    await h.feed(callback_update(ADMIN, button_data(prompt, "Yes, switch to auto"), message_id=7))
     assert h.engine.runtime_settings()["execution_mode"] == "auto"
+    assert "Mode: <b>auto</b> · set in chat" in h.session.of(EditMessageText)[-1].text
+
+
+async def test_typed_auto_asks_too_and_the_menu_says_where_values_come_from(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    h = await unit_bot(sections={"risk": {"max_positions": 4}})
+    await h.feed(message_update(ADMIN, "/settings execution_mode auto"))
+    assert h.engine.runtime_settings()["execution_mode"] == "confirm"
+    prompt = h.session.of(SendMessage)[-1]
+    assert prompt.text.startswith("⚠️ Switch to auto mode?") and button_data(prompt, "Yes, switch to auto")
+    await h.feed(message_update(ADMIN, "/settings min_score 60"))
+    await h.feed(message_update(ADMIN, "/settings"))
+    menu = h.session.of(SendMessage)[-1].text
+    assert "Minimum score: <b>60.0</b> · set in chat" in menu
+    assert "Max positions: <b>4</b> · from the environment" in menu
+    assert "Leverage cap: <b>10</b> · default" in menu
 
 
 async def test_typed_values_are_validated(unit_bot) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText, SendMessage
 from aiogram.types import User
 
 from engine.domain.models import SignalStatus
@@ -14,10 +14,14 @@ from tests.bot.flows import button_data, tick
 from tests.bot.mocked import callback_update, message_update
 
 
-async def card_for(h, symbol: str = "ETH/BTC"):  # type: ignore[no-untyped-def]
-    """Ask for a card with /signal as the first admin; (SendMessage, signal id)."""
+async def card_for(h, symbol: str = "ETH/BTC", min_score: str = "0"):  # type: ignore[no-untyped-def]
+    """Ask for a card with /signal as the first admin (the minimum score at ``min_score``, so Confirm
+    takes one tap); (SendMessage, signal id)."""
     await h.engine.step_market(1)
+    before = h.engine.runtime_settings()["min_score"]
+    await h.engine.update_setting("min_score", min_score)
     await h.feed(message_update(ADMIN, f"/signal {symbol}"))
+    await h.engine.update_setting("min_score", before)  # the scans keep their own minimum
     card = h.session.of(SendMessage)[-1]
     data = button_data(card, "Confirm")
     return card, data.split(":")[-1]
@@ -139,3 +143,20 @@ async def test_commands_for_other_bots_in_a_group_are_left_alone(unit_bot) -> No
     await h.feed(message_update(ADMIN, "/weather@sp_bot", chat_id=-500))
     await h.feed(message_update(ADMIN, "hello all", chat_id=-500))
     assert h.session.texts(-500) == ["Unknown command. Send /help for the list."]
+
+
+async def test_a_card_below_the_minimum_score_says_so_and_confirm_takes_a_second_tap(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    h = await unit_bot()
+    card, signal_id = await card_for(h, min_score="99")
+    assert "Below your minimum score (99)" in card.text
+    assert "At risk if the stop hits:" in card.text and "Reward:risk TP1" in card.text
+    first = button_data(card, "Confirm")
+    assert first == f"sg:low:{signal_id}"
+    await h.feed(callback_update(ADMIN, first, message_id=1000))
+    assert h.engine.c.manager.open_positions() == []  # the first tap opened nothing
+    assert "Tap Confirm again" in (answers(h)[-1].text or "")
+    markup = h.session.of(EditMessageReplyMarkup)[-1]
+    second = button_data(markup, "Confirm")
+    assert second == f"sg:ok:{signal_id}"
+    await h.feed(callback_update(ADMIN, second, message_id=1000))
+    assert len(await h.engine.positions()) == 1

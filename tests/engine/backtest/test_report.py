@@ -200,6 +200,6 @@ def test_period_return_durations_best_worst_and_pairs() -> None:
     text = format_text(s, "BTC")
     assert "2018-01-10 00:00 → 2018-01-13 00:00 UTC (3.0 days)" in text
     assert "return         -2.00%" in text and "avg duration   3h 00m" in text
-    assert "ETH/BTC short +3 BTC (+3.00%), opened 2018-01-10 00:00, 2h 00m" in text
+    assert "ETH/BTC short +3.00 BTC (+3.00%), opened 2018-01-10 00:00, 2h 00m" in text  # the one money format
     table = text.split("per pair")[1].split("exits")[0]
     assert table.index("ETH/BTC") < table.index("LTC/BTC") and "6h 00m" in table

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from engine.brokers.ccxt.venues.aster import Aster
+from engine.brokers.ccxt.venues.backpack import Backpack
 from engine.brokers.ccxt.venues.base import Venue
 from engine.brokers.ccxt.venues.binanceusdm import BinanceUsdm
 from engine.brokers.ccxt.venues.bybit import Bybit
 from engine.brokers.errors import BrokerError
 
-VENUES: dict[str, type[Venue]] = {v.name: v for v in (BinanceUsdm, Bybit, Aster)}
+VENUES: dict[str, type[Venue]] = {v.name: v for v in (BinanceUsdm, Bybit, Aster, Backpack)}
 ALIASES = {"binance": "binanceusdm", "binanceusdm": "binanceusdm", "binance-futures": "binanceusdm"}
 
 
@@ -21,4 +22,16 @@ def venue_for(name: str) -> Venue:
     return cls()
 
 
-__all__ = ["Venue", "VENUES", "venue_for"]
+def ccxt_has(exchange: str) -> bool:
+    """Whether ccxt ships an exchange class with this id."""
+    import ccxt
+
+    return exchange.lower() in ccxt.exchanges or ALIASES.get(exchange.lower(), "") in ccxt.exchanges
+
+
+def venue_for_exchange(exchange: str) -> Venue:
+    """The ``Venue`` of a named venue's exchange (``SP_VENUES__<NAME>__EXCHANGE``)."""
+    return venue_for(exchange)
+
+
+__all__ = ["Venue", "VENUES", "ccxt_has", "venue_for", "venue_for_exchange"]

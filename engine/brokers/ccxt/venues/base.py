@@ -28,6 +28,7 @@ class Venue:
     # --- capabilities --------------------------------------------------------------------
     position_mode: ClassVar[bool] = True  # fetch/set one-way vs hedge mode
     margin_mode: ClassVar[bool] = True  # set isolated margin per symbol
+    leverage_per_symbol: ClassVar[bool] = True  # set_leverage per symbol (else the account's leverage)
     leverage_tiers: ClassVar[bool] = True  # fetch_leverage_tiers for every symbol in one call
     conditional_params: ClassVar[Mapping[str, Any]] = {}  # params that list/fetch/cancel trigger orders
     separate_conditional_book: ClassVar[bool] = False  # trigger orders need conditional_params to be seen
@@ -35,6 +36,7 @@ class Venue:
     websocket: ClassVar[bool] = True  # ccxt.pro watch_* available
     liquidation_ids: ClassVar[tuple[str, ...]] = ()  # client-id prefixes of the venue's forced closes
     max_leverage: ClassVar[int] = 125
+    resting_stops: ClassVar[bool] = True  # a reduce-only stop can rest on the venue (else the engine closes)
 
     # --- orders ----------------------------------------------------------------------------
     def is_conditional(self, order_type: OrderType | None) -> bool:
@@ -45,7 +47,7 @@ class Venue:
     def order_args(self, req: OrderRequest, qty: Decimal, price: Decimal | None,
                    trigger: Decimal | None) -> tuple[str, float | None, dict[str, Any]]:
         """(ccxt type, price, params) for ``create_order``; the amount is ``qty``."""
-        params: dict[str, Any] = {"clientOrderId": req.client_id}
+        params: dict[str, Any] = self.client_param(req.client_id)
         if req.reduce_only or req.type in (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT):
             params["reduceOnly"] = True
         if req.type is OrderType.MARKET:
@@ -61,6 +63,25 @@ class Venue:
             return "market", None, params
         params["timeInForce"] = "GTC"
         return "limit", _f(price), params
+
+    def client_param(self, client_id: str) -> dict[str, Any]:
+        """How the venue takes our client order id (a string here; a number on some venues)."""
+        return {"clientOrderId": client_id}
+
+    async def fetch_by_client_id(self, exchange: Any, client_id: str, symbol: str,
+                                 params: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The ccxt order with our client id, None when the venue does not know it (raises on errors)."""
+        from ccxt.base.errors import OrderNotFound as CcxtOrderNotFound
+
+        try:
+            return await exchange.fetch_order("", symbol, {**self.client_param(client_id), **params})
+        except CcxtOrderNotFound:
+            return None
+
+    async def cancel_by_client_id(self, exchange: Any, client_id: str, symbol: str,
+                                  params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Cancel by our client id; raises ccxt's ``OrderNotFound`` when it is not open."""
+        return await exchange.cancel_order("", symbol, {**self.client_param(client_id), **params})
 
     def child_order_id(self, raw: Mapping[str, Any]) -> str | None:
         """Exchange id of the order a triggered conditional order became (None if the same)."""
