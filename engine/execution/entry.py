@@ -94,14 +94,13 @@ def finish_entry(pos: Position, orders: list[Order], now: datetime, ctx: lc.Cont
     cancels = tuple(lc.CancelOrder(o) for o in working)
     if pos.remaining <= 0:
         failed = replace(pos, close_reason=CloseReason.NOT_FILLED)
-        event = EntryNotFilled(ts=now, paper=ctx.paper, position=failed)
-        return lc.Transition(failed, (), cancels, (event,))
+        return lc.Transition(failed, (), cancels, (EntryNotFilled(ts=now, paper=ctx.paper, position=failed),))
     opened = replace(pos, state=PositionState.OPEN, qty=pos.remaining, opened_at=now)
     protective = lc._protective_orders(opened, ctx, now)
     actions: list[lc.Action] = [*cancels, lc.PlaceOrder(protective[0], protective=True)]
     actions += [lc.PlaceOrder(o) for o in protective[1:]]
-    event = PositionOpened(ts=now, paper=ctx.paper, position=opened, single_target=len(opened.targets) == 1)
-    return lc.Transition(opened, tuple(protective), tuple(actions), (event,))
+    opened_ev = PositionOpened(ts=now, paper=ctx.paper, position=opened, single_target=len(opened.targets) == 1)
+    return lc.Transition(opened, tuple(protective), tuple(actions), (opened_ev,))
 
 
 # --- scale-in ---------------------------------------------------------------------------------------------------
