@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING
 
 from config.settings import Settings, SettingsError, load_settings
 from engine.errors import AuthError, BrokerError, StartupError
-from engine.preflight import offline_checks
-from engine.redaction import redact, setup_logging
 
 if TYPE_CHECKING:
     from engine.facade import Engine
@@ -32,6 +30,14 @@ log = logging.getLogger("signalpilot")
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3  # the database stopped taking writes mid-run
 KEYS = "SP_EXCHANGE__API_KEY / SP_EXCHANGE__API_SECRET"
+QMT_TOKEN = "SP_QMT__TOKEN"
+
+
+def _refused(settings: Settings) -> str:
+    """What refused us, naming the variable to fix."""
+    if settings.exchange.name == "qmt":
+        return f"the QMT bridge refused the token ({QMT_TOKEN})"
+    return f"the exchange refused the API keys ({KEYS})"
 
 
 def _date(text: str) -> datetime:
@@ -58,21 +64,29 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--json", type=Path, help="write the report as JSON")
     bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
     bt.add_argument("--quiet", action="store_true", help="no progress bar")
-    from bot import download_cmd, hedge_cmd, ops_cmd, setup_wizard
+    from bot import download_cmd, hedge_cmd, ops_cmd, qmt_cmd, setup_wizard
 
     download_cmd.register(sub)
     setup_wizard.register(sub)
     ops_cmd.register(sub)
     hedge_cmd.register(sub)
+    qmt_cmd.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "qmt-server":  # the bridge server: no SignalPilot settings of its own
+        from bot import qmt_cmd
+
+        return qmt_cmd.run(args)
     if args.command in ("download", "init"):  # before the settings: they may not exist yet
         from bot import download_cmd, setup_wizard
 
         return download_cmd.run(args) if args.command == "download" else setup_wizard.run(args)
+    # the engine only now: download and init need none of it
+    from engine.facade import offline_checks, setup_logging
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -122,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(settings: Settings) -> int:
     from bot.console import storage_line
     from engine.domain.events import StorageFailed
-    from engine.facade import Engine
+    from engine.facade import Engine, redact
 
     try:
         engine = await Engine.create(settings)
@@ -143,7 +157,7 @@ async def _run(settings: Settings) -> int:
         await engine.stop()
         return EXIT_CONFIG
     except AuthError as exc:
-        print(f"signalpilot: the exchange refused the API keys ({KEYS}): {exc}", file=sys.stderr)
+        print(f"signalpilot: {_refused(settings)}: {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
     except BrokerError as exc:
@@ -178,7 +192,7 @@ async def _run(settings: Settings) -> int:
         return EXIT_STORAGE
     if engine.venue_failure is not None:
         refused = isinstance(engine.venue_failure, AuthError)
-        what = f"the exchange refused the API keys ({KEYS})" if refused else "cannot start trading"
+        what = _refused(settings) if refused else "cannot start trading"
         print(f"signalpilot: {what}: {redact(str(engine.venue_failure))}", file=sys.stderr)
         return EXIT_CONFIG
     return 0
@@ -192,8 +206,7 @@ async def _stop_on_failure(engine: Engine, stop: asyncio.Event) -> None:
 
 
 async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.backtest.report import format_text, to_json_dict
-    from engine.backtest.runner import run_backtest
+    from engine.facade import format_text, run_backtest, to_json_dict
 
     if not args.data.is_dir():
         print(f"signalpilot: --data {args.data} is not a directory", file=sys.stderr)
@@ -230,8 +243,7 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(to_json_dict(result.summary, result.trades), indent=2))
     if args.chart:
-        from engine.backtest.report import trade_marks
-        from engine.charts import equity_png
+        from engine.facade import equity_png, trade_marks
 
         args.chart.write_bytes(equity_png(result.equity_curve, title="Backtest equity", currency=result.currency,
                                           marks=trade_marks(result.trades)))

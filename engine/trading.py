@@ -95,11 +95,11 @@ class TradingService:
         await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
         if decision.leverage and decision.leverage != sig.leverage:  # lowered after losses (engine.risk.reduction)
             sig = replace(sig, leverage=decision.leverage)
-        plan = self.settings.plan
+        exits = self.settings.plan
         entry_plan = plan_of(self.settings.risk)
         pos = await self.manager.open(
-            sig, decision.qty, single_target=decision.single_target, trailing_pct=plan.trailing_pct,
-            time_stop=timedelta(hours=float(plan.time_stop_hours)) if plan.time_stop_hours > 0 else None,
+            sig, decision.qty, single_target=decision.single_target, trailing_pct=exits.trailing_pct,
+            time_stop=timedelta(hours=float(exits.time_stop_hours)) if exits.time_stop_hours > 0 else None,
             liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage),
             shape=(lambda tr: shape_open(tr, entry_plan, market.qty_step)) if entry_plan.limit or entry_plan.scales
             else None)
@@ -121,7 +121,8 @@ class TradingService:
             open_positions=self.manager.open_positions(), state=self.risk.state,
             orders_last_minute=self.manager.orders_last_minute(),
             limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
-            taker_fee=self.settings.broker.taker_fee, correlated=correlated))
+            taker_fee=self.settings.broker.taker_fee, correlated=correlated,
+            position_cap_pct=self.settings.qmt.stock_cap_pct if market.long_only else Decimal(0)))
 
     async def worth_raising(self, sig: Signal) -> bool:
         """Auto mode, before a scan raises ``sig``: False when the risk gate would refuse it for a reason

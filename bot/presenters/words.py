@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import format as fmt
+from engine.domain.ids import ClientOrderId
 from engine.domain.models import CloseReason
 from engine.domain.reasons import (
     AdjustReason,
@@ -46,6 +48,7 @@ REJECT = {
     RejectReason.EXPOSURE_TOTAL: __("the total exposure cap is reached"),
     RejectReason.EXPOSURE_COIN: __("the exposure cap for this coin is reached"),
     RejectReason.CORRELATION: __("it moves too closely with an open position"),
+    RejectReason.LONG_ONLY: __("this market is long only: no short entries"),
 }
 
 ADJUST = {
@@ -90,6 +93,7 @@ ERROR = {
     ErrorCode.INSUFFICIENT_FUNDS: __("insufficient funds on the exchange"),
     ErrorCode.NETWORK: __("the exchange cannot be reached"),
     ErrorCode.INTERNAL: __("internal error"),
+    ErrorCode.MARKET_RULE: __("the market's rules hold an exit back"),
 }
 
 CLOSE = {
@@ -152,8 +156,8 @@ ORDER_LEG = {
 
 def order_leg(client_id: str) -> str:
     """The leg of one of our orders from its client id (``sp-<position>-<leg>-<attempt>``), in words."""
-    parts = client_id.split("-")
-    return word(ORDER_LEG, parts[-2]) if len(parts) >= 4 and parts[0] == "sp" else ""
+    parsed = ClientOrderId.parse(client_id)
+    return word(ORDER_LEG, parsed.leg) if parsed else ""
 
 
 SETTING = {
@@ -167,7 +171,7 @@ SETTING = {
 }
 
 
-def word(table: Mapping[object, object], code: object) -> str:
+def word(table: Mapping[Any, object], code: object) -> str:
     """The translated word for ``code``, or the code itself when the table has none."""
     if code is None:
         return ""

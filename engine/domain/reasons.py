@@ -29,6 +29,7 @@ class RejectReason(enum.StrEnum):
     EXPOSURE_TOTAL = "exposure_total"  # total open notional cap (% of equity)
     EXPOSURE_COIN = "exposure_coin"  # notional cap per base coin
     CORRELATION = "correlation"  # returns correlate with an open position's above the cap
+    LONG_ONLY = "long_only"  # a short entry on a cash market (A-shares)
 
 
 class AdjustReason(enum.StrEnum):
@@ -77,3 +78,4 @@ class ErrorCode(enum.StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     NETWORK = "network"
     INTERNAL = "internal"
+    MARKET_RULE = "market_rule"  # the market's rules hold an exit back (T+1, limit-down)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import CsvFormatError
+
 CANDLE_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
 FUNDING_HEADER = ("timestamp", "funding_rate")
 MAX_PRICE_DECIMALS = 8
@@ -23,8 +25,7 @@ MAX_PRICE_DECIMALS = 8
 _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)-(?P<tf>\d+[mhdw])\.csv$")
 
 
-class CsvFormatError(ValueError):
-    """A replay file that does not follow the documented format."""
+_ASHARE_BOARDS = {"SH": True, "SZ": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +48,15 @@ def parse_file_name(name: str) -> tuple[str, str] | None:
     m = _NAME.match(name)
     if m is None:
         return None
-    return f"{m['base'].upper()}/{m['quote'].upper()}", m["tf"]
+    base, quote = m["base"].upper(), m["quote"].upper()
+    if _ASHARE_BOARDS.get(quote) and base.isdigit() and len(base) == 6:
+        return f"{base}.{quote}", m["tf"]  # 600000_SH-5m.csv → 600000.SH (A-shares)
+    return f"{base}/{quote}", m["tf"]
 
 
 def symbol_file_stem(symbol: str) -> str:
-    """``ETH/BTC`` → ``ETH_BTC`` (the stem used by candle and funding file names)."""
-    return symbol.replace("/", "_").split(":")[0]
+    """``ETH/BTC`` → ``ETH_BTC``, ``600000.SH`` → ``600000_SH`` (the stem of candle and funding files)."""
+    return symbol.replace("/", "_").replace(".", "_").split(":")[0]
 
 
 def _decimals(text: str) -> int:
@@ -103,10 +107,10 @@ def load_candle_file(path: Path) -> CandleFile:
     if ts.size:
         keep = np.append(ts[1:] != ts[:-1], True)
         ts, values = ts[keep], values[keep]
-    cols = [np.ascontiguousarray(values[:, i]) for i in range(1, 6)]
-    for arr in (ts, *cols):
+    o, h, lo, c, v = (np.ascontiguousarray(values[:, i]) for i in range(1, 6))
+    for arr in (ts, o, h, lo, c, v):
         arr.flags.writeable = False
-    return CandleFile(symbol, timeframe, ts, *cols, price_decimals=min(decimals, MAX_PRICE_DECIMALS))
+    return CandleFile(symbol, timeframe, ts, o, h, lo, c, v, price_decimals=min(decimals, MAX_PRICE_DECIMALS))
 
 
 def load_funding_file(path: Path) -> tuple[np.ndarray, np.ndarray]:

@@ -37,6 +37,7 @@ from engine.market.csv_io import (
     symbol_file_stem,
 )
 from engine.market.resample import resample
+from engine.market_rules.ashare import ashare_spec, is_ashare_symbol
 
 BarHandler = Callable[[datetime], Awaitable[None]]
 
@@ -81,6 +82,7 @@ class _Series:
     qv_cum: np.ndarray = field(init=False)  # prefix sums of close*volume, leading 0
     frames: dict[int, tuple[Candles, np.ndarray]] = field(default_factory=dict)  # tf ms → candles, close ms
     cursor: int = 0  # next base candle to replay
+    decimals: dict[float, Decimal] = field(default_factory=dict)  # price → exact Decimal, made once
 
     def __post_init__(self) -> None:
         f = self.file
@@ -97,7 +99,11 @@ class _Series:
 
     def price(self, value: float) -> Decimal:
         """The file's price as an exact Decimal (float repr round-trips the CSV text)."""
-        return Decimal(repr(float(value))).quantize(self.tick_step)
+        x = float(value)
+        got = self.decimals.get(x)
+        if got is None:
+            got = self.decimals[x] = Decimal(repr(x)).quantize(self.tick_step)
+        return got
 
 
 class ReplayMarketData:
@@ -175,8 +181,10 @@ class ReplayMarketData:
 
     async def market(self, symbol: str) -> MarketSpec:
         s = self._get(symbol)
-        base, quote = s.file.symbol.split("/")
         o = self._overrides.get(s.file.symbol, {})
+        if is_ashare_symbol(s.file.symbol) and not o:
+            return ashare_spec(s.file.symbol)  # lots of 100, 0.01 CNY, no leverage
+        base, quote = s.file.symbol.split("/")
         return MarketSpec(
             symbol=s.file.symbol, base=base, quote=quote,
             price_step=Decimal(str(o["price_step"])) if "price_step" in o else s.tick_step,

@@ -149,7 +149,7 @@ def resized(pos: Position, orders: list[Order], ctx: lc.Context, now: datetime, 
     if done.leg == Leg.ADD.value and pos.breakeven and lc._tighter(pos, be):
         stop_price, kind = be, "breakeven"
     new_pos = replace(pos, stop_price=stop_price, stop_kind=kind, stop_seq=pos.stop_seq + 1)
-    stop = lc._stop_order(new_pos, new_pos.stop_seq, stop_price, new_pos.remaining, now)
+    stop = lc.stop_order(new_pos, new_pos.stop_seq, stop_price, new_pos.remaining, now)
     actions: list[lc.Action] = [lc.PlaceOrder(stop, protective=True)]
     actions += [lc.CancelOrder(o) for o in others if o.leg == Leg.STOP.value]
     actions += [lc.CancelOrder(o) for o in others if lc.target_number(o.leg) is not None]
@@ -209,7 +209,7 @@ def move_stop(pos: Position, orders: list[Order], price: Decimal, mark: Decimal,
                       breakeven=pos.breakeven if not looser else False)
     if breakeven:
         new_pos = replace(new_pos, breakeven=True)
-    stop = lc._stop_order(new_pos, new_pos.stop_seq, price, pos.remaining, now)
+    stop = lc.stop_order(new_pos, new_pos.stop_seq, price, pos.remaining, now)
     actions: list[lc.Action] = [lc.PlaceOrder(stop, protective=True)]
     actions += [lc.CancelOrder(o) for o in lc.live(orders) if o.leg == Leg.STOP.value]
     event: Event

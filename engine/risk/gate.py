@@ -12,7 +12,7 @@ from decimal import Decimal
 from config.settings import RiskSettings
 from engine.domain.models import MarketSpec, Position, Signal, split_by_shares
 from engine.domain.reasons import RejectReason, TradingState
-from engine.domain.values import HUNDRED, ZERO, floor_to_step
+from engine.domain.values import HUNDRED, ZERO, Side, floor_to_step
 from engine.risk.exposure import exposure_room
 from engine.risk.reduction import reduction
 from engine.risk.sizing import size_qty
@@ -40,6 +40,7 @@ class GateInput:
     limits: Limits
     taker_fee: Decimal = Decimal("0.0004")
     correlated: tuple[str, float] | None = None  # an open market correlating above the cap (caller's look-up)
+    position_cap_pct: Decimal = ZERO  # one position's value at most, % of equity (A-shares); 0 = none
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class RiskGate:
             return Decision.reject(RejectReason.MAX_POSITIONS, limit=lim.max_positions)
         if any(p.symbol == sig.symbol for p in data.open_positions):
             return Decision.reject(RejectReason.SYMBOL_BUSY, symbol=sig.symbol)
+        if mkt.long_only and sig.side is Side.SHORT:
+            return Decision.reject(RejectReason.LONG_ONLY, symbol=sig.symbol)
         if sig.leverage > lim.max_leverage or sig.leverage > mkt.max_leverage:
             return Decision.reject(RejectReason.MAX_LEVERAGE, leverage=sig.leverage,
                                    limit=min(lim.max_leverage, mkt.max_leverage))
@@ -102,6 +105,8 @@ class RiskGate:
                        lim.risk_per_trade_pct) * cut.factor
         if s.max_notional > 0 and raw * sig.entry > s.max_notional:
             raw = s.max_notional / sig.entry
+        if data.position_cap_pct > 0:
+            raw = min(raw, data.equity * data.position_cap_pct / HUNDRED / sig.entry)
         capped = room.room is not None and raw * sig.entry > room.room
         if capped:
             assert room.room is not None
@@ -127,12 +132,16 @@ class RiskGate:
             detail["reduced"] = str(cut.factor)
         return Decision(True, qty=qty, single_target=single, leverage=leverage, detail=detail)
 
-    def size(self, sig: Signal, mkt: MarketSpec, equity: Decimal, risk_per_trade_pct: Decimal) -> Decimal:
-        """The quantity an entry on ``sig`` gets: the sizing method, the notional cap, the lot step."""
+    def size(self, sig: Signal, mkt: MarketSpec, equity: Decimal, risk_per_trade_pct: Decimal,
+             position_cap_pct: Decimal = ZERO) -> Decimal:
+        """The quantity an entry on ``sig`` gets: the sizing method, the notional cap, the per-stock cap
+        (% of equity, A-shares), the lot step."""
         s = self.settings
         raw = size_qty(s.sizing, s, equity, sig.entry, sig.stop, sig.leverage, sig.atr_pct, risk_per_trade_pct)
         if s.max_notional > 0 and raw * sig.entry > s.max_notional:
             raw = s.max_notional / sig.entry
+        if position_cap_pct > 0:
+            raw = min(raw, equity * position_cap_pct / HUNDRED / sig.entry)
         return floor_to_step(raw, mkt.qty_step)
 
     def targets_split_valid(self, qty: Decimal, sig: Signal, mkt: MarketSpec) -> bool:

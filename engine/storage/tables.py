@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -11,11 +12,11 @@ from sqlmodel import Field, SQLModel
 from engine.storage.types import ExactDecimal, UtcDateTime
 
 
-def money(nullable: bool = False, default: Decimal | None = None) -> object:
+def money(nullable: bool = False, default: Decimal | None = None) -> Any:  # a Field, as sqlmodel's own
     return Field(default=default, sa_type=ExactDecimal, nullable=nullable)
 
 
-def when(nullable: bool = False, index: bool = False) -> object:
+def when(nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_type=UtcDateTime, nullable=nullable, index=index)
 
 
@@ -181,3 +182,70 @@ class OutboxChannelRow(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=16)
     outcome: str = Field(max_length=16)
     delivered_at: datetime = when()
+
+
+# --- the paper venue's own account: one row per thing, written when it changes ------------------------
+class PaperAccountRow(SQLModel, table=True):
+    """The paper account's wallet and counters (one row, id 1)."""
+
+    __tablename__ = "paper_account"
+
+    id: int = Field(default=1, primary_key=True)
+    wallet: Decimal = money()
+    order_seq: int = 0
+    trade_seq: int = 0
+    liq_seq: int = 0
+
+
+class PaperLeverageRow(SQLModel, table=True):
+    __tablename__ = "paper_leverage"
+
+    symbol: str = Field(primary_key=True, max_length=40)
+    leverage: int
+
+
+class PaperPositionRow(SQLModel, table=True):
+    __tablename__ = "paper_positions"
+
+    symbol: str = Field(primary_key=True, max_length=40)
+    side: str = Field(max_length=8)
+    qty: Decimal = money()
+    entry: Decimal = money()
+    margin: Decimal = money()
+    leverage: int
+
+
+class PaperOrderRow(SQLModel, table=True):
+    __tablename__ = "paper_orders"
+
+    client_id: str = Field(primary_key=True, max_length=48)
+    seq: int = Field(index=True)
+    symbol: str = Field(max_length=40)
+    action: str = Field(max_length=4)
+    type: str = Field(max_length=16)
+    qty: Decimal = money()
+    created_at: datetime = when()
+    price: Decimal | None = money(nullable=True)
+    trigger_price: Decimal | None = money(nullable=True)
+    reduce_only: bool = False
+    leverage: int = 1
+    reserved: Decimal = money()
+    status: str = Field(index=True, max_length=16)
+    filled_qty: Decimal = money()
+    avg_price: Decimal | None = money(nullable=True)
+    fee: Decimal = money()
+    updated_at: datetime | None = when(nullable=True)
+
+
+class PaperFillRow(SQLModel, table=True):
+    __tablename__ = "paper_fills"
+
+    trade_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(index=True, max_length=48)
+    symbol: str = Field(max_length=40)
+    action: str = Field(max_length=4)
+    qty: Decimal = money()
+    price: Decimal = money()
+    fee: Decimal = money()
+    is_maker: bool = False
+    ts: datetime = when()
