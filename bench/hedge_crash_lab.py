@@ -33,7 +33,8 @@ from engine.hedge.store import KvHedgeStore  # noqa: E402
 from engine.market.base import PriceTick  # noqa: E402
 from engine.market.replay import ReplayMarketData  # noqa: E402
 from engine.storage.db import Database  # noqa: E402
-from engine.storage.repository import KvStateStore, Repository  # noqa: E402
+from engine.storage.kv_store import KvStateStore  # noqa: E402
+from engine.storage.repository import Repository  # noqa: E402
 from engine.venues import VenueHandle, build_paper_venue  # noqa: E402
 from tests.engine.hedge.data import write_venue  # noqa: E402
 

@@ -25,6 +25,7 @@ from aiogram.exceptions import (
 from aiogram.types import ErrorEvent
 
 from bot.access import Access
+from bot.adjust_desk import AdjustDesk
 from bot.announce import announce
 from bot.commands import set_commands
 from bot.delivery import Delivery, Limits
@@ -93,7 +94,8 @@ def build_dispatcher(engine: Engine, settings: Settings, *, bot: Bot | None = No
                         clock=clock,
                         max_age=timedelta(hours=tg.alert_max_age_h))
     dp = Dispatcher(engine=engine, settings=settings, tg=tg, delivery=delivery, notifier=notifier, book=book,
-                    access=access, panic_desk=PanicDesk(opts.panic_ttl, clock), i18n_core=i18n, options=opts)
+                    access=access, panic_desk=PanicDesk(opts.panic_ttl, clock), adjust_desk=AdjustDesk(clock=clock),
+                    i18n_core=i18n, options=opts)
     chain = (LanguageMiddleware(i18n, book, access), AuthMiddleware(access, opts.refusal_cooldown),
              ThrottlingMiddleware(opts.throttle_limit, opts.throttle_period, clock))
     for observer in (dp.message, dp.callback_query):  # one chain: messages and presses share the limits

@@ -20,6 +20,13 @@ class PositionAction(enum.StrEnum):
     CLOSE = "close"  # asks first
     YES = "yes"  # closes at market
     KEEP = "keep"  # backs out
+    HALF = "half"  # close 50 % (asks first)
+    BE = "be"  # stop to breakeven (asks first)
+
+
+class AdjustAction(enum.StrEnum):
+    YES = "yes"  # the second tap: do it
+    NO = "no"  # backs out
 
 
 class PanicAction(enum.StrEnum):
@@ -49,6 +56,14 @@ class PositionCb(CallbackData, prefix="ps"):
     """``close`` asks, ``yes`` closes at market, ``keep`` backs out."""
 
     action: PositionAction
+    id: str
+
+
+class AdjustCb(CallbackData, prefix="aj"):
+    """The second tap on a change to an open position; ``id`` is a one-time request id that expires
+    (the request itself — amounts and prices — stays in ``bot.adjust_desk``)."""
+
+    action: AdjustAction
     id: str
 
 

@@ -6,6 +6,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import (
+    AdjustAction,
+    AdjustCb,
     HedgeAction,
     HedgeCb,
     LangCb,
@@ -67,6 +69,23 @@ def close_confirm(position_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[[
         _button("✅ " + _("Yes, close"), PositionCb(action=PositionAction.YES, id=position_id).pack(), "danger"),
         _button("↩️ " + _("Keep"), PositionCb(action=PositionAction.KEEP, id=position_id).pack()),
+    ]])
+
+
+def position_controls(position_id: str) -> InlineKeyboardMarkup:
+    """Under a position's entry alert: Close 50 % · Move stop to BE · Close all (each asks first)."""
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button(_("Close 50 %"), PositionCb(action=PositionAction.HALF, id=position_id).pack()),
+        _button(_("Move stop to BE"), PositionCb(action=PositionAction.BE, id=position_id).pack()),
+        _button(_("Close all"), PositionCb(action=PositionAction.CLOSE, id=position_id).pack(), "danger"),
+    ]])
+
+
+def adjust_confirm(request_id: str, loosen: bool = False) -> InlineKeyboardMarkup:
+    yes = ("⚠️ " + _("Yes, loosen the stop")) if loosen else ("✅ " + _("Yes"))
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        _button(yes, AdjustCb(action=AdjustAction.YES, id=request_id).pack(), "danger" if loosen else "success"),
+        _button("↩️ " + _("Keep"), AdjustCb(action=AdjustAction.NO, id=request_id).pack()),
     ]])
 
 

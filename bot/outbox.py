@@ -23,15 +23,18 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
 from bot import format as fmt
+from bot import keyboards
 from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
 from bot.presenters import alerts, cards, hedge
 from bot.presenters.missed import missed_summary
 from engine.domain.events import (
     EngineError,
+    EntryNotFilled,
     Event,
     PositionClosed,
     PositionOpened,
@@ -138,12 +141,15 @@ class AlertSender:
         targets = [c for c in dict.fromkeys([*self.chats, *card_ids]) if c not in done]
         if isinstance(events[0], RiskRejected):
             await self._finish_cards(events[0])
+        if isinstance(events[0], EntryNotFilled):
+            await self._not_filled_cards(events[0])
         symbol = await self._symbol(events[0])
         sends: dict[int, list[asyncio.Future[Any]]] = {}
         for chat in targets:
             with use(self.i18n, await self.book.for_chat(chat)):
                 text = self._render(events, symbol)
-            sends[chat] = self.delivery.send_text(chat, text, reply_to=card_ids.get(chat), persistent=True)
+                markup = self._controls(events)
+            sends[chat] = self.delivery.send_text(chat, text, markup, reply_to=card_ids.get(chat), persistent=True)
         if await self._confirmed(sends, ids):
             await self._settle(ids)
 
@@ -184,6 +190,13 @@ class AlertSender:
 
     # --- rendering -----------------------------------------------------------------------------------
     @staticmethod
+    def _controls(events: list[Event]) -> InlineKeyboardMarkup | None:
+        """Close 50 % · Move stop to BE · Close all under an entry alert (admins only: the buttons ask first)."""
+        if len(events) == 1 and isinstance(events[0], PositionOpened) and events[0].position.is_open:
+            return keyboards.position_controls(events[0].position.id)
+        return None
+
+    @staticmethod
     def _render(events: list[Event], symbol: str | None) -> str:
         hit = next((e for e in events if isinstance(e, TargetHit)), None)
         if hit is not None:
@@ -203,6 +216,8 @@ class AlertSender:
             return alerts.trading_paused(event)
         if isinstance(event, EngineError):
             return alerts.engine_error(event, symbol)
+        if isinstance(event, EntryNotFilled):
+            return alerts.entry_not_filled(event)
         if isinstance(event, HedgeEvent):
             return hedge.alert(event)
         raise TypeError(f"no alert for {type(event).__name__}")
@@ -226,6 +241,17 @@ class AlertSender:
             found = await self.engine.get_position(event.position_id)
             return found.symbol if found is not None else None
         return None
+
+    async def _not_filled_cards(self, event: EntryNotFilled) -> None:
+        """The signal's cards say the limit entry expired unfilled."""
+        signal = await self.engine.get_signal(event.position.signal_id)
+        if signal is None:
+            return
+        now = self.engine.clock.now()
+        for chat, message_id in await self.engine.cards(signal.id):
+            with use(self.i18n, await self.book.for_chat(chat)):
+                text = cards.final(signal, cards.not_filled_line(), paper=event.paper, now=now)
+            self.delivery.edit_text(chat, message_id, text)
 
     async def _finish_cards(self, event: RiskRejected) -> None:
         """The refused signal's cards lose their buttons and say why."""

@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from config.outside import AlertSettings, BackupSettings, HooksSettings, HttpSettings
+from config.pairs import parse_scale_in, parse_targets
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_DATA_DIR = PACKAGE_DIR / "engine" / "market" / "sample"
@@ -135,6 +136,42 @@ class RiskSettings(Section):
     kelly_win_rate: Decimal = Field(Decimal("0.5"), gt=0, lt=1, description="sizing=kelly: assumed win rate")
     kelly_payoff: Decimal = Field(Decimal("2"), gt=0, description="sizing=kelly: assumed average win / "
                                                                   "average loss")
+    entry_order: Literal["market", "limit"] = Field("market", description="entry order type: market, or "
+                                                     "limit at the planned entry price")
+    entry_timeout_min: float = Field(15.0, gt=0, description="entry_order=limit: minutes before the unfilled "
+                                     "rest is cancelled (nothing filled: the signal ends as not filled)")
+    entry_min_fill_pct: Decimal = Field(Decimal("90"), gt=0, le=100, description="entry_order=limit: once this "
+                                        "% has filled the rest is cancelled and the position managed at once")
+    scale_in: CsvStr = Field(default_factory=list, description="entry in parts as offset%:share pairs, e.g. "
+                             "0:0.3,1:0.35,2:0.35 (30 % now, the rest resting 1 % and 2 % toward the stop); "
+                             "empty = one part")
+    max_exposure_pct: Decimal = Field(Decimal("0"), ge=0, description="total notional of open positions "
+                                      "(at entry price, the new entry included) as % of equity; an entry is "
+                                      "made smaller to fit, refused when nothing fits; 0 = no cap")
+    max_coin_exposure_pct: Decimal = Field(Decimal("0"), ge=0, description="notional per base coin (all its "
+                                           "markets) as % of equity, same rule; 0 = no cap")
+    max_correlation: float = Field(0.0, ge=0, le=1, description="refuse an entry whose hourly returns over "
+                                   "correlation_days correlate above this with an open position's; 0 = off")
+    correlation_days: int = Field(7, ge=1, le=60, description="days of cached hourly candles the correlation "
+                                  "cap looks at")
+    max_loss_pct: Decimal = Field(Decimal("0"), ge=0, le=100, description="close a position at market when "
+                                  "its loss reaches this % of equity, stop order or not; 0 = off")
+    loss_streak: int = Field(0, ge=0, description="after this many losing trades in a row, size and leverage "
+                              "are reduced until recovery_wins winning trades; 0 = off")
+    drawdown_step_pct: Decimal = Field(Decimal("0"), ge=0, le=100, description="each full step of drawdown "
+                                       "from the equity peak (%) reduces size and leverage once more, until "
+                                       "equity is back above the step; 0 = off")
+    reduce_factor: Decimal = Field(Decimal("0.5"), gt=0, le=1, description="size and leverage are multiplied "
+                                   "by this for each reduction (loss streak, drawdown step)")
+    recovery_wins: int = Field(2, ge=1, description="winning trades in a row that lift a loss-streak reduction")
+
+    _split_scale_in = field_validator("scale_in", mode="before")(_split)
+
+    @field_validator("scale_in")
+    @classmethod
+    def _check_scale_in(cls, value: list[str]) -> list[str]:
+        parse_scale_in(value)
+        return value
 
 
 class PlanSettings(Section):
@@ -156,6 +193,12 @@ class PlanSettings(Section):
                                                    "the cap)")
     trailing_pct: Decimal = Field(Decimal("0"), ge=0, lt=100, description="trailing stop distance (%) after "
                                                                           "TP1; 0 = off")
+    profit_trailing: bool = Field(False, description="trailing stop that starts at a profit "
+                                  "(trail_activation_pct), independent of TP1")
+    trail_activation_pct: Decimal = Field(Decimal("1"), gt=0, lt=100, description="profit_trailing: profit "
+                                          "(% of entry, best price so far) from which the stop trails")
+    trail_distance_pct: Decimal = Field(Decimal("2"), gt=0, lt=100, description="profit_trailing: distance "
+                                        "(%) of the trailing stop behind the best price")
     time_stop_hours: Decimal = Field(Decimal("0"), ge=0, description="close a position after this many "
                                                                      "hours; 0 = off")
     breakeven_buffer_pct: Decimal = Field(Decimal("0.05"), ge=0, lt=10,
@@ -172,26 +215,6 @@ class PlanSettings(Section):
 
     def target_pairs(self) -> list[tuple[Decimal, Decimal]]:
         return parse_targets(self.targets)
-
-
-def parse_targets(items: list[str]) -> list[tuple[Decimal, Decimal]]:
-    if not items:
-        raise ValueError("at least one target is needed, e.g. 4:0.5,8:0.5")
-    pairs: list[tuple[Decimal, Decimal]] = []
-    for item in items:
-        try:
-            pct_text, share_text = item.split(":")
-            pct, share = Decimal(pct_text), Decimal(share_text)
-        except Exception:
-            raise ValueError(f"target {item!r} is not pct:share, e.g. 4:0.5") from None
-        if pct <= 0 or not (0 < share <= 1):
-            raise ValueError(f"target {item!r}: pct must be > 0 and share in (0, 1]")
-        pairs.append((pct, share))
-    if sum(s for _, s in pairs) != 1:
-        raise ValueError("target shares must sum to 1")
-    if [p for p, _ in pairs] != sorted(p for p, _ in pairs):
-        raise ValueError("targets must be in increasing distance")
-    return pairs
 
 
 class BrokerSettings(Section):

@@ -15,6 +15,7 @@ from decimal import Decimal
 from config.settings import Settings
 from engine.brokers.errors import AuthError, NetworkError
 from engine.clock import Clock, LiveClock
+from engine.control import AdjustResult, PositionControl
 from engine.domain.events import (
     EngineError,
     Event,
@@ -87,9 +88,10 @@ from engine.wiring import Components, build
 # own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on),
 # and the tools of engine/tools.py (backtest, charts, checks, redaction, download, key check).
 __all__ = [
-    "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine",
-    "HedgeStart", "HedgeStatus", "IntakeOutcome", "IntakeResult", "PnlStats",
-    "PendingAlert", "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
+    "AdjustResult", "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome",
+    "ConfirmResult", "Engine", "HedgeStart", "HedgeStatus", "IntakeOutcome", "IntakeResult", "PnlStats",
+    "PendingAlert", "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate",
+    "StatusView",
     "About", "PairResult", "Performance", "PeriodRow", "PeriodTable", "ProfitView", "Stake", "spawn",
     "BacktestResult", "Check", "RedactingFilter", "candles_png", "daily_pnl_png", "download_candles", "equity_png",
     "format_text", "load_charts", "make_exchange", "offline_checks", "online_checks", "redact", "register_secret",
@@ -101,7 +103,7 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, RealParts):
+class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, PositionControl, RealParts):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``.
     Its components are private (``_c``); tests and tools needing a real part use ``engine.parts``' properties."""
 
@@ -292,6 +294,8 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, RealParts):
         self.last_tick_at, metrics = tick.ts, self.metrics  # for /readyz and /metrics (engine.outside)
         started = metrics.tick_started() if metrics is not None else 0.0
         await self._c.manager.on_tick(tick)
+        await self._c.guard.on_tick(tick)  # the per-position loss cap, whatever the stop order did
+        await self._c.entries.on_tick(tick)  # limit entries' threshold and timeout, scale-in parts
         if metrics is not None:
             metrics.tick_finished(started)
 

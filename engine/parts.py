@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from engine.jobs import Jobs
     from engine.market.base import MarketData
     from engine.positions.manager import PositionManager
+    from engine.risk.service import RiskService
     from engine.signal_service import SignalService
     from engine.storage.db import Database
     from engine.storage.repository import Repository
@@ -51,6 +52,11 @@ class RealParts:
     def manager(self) -> PositionManager:
         """The position manager: the open positions and their orders, as the engine holds them."""
         return self._c.manager
+
+    @property
+    def risk(self) -> RiskService:
+        """The risk service: equity, the trading state (paused or not), the loss streak."""
+        return self._c.risk
 
     @property
     def jobs(self) -> Jobs:

@@ -17,9 +17,11 @@ from engine.domain.events import PanicCompleted, PanicItem, RiskRejected, Signal
 from engine.domain.models import CloseReason, Leg, MarketSpec, PositionState, Signal, SignalStatus
 from engine.domain.reasons import PauseReason, RejectReason
 from engine.domain.values import HUNDRED
+from engine.execution.entry import plan_of, shape_open
 from engine.market.base import MarketData
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
+from engine.risk.exposure import find_correlated
 from engine.risk.gate import Decision, GateInput, Limits, RiskGate
 from engine.risk.service import RiskService
 from engine.runtime import RuntimeSettings
@@ -92,11 +94,16 @@ class TradingService:
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=decision.reason, detail=decision.detail)
         # said only once the entry is going ahead: a card never reads "confirmed", then "not opened"
         await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
+        if decision.leverage and decision.leverage != sig.leverage:  # lowered after losses (engine.risk.reduction)
+            sig = replace(sig, leverage=decision.leverage)
         exits = self.settings.plan
+        entry_plan = plan_of(self.settings.risk)
         pos = await self.manager.open(
             sig, decision.qty, single_target=decision.single_target, trailing_pct=exits.trailing_pct,
             time_stop=timedelta(hours=float(exits.time_stop_hours)) if exits.time_stop_hours > 0 else None,
-            liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage))
+            liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage),
+            shape=(lambda tr: shape_open(tr, entry_plan, market.qty_step)) if entry_plan.limit or entry_plan.scales
+            else None)
         if pos.state is PositionState.OPEN or pos.state is PositionState.CLOSED:
             return ConfirmResult(ConfirmOutcome.OPENED, sig, position=pos)
         if pos.state is PositionState.PENDING:
@@ -107,12 +114,15 @@ class TradingService:
     async def _check(self, sig: Signal, market: MarketSpec) -> Decision:
         balance = await self.broker.balance()
         await self.risk.on_equity(balance.equity)
+        risk = self.settings.risk
+        correlated = await find_correlated(self.market, sig.symbol, self.manager.open_positions(),
+                                           risk.max_correlation, risk.correlation_days)
         return self.gate.check(GateInput(
             signal=sig, market=market, equity=balance.equity, free=balance.free,
             open_positions=self.manager.open_positions(), state=self.risk.state,
             orders_last_minute=self.manager.orders_last_minute(),
             limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
-            taker_fee=self.settings.broker.taker_fee,
+            taker_fee=self.settings.broker.taker_fee, correlated=correlated,
             position_cap_pct=self.settings.qmt.stock_cap_pct if market.long_only else Decimal(0)))
 
     async def worth_raising(self, sig: Signal) -> bool:

@@ -86,13 +86,16 @@ def venue_problems(settings: Settings) -> list[str]:
 
 def build_paper_venue(name: str, settings: Settings, clock: Clock, market: MarketData, *,
                       store: Any = None, currency: str = "USDT") -> VenueHandle:
-    """A simulated venue on ``market``: its own paper account, saved under its own key."""
+    """A simulated venue on ``market``: its own paper account, saved under its own key (``store``:
+    a ``StateStore``, engine.brokers.paper_text)."""
     from engine.brokers.paper import PaperBroker
+    from engine.brokers.paper_text import TextPaperStore
 
     broker_settings = settings.broker
     if broker_settings.paper_balance is None:
         broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
-    broker = PaperBroker(broker_settings, clock, market.market, store=store, currency=currency)
+    broker = PaperBroker(broker_settings, clock, market.market,
+                         store=TextPaperStore(store) if store is not None else None, currency=currency)
     broker.name = f"paper:{name}"
     return VenueHandle(name, broker, market)
 

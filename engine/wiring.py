@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from config.settings import Settings, default_paper_balance
@@ -14,9 +15,11 @@ from engine.brokers.base import Broker
 from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
-from engine.domain.events import EngineError
+from engine.domain.events import EngineError, PositionClosed
 from engine.domain.models import position_id_of
 from engine.domain.reasons import ErrorCode
+from engine.execution.entry import plan_of
+from engine.execution.watch import EntryWatch
 from engine.intake.service import IntakeService, resolve_symbol
 from engine.jobs import Jobs
 from engine.market.base import MarketData
@@ -24,6 +27,7 @@ from engine.market.replay import ReplayMarketData
 from engine.market_rules import AnyTimeRules, MarketRules
 from engine.market_rules.ashare import AShareRules, ashare_costs, is_ashare_symbol
 from engine.plan import Planner
+from engine.positions.guard import LossGuard
 from engine.positions.manager import PositionManager
 from engine.risk.gate import RiskGate
 from engine.risk.service import RiskService
@@ -58,6 +62,8 @@ class Components:
     trading: TradingService
     jobs: Jobs
     currency: str
+    guard: LossGuard
+    entries: EntryWatch
     intake: IntakeService | None = None  # signals from outside (engine.intake)
     rules: MarketRules = field(default_factory=AnyTimeRules)  # sessions, lots, T+1 of the traded market
 
@@ -135,19 +141,31 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     planner = Planner(settings.plan, settings.broker.maintenance_margin_pct)
     risk = RiskService(settings.risk, repo, bus, clock, settings.paper)
     bus.subscribe(EngineError, risk.on_engine_error)
+    bus.subscribe(PositionClosed, risk.on_position_closed)
     manager = PositionManager(repo, broker, bus, clock, markets, taker_fee=settings.broker.taker_fee,
                               breakeven_buffer_pct=settings.plan.breakeven_buffer_pct, paper=settings.paper,
-                              on_realized=risk.book)
+                              on_realized=risk.book, **_profit_trailing(settings))
     scanner = Scanner(market, Scorer(), timeframes=tuple(settings.scan.timeframes), candles=settings.scan.candles)
     signals = SignalService(settings.scan, market, scanner, planner, repo, bus, clock, runtime, settings.paper)
     trading = TradingService(settings, repo, bus, clock, market, broker, manager, RiskGate(settings.risk), risk,
                              planner, runtime)
     jobs = Jobs(clock, replay=replay is not None)
+    guard = LossGuard(manager, lambda: risk.equity or risk.state.day_start_equity or None,
+                      settings.risk.max_loss_pct)
+    entry_plan = plan_of(settings.risk)
+    entries = EntryWatch(manager, clock, lambda: entry_plan)
     intake = IntakeService(settings, market, planner, repo, bus, clock, runtime, signals, trading,
                            lambda text: resolve_symbol(market, text))
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency, intake,
+                      signals, trading, jobs, currency, guard, entries, intake,
                       ashare if currency == "CNY" else AnyTimeRules())
+
+
+def _profit_trailing(settings: Settings) -> dict[str, Decimal]:
+    plan = settings.plan
+    if not plan.profit_trailing:
+        return {}
+    return {"trail_activation_pct": plan.trail_activation_pct, "trail_distance_pct": plan.trail_distance_pct}
 
 
 async def _currency(market: MarketData) -> str:

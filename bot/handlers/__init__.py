@@ -11,6 +11,7 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     from bot.handlers import (
+        adjust,
         admin,
         charts,
         fallback,
@@ -26,5 +27,5 @@ def routers() -> list[Router]:
         start,
     )
 
-    return [m.build_router() for m in (start, signals, positions, pnl, results, charts, settings, admin, files,
-                                       hedge, refusals, intake, fallback)]
+    return [m.build_router() for m in (start, signals, positions, adjust, pnl, results, charts, settings, admin,
+                                       files, hedge, refusals, intake, fallback)]

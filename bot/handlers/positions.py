@@ -1,5 +1,6 @@
 """/positions (with a Close button per position for admins), /close SYMBOL and /balance.
-Closing always takes a second tap."""
+Closing always takes a second tap; ``/close SYMBOL 50%`` (or a quantity) is a partial close
+(``bot.handlers.adjust``)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot import keyboards
+from bot.adjust_desk import AdjustDesk
 from bot.callbacks import PositionAction, PositionCb
 from bot.delivery import Delivery
 from bot.filters import IsAdmin, SymbolArg, SymbolArgument, bad_arg
-from bot.handlers.common import card_place, reply, who
+from bot.handlers.adjust import close_part_command
+from bot.handlers.common import args, card_place, reply, who
 from bot.presenters import actions, reports
 from engine.facade import Engine
 
@@ -31,7 +34,8 @@ async def balance(message: Message, engine: Engine, delivery: Delivery) -> None:
     await reply(message, delivery, reports.balance(await engine.balance(), engine.paper))
 
 
-async def close(message: Message, engine: Engine, delivery: Delivery, arg: SymbolArgument) -> None:
+async def close(message: Message, engine: Engine, delivery: Delivery, arg: SymbolArgument,
+                adjust_desk: AdjustDesk) -> None:
     if arg.problem:
         await reply(message, delivery, bad_arg(arg))
         return
@@ -39,6 +43,10 @@ async def close(message: Message, engine: Engine, delivery: Delivery, arg: Symbo
     position = await engine.find_open_position(symbol)
     if position is None:
         await reply(message, delivery, actions.no_open_position(symbol))
+        return
+    words = args(message)
+    if len(words) > 1:  # /close SYMBOL 50% or a quantity: a partial close
+        await close_part_command(message, engine, delivery, adjust_desk, position, " ".join(words[1:]))
         return
     await reply(message, delivery, actions.close_prompt(position, engine.paper), keyboards.close_confirm(position.id))
 
@@ -75,7 +83,7 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(positions, Command("positions"))
     router.message.register(balance, Command("balance"))
-    router.message.register(close, Command("close"), IsAdmin(), SymbolArg("/close SYMBOL"))
+    router.message.register(close, Command("close"), IsAdmin(), SymbolArg("/close SYMBOL [50% | QTY]"))
     router.callback_query.register(close_button, PositionCb.filter(F.action == PositionAction.CLOSE), IsAdmin())
     router.callback_query.register(close_yes, PositionCb.filter(F.action == PositionAction.YES), IsAdmin())
     router.callback_query.register(close_keep, PositionCb.filter(F.action == PositionAction.KEEP))

@@ -8,6 +8,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import (
+    AdjustAction,
+    AdjustCb,
     HedgeAction,
     HedgeCb,
     PanicAction,
@@ -21,7 +23,8 @@ from bot.delivery import Delivery
 from bot.handlers.common import reply
 from bot.presenters import actions
 
-ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "backup", "export", "hedge")
+ADMIN_COMMANDS = ("pause", "resume", "panic", "settings", "scan", "close", "stop", "be", "tp", "add", "backup",
+                  "export", "hedge")
 
 
 async def refuse_command(message: Message, delivery: Delivery) -> None:
@@ -36,7 +39,9 @@ def build_router() -> Router:
     router = Router(name=__name__)
     router.message.register(refuse_command, Command(*ADMIN_COMMANDS))
     for admin_button in (SignalCb.filter(),
-                         PositionCb.filter(F.action.in_({PositionAction.CLOSE, PositionAction.YES})),
+                         PositionCb.filter(F.action.in_({PositionAction.CLOSE, PositionAction.YES, PositionAction.HALF,
+                                                          PositionAction.BE})),
+                         AdjustCb.filter(F.action == AdjustAction.YES),
                          PanicCb.filter(F.action == PanicAction.GO),
                          HedgeCb.filter(F.action == HedgeAction.STOP),
                          SettingsCb.filter()):

@@ -13,6 +13,7 @@ from bot import format as fmt
 from bot.presenters.words import CLOSE, ERROR, PAUSE, paper_tag, reject_text, side_word, word
 from engine.domain.events import (
     EngineError,
+    EntryNotFilled,
     PositionClosed,
     PositionOpened,
     RiskRejected,
@@ -59,6 +60,12 @@ def entry_filled(ev: PositionOpened) -> str:
     return "\n".join(lines)
 
 
+def entry_not_filled(ev: EntryNotFilled) -> str:
+    return _head("⌛", _("Entry not filled"), ev.position, ev.paper) + "\n" + _(
+        "The limit order at {price} filled nothing in time and was cancelled.").format(
+        price=fmt.price(ev.position.entry_price))
+
+
 def target_hit(hit: TargetHit, breakeven: StopMovedToBreakeven | None = None,
                closed: PositionClosed | None = None) -> str:
     """One alert for a target: what was closed and its PnL, plus the breakeven move or the final PnL."""
@@ -97,6 +104,7 @@ def position_closed(ev: PositionClosed) -> str:
         CloseReason.LIQUIDATION: ("💥", _("Liquidated")),
         CloseReason.EXTERNAL: ("❔", _("Closed outside the bot")),
         CloseReason.TARGET: ("🏁", _("Final target hit")),
+        CloseReason.MAX_LOSS: ("🧯", _("Closed at the position loss cap")),
     }
     icon, title = titles.get(ev.reason, ("🏁", word(CLOSE, ev.reason)))
     lines = [_head(icon, title, pos, ev.paper)]

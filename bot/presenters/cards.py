@@ -100,6 +100,10 @@ def rejected_line(reason: RejectReason | str | None, detail: Mapping[str, str] |
     return "🚫 " + _("Not opened: {why}.").format(why=fmt.esc(reject_text(reason, detail, currency)))
 
 
+def not_filled_line() -> str:
+    return "⌛ " + _("Not filled: the limit entry expired and was cancelled.")
+
+
 def submitted_line(by: str | None) -> str:
     return "📨 " + _("Confirmed by {who}: entry order sent, waiting for the fill.").format(who=fmt.esc(by or "?"))
 

@@ -10,6 +10,7 @@ from bot import format as fmt
 from bot.presenters.words import CLOSE, ERROR, PAUSE, word
 from engine.domain.events import (
     EngineError,
+    EntryNotFilled,
     Event,
     PositionClosed,
     PositionOpened,
@@ -45,6 +46,8 @@ def _line(event: Event) -> str:
         return _("Entry refused") + " · " + fmt.esc(event.signal.symbol)
     if isinstance(event, TradingPaused):
         return _("New entries paused") + " · " + fmt.esc(word(PAUSE, event.reason))
+    if isinstance(event, EntryNotFilled):
+        return _("Entry not filled") + " · " + fmt.esc(event.position.symbol)
     if isinstance(event, EngineError):
         return _("Needs attention") + " · " + fmt.esc(word(ERROR, event.code))
     if isinstance(event, HedgeEvent):

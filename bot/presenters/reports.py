@@ -53,7 +53,11 @@ def help_text(admin: bool) -> str:
     admin_rows = [
         ("/scan", _("scan the market now")),
         ("/signal SYMBOL", _("analyse one symbol and send its card")),
-        ("/close SYMBOL", _("close a position at market")),
+        ("/close SYMBOL [50%|QTY]", _("close a position, or part of it, at market")),
+        ("/stop SYMBOL PRICE", _("move the stop (looser only with a second, warned tap)")),
+        ("/be SYMBOL", _("move the stop to breakeven now")),
+        ("/tp SYMBOL N PRICE", _("move target N")),
+        ("/add SYMBOL QTY", _("add to a position (through the risk checks)")),
         ("/pause", _("pause new entries")),
         ("/resume", _("resume new entries")),
         ("/settings", _("runtime settings")),

@@ -16,7 +16,14 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot import format as fmt
 from engine.domain.ids import ClientOrderId
 from engine.domain.models import CloseReason
-from engine.domain.reasons import ErrorCode, ExecutionMode, PauseReason, RejectReason, TradingState
+from engine.domain.reasons import (
+    AdjustReason,
+    ErrorCode,
+    ExecutionMode,
+    PauseReason,
+    RejectReason,
+    TradingState,
+)
 from engine.domain.values import Side
 
 REJECT = {
@@ -38,7 +45,24 @@ REJECT = {
     RejectReason.PRICE_DRIFT: __("the price moved too far since the signal"),
     RejectReason.INVALID_PLAN: __("the trade plan is invalid"),
     RejectReason.NO_PRICE: __("there is no current price"),
+    RejectReason.EXPOSURE_TOTAL: __("the total exposure cap is reached"),
+    RejectReason.EXPOSURE_COIN: __("the exposure cap for this coin is reached"),
+    RejectReason.CORRELATION: __("it moves too closely with an open position"),
     RejectReason.LONG_ONLY: __("this market is long only: no short entries"),
+}
+
+ADJUST = {
+    AdjustReason.NOT_FOUND: __("no such position"),
+    AdjustReason.NOT_OPEN: __("the position is not open"),
+    AdjustReason.BUSY: __("a close or an addition is still working"),
+    AdjustReason.BAD_AMOUNT: __("the amount is not valid"),
+    AdjustReason.TOO_SMALL: __("the quantity is below the market minimum"),
+    AdjustReason.WOULD_TRIGGER: __("the market is already past that price"),
+    AdjustReason.LOOSEN_NEEDS_CONFIRM: __("a looser stop needs an admin's second tap"),
+    AdjustReason.NO_SUCH_TARGET: __("that target is hit already or not in the plan"),
+    AdjustReason.NO_PRICE: __("there is no current price"),
+    AdjustReason.UNCHANGED: __("nothing would change"),
+    AdjustReason.RISK: __("the risk gate refused it"),
 }
 
 PAUSE = {
@@ -83,6 +107,8 @@ CLOSE = {
     CloseReason.LIQUIDATION: __("liquidation"),
     CloseReason.END: __("end of data"),
     CloseReason.EXTERNAL: __("closed outside the bot"),
+    CloseReason.MAX_LOSS: __("position loss cap"),
+    CloseReason.NOT_FILLED: __("entry not filled"),
 }
 
 CLOSE_FAIL = {
@@ -115,6 +141,7 @@ REJECT_DETAIL = {
     RejectReason.MIN_QTY: __("{qty} below the minimum {min_qty}"),
     RejectReason.MIN_NOTIONAL: __("{notional} below the minimum {min_notional}"),
     RejectReason.INSUFFICIENT_MARGIN: __("needs {margin}, free {free}"),
+    RejectReason.CORRELATION: __("{symbol}: correlation {correlation}, cap {limit}"),
 }
 
 ORDER_LEG = {

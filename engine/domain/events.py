@@ -98,6 +98,44 @@ class StopMoved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class EntryNotFilled(Event):
+    """A limit entry filled nothing before its timeout: cancelled, the position never opened."""
+
+    position: Position
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopMovedByHand(Event):
+    """The stop moved on request (``/stop``); ``loosened``: farther from the price, an admin's second tap."""
+
+    position: Position
+    old_stop: Decimal
+    new_stop: Decimal
+    by: str
+    loosened: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetMoved(Event):
+    position: Position
+    target: int  # 1-based
+    old_price: Decimal
+    new_price: Decimal
+    by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class PositionResized(Event):
+    """A partial close or an addition filled; the stop and the remaining targets now cover ``position.remaining``."""
+
+    position: Position
+    leg: str  # "rd" (partial close) or "ad" (addition)
+    qty: Decimal
+    price: Decimal
+    breakeven_price: Decimal  # re-planned from the new average entry
+
+
+@dataclass(frozen=True, kw_only=True)
 class PositionClosed(Event):
     position: Position
     reason: CloseReason

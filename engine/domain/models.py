@@ -118,6 +118,9 @@ class Leg(enum.StrEnum):
     STOP = "sl"
     TARGET = "tp"  # numbered: tp1, tp2, …
     CLOSE = "cl"  # manual, time, panic or fallback market close
+    REDUCE = "rd"  # a partial close from the chat (the rest stays managed, protection re-sized)
+    ADD = "ad"  # an addition to an open position from the chat
+    SCALE = "sc"  # a resting part of a scale-in entry (engine.execution.entry)
 
 
 def client_order_id(position_id: str, leg: str, attempt: int) -> str:
@@ -241,6 +244,8 @@ class CloseReason(enum.StrEnum):
     LIQUIDATION = "liquidation"
     END = "end"  # backtest data ended
     EXTERNAL = "external"  # closed on the exchange outside the bot
+    MAX_LOSS = "max_loss"  # the position's loss reached the per-position cap (% of equity)
+    NOT_FILLED = "not_filled"  # a limit entry that had filled nothing at its timeout
 
 
 @dataclass(frozen=True, slots=True)

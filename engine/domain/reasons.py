@@ -26,7 +26,26 @@ class RejectReason(enum.StrEnum):
     PRICE_DRIFT = "price_drift"
     INVALID_PLAN = "invalid_plan"
     NO_PRICE = "no_price"
+    EXPOSURE_TOTAL = "exposure_total"  # total open notional cap (% of equity)
+    EXPOSURE_COIN = "exposure_coin"  # notional cap per base coin
+    CORRELATION = "correlation"  # returns correlate with an open position's above the cap
     LONG_ONLY = "long_only"  # a short entry on a cash market (A-shares)
+
+
+class AdjustReason(enum.StrEnum):
+    """Why a change to an open position (partial close, stop, target, addition) was refused."""
+
+    NOT_FOUND = "not_found"
+    NOT_OPEN = "not_open"
+    BUSY = "busy"  # a close, partial close or addition is still working
+    BAD_AMOUNT = "bad_amount"  # zero, negative, or a share above 100 %
+    TOO_SMALL = "too_small"  # below the market's minimum quantity once rounded
+    WOULD_TRIGGER = "would_trigger"  # the price is on the wrong side of the market now
+    LOOSEN_NEEDS_CONFIRM = "loosen_needs_confirm"  # a looser stop takes an admin's second tap
+    NO_SUCH_TARGET = "no_such_target"  # hit already, or not in the plan
+    NO_PRICE = "no_price"
+    UNCHANGED = "unchanged"
+    RISK = "risk"  # an addition refused by the risk gate (its RejectReason in the detail)
 
 
 class PauseReason(enum.StrEnum):

@@ -76,7 +76,7 @@ class HedgeService:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def _build_venues(self) -> dict[str, VenueHandle]:
-        from engine.storage.repository import KvStateStore
+        from engine.storage.kv_store import KvStateStore
 
         hs, exchanges = self.settings.hedge, exchange_settings(self.settings)
         out = {}

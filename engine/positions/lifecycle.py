@@ -3,7 +3,9 @@
 A Transition says what to persist (position and orders), what to send to the broker (in order)
 and which events to publish afterwards. Nothing here does I/O, so every rule is testable alone:
 entry fill → stop and targets; TP1 → its share closed, stop to breakeven; last target → closed;
-stop → closed; trailing after TP1; time stop; manual/panic close. The stop only ever tightens.
+stop → closed; trailing after TP1; time stop; manual/panic close. The stop only ever tightens here;
+changes asked for from the chat (partial close, addition, stop and target moves) are in
+``engine.positions.adjust``, whose fills come back through ``on_fill``.
 A target the venue refuses because its price is already crossed is taken at market
 (``take_target``): the same leg, so its fill moves the lifecycle on exactly as a target's does.
 """
@@ -71,6 +73,8 @@ class Context:
     taker_fee: Decimal
     breakeven_buffer_pct: Decimal = Decimal("0.05")
     paper: bool = True
+    trail_activation_pct: Decimal = ZERO  # profit trailing (independent of TP1): off while the distance is 0
+    trail_distance_pct: Decimal = ZERO
 
 
 def split_quantities(qty: Decimal, targets: tuple[Target, ...], step: Decimal) -> list[Decimal]:
@@ -153,6 +157,21 @@ def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill,
     filled_event = OrderFilled(ts=now, paper=ctx.paper, position_id=pos.id, signal_id=pos.signal_id,
                                client_id=fill.client_id, leg=order.leg if order else "liq", symbol=pos.symbol,
                                qty=fill.qty, price=fill.price, fee=fill.fee)
+    if order is not None and order.leg == Leg.ADD.value:  # an addition from the chat
+        from engine.positions import adjust  # adjust builds on this module
+
+        return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
+    if order is not None and order.leg == Leg.SCALE.value and pos.close_reason is not None:
+        from engine.positions import adjust  # a part filled while the position closes: closed too
+
+        return adjust.orphan_fill(pos, orders, order, fill, ctx)
+    if order is not None and (order.leg == Leg.SCALE.value or (
+            order.leg == Leg.ENTRY.value and pos.state is PositionState.OPEN)):
+        # a scale-in part, or an entry fill after the limit entry's rest was cancelled: protected at once
+        from engine.positions import adjust
+
+        return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event,
+                                  every_fill=True)
     if order is not None and order.leg == Leg.ENTRY.value:
         return _on_entry_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
     return _on_exit_fill(pos, orders, apply_fill_to_order(order, fill) if order else None, fill, ctx,
@@ -216,6 +235,10 @@ def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill:
         events.append(PositionClosed(ts=now, paper=ctx.paper, position=pos, reason=close_reason,
                                      pnl=pos.realized_pnl, fees=pos.fees, exit_price=fill.price))
         return Transition(pos, tuple(changed), tuple(CancelOrder(o) for o in others), tuple(events))
+    if order is not None and order.leg == Leg.REDUCE.value and order.status is OrderStatus.FILLED:
+        from engine.positions import adjust  # a partial close from the chat: protection re-sized
+
+        return adjust.resized(pos, orders, ctx, now, order, events)
     if order is None or not order.leg.startswith("tp") or order.status is not OrderStatus.FILLED:
         return Transition(pos, tuple(changed), (), tuple(events))
     # a target completed and something remains
@@ -315,17 +338,18 @@ def _retry_worth(last: Order) -> bool:
 
 # --- prices and requests -------------------------------------------------------------------------------
 def on_price(pos: Position, orders: list[Order], price: Decimal, now: datetime, ctx: Context) -> Transition | None:
-    """Trailing stop after TP1 and the time stop; None when nothing changes but the best price."""
+    """Trailing stop (after TP1, or from a profit: ``_trail_distance``) and the time stop; None when nothing changes but the best price."""
     if pos.state is not PositionState.OPEN:
         return None
     if pos.time_stop_at is not None and now >= pos.time_stop_at and not _close_pending(orders):
         return close(pos, orders, CloseReason.TIME, now, ctx)
-    if pos.trailing_pct <= 0 or pos.targets_hit < 1:
-        return None
     best = pos.best_price if pos.best_price is not None else pos.entry_price
     if (price - best) * pos.side.sign > 0:
         best = price
-    candidate = price_toward(best * (ONE - pos.side.sign * pos.trailing_pct / HUNDRED), ctx.market.price_step,
+    distance = _trail_distance(pos, best, ctx)
+    if distance is None:
+        return None
+    candidate = price_toward(best * (ONE - pos.side.sign * distance / HUNDRED), ctx.market.price_step,
                              up=pos.side.sign < 0)
     if not _tighter(pos, candidate) or (price - candidate) * pos.side.sign <= 0:
         return None
@@ -337,6 +361,19 @@ def on_price(pos: Position, orders: list[Order], price: Decimal, now: datetime, 
         actions.append(CancelOrder(old))
     ev = StopMoved(ts=now, paper=ctx.paper, position=new_pos, old_stop=pos.stop_price, new_stop=candidate)
     return Transition(new_pos, (stop,), tuple(actions), (ev,))
+
+
+def _trail_distance(pos: Position, best: Decimal, ctx: Context) -> Decimal | None:
+    """The trailing distance (%) in force: after TP1 the position's own, and from a profit of
+    ``trail_activation_pct`` (best price against entry) the profit trail's; the tighter of the two."""
+    found: list[Decimal] = []
+    if pos.trailing_pct > 0 and pos.targets_hit >= 1:
+        found.append(pos.trailing_pct)
+    if ctx.trail_distance_pct > 0 and pos.entry_price > 0:
+        profit_pct = (best - pos.entry_price) * pos.side.sign / pos.entry_price * HUNDRED
+        if profit_pct >= ctx.trail_activation_pct:
+            found.append(ctx.trail_distance_pct)
+    return min(found) if found else None
 
 
 def _close_pending(orders: list[Order]) -> bool:

@@ -10,7 +10,9 @@ queues), the paper venue keeps them until taken (``take_fills``). They are appli
 (venue time, then trade id), one at a time, under the manager's lock. A transition's events are
 published together, in order, as one batch. A refused order: ``refusals.placement_failed``; a
 position already flat on the venue: ``flat``. Recovery and reconciliation use the public API:
-``locked()``, ``apply``, ``place``, ``cancel``, ``stage``, ``record``, ``remember``.
+``locked()``, ``apply``, ``place``, ``cancel``, ``stage``, ``record``, ``remember``; so do the changes
+asked for from the chat (``adjust``) and a scale-in part filled after its position closed
+(``engine.positions.changes``).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from engine.domain.models import (
 )
 from engine.domain.reasons import ErrorCode
 from engine.market.base import PriceTick
-from engine.positions import flat, refusals
+from engine.positions import changes, flat, refusals
 from engine.positions import lifecycle as lc
 from engine.positions.book import PositionBook
 from engine.positions.unit import UnitOfWork
@@ -67,13 +69,15 @@ RealizedHook = Callable[[Decimal], tuple[Mapping[str, str], tuple[Event, ...]]]
 class PositionManager:
     def __init__(self, repo: Repository, broker: Broker, bus: EventBus, clock: Clock, markets: MarketLookup,
                  *, taker_fee: Decimal, breakeven_buffer_pct: Decimal, paper: bool,
-                 on_realized: RealizedHook | None = None) -> None:
+                 on_realized: RealizedHook | None = None, trail_activation_pct: Decimal = Decimal(0),
+                 trail_distance_pct: Decimal = Decimal(0)) -> None:
         self.repo, self.broker, self.bus, self.clock = repo, broker, bus, clock
         self._markets = markets
         self._taker_fee = taker_fee
         self._be_buffer = breakeven_buffer_pct
         self.paper = paper
         self._on_realized = on_realized
+        self._trail = (trail_activation_pct, trail_distance_pct)  # profit trailing, see lifecycle.on_price
         self._lock = asyncio.Lock()
         self._inbox: deque[Fill] = deque()
         self._wake = asyncio.Event()
@@ -110,7 +114,8 @@ class PositionManager:
     async def ctx(self, symbol: str) -> lc.Context:
         """What the lifecycle functions need to know about ``symbol`` and the account."""
         return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
-                          breakeven_buffer_pct=self._be_buffer, paper=self.paper)
+                          breakeven_buffer_pct=self._be_buffer, paper=self.paper,
+                          trail_activation_pct=self._trail[0], trail_distance_pct=self._trail[1])
 
     async def load(self) -> None:
         """Fill the in-memory view of open positions from the database."""
@@ -131,9 +136,9 @@ class PositionManager:
             finally:
                 await self._flush()
 
-    async def apply(self, tr: lc.Transition) -> None:
-        """Persist, act, publish one transition (inside ``locked()``)."""
-        await self._execute(tr)
+    async def apply(self, tr: lc.Transition, fill: Fill | None = None) -> None:
+        """Persist (with the ``fill`` it applies), act, publish one transition (inside ``locked()``)."""
+        await self._execute(tr, fill)
 
     async def place(self, pos: Position, action: lc.PlaceOrder) -> lc.Transition | None:
         """Send one order already persisted (inside ``locked()``); the transition its refusal calls for."""
@@ -225,12 +230,17 @@ class PositionManager:
 
     # --- commands ----------------------------------------------------------------------------------
     async def open(self, signal: Signal, qty: Decimal, *, single_target: bool, trailing_pct: Decimal,
-                   time_stop: timedelta | None, liquidation_price: Decimal | None) -> Position:
+                   time_stop: timedelta | None, liquidation_price: Decimal | None,
+                   shape: Callable[[lc.Transition], lc.Transition] | None = None) -> Position:
+        """``shape``: changes the opening transition (a limit entry, a scale-in's first part:
+        engine.execution.entry)."""
         now = self.clock.now()
         pid = uuid.uuid4().hex[:12]
         tr = lc.open_position(signal, pid, qty, now, single_target=single_target, trailing_pct=trailing_pct,
                               time_stop_at=now + time_stop if time_stop else None,
                               liquidation_price=liquidation_price)
+        if shape is not None:
+            tr = shape(tr)
         async with self._lock:
             try:
                 await self.broker.prepare(signal.symbol, signal.leverage)
@@ -255,6 +265,11 @@ class PositionManager:
                 await self._execute(tr)
             await self._drain()
         return self._book.get(position_id) or await self.repo.get_position(position_id)
+
+    async def adjust(self, position_id: str, build: changes.Build, *,
+                     dry_run: bool = False) -> tuple[object, Position | None]:
+        """A change asked for from the chat: ``changes.adjust_position``."""
+        return await changes.adjust_position(self, position_id, build, dry_run=dry_run)
 
     # --- the unit of work (engine/positions/unit.py) ---------------------------------------------------
     async def _commit(self, unit: Unit, alerts: Iterable[EngineError] = ()) -> None:
@@ -369,6 +384,9 @@ class PositionManager:
         if pid is not None and order is None:
             log.warning("fill for unknown order %s", fill.client_id)
             await self._commit(Unit(fills=(fill,), fill_position=pos.id))
+            return
+        if order is not None and changes.orphaned(pos, order):
+            await changes.close_orphan(self, pos, orders, order, fill)
             return
         if not pos.is_open:
             log.warning("fill %s for a finished position %s", fill.client_id, pos.id)

@@ -1,4 +1,8 @@
-"""The risk gate: every entry passes it; a refusal carries a reason code (never prose)."""
+"""The risk gate: every entry passes it; a refusal carries a reason code (never prose).
+
+Besides the limits below it applies the exposure caps (``engine.risk.exposure``: an entry is made
+smaller to fit, refused when nothing fits; the correlation found by the caller refuses it) and the
+size/leverage reduction after a loss streak or a drawdown step (``engine.risk.reduction``)."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from config.settings import RiskSettings
 from engine.domain.models import MarketSpec, Position, Signal, split_by_shares
 from engine.domain.reasons import RejectReason, TradingState
 from engine.domain.values import HUNDRED, ZERO, Side, floor_to_step
+from engine.risk.exposure import exposure_room
+from engine.risk.reduction import reduction
 from engine.risk.sizing import size_qty
 from engine.risk.state import RiskState
 
@@ -33,6 +39,7 @@ class GateInput:
     orders_last_minute: int
     limits: Limits
     taker_fee: Decimal = Decimal("0.0004")
+    correlated: tuple[str, float] | None = None  # an open market correlating above the cap (caller's look-up)
     position_cap_pct: Decimal = ZERO  # one position's value at most, % of equity (A-shares); 0 = none
 
 
@@ -42,6 +49,7 @@ class Decision:
     reason: RejectReason | None = None
     qty: Decimal = ZERO
     single_target: bool = False
+    leverage: int = 0  # the leverage to open with (lowered by a reduction); 0 on a refusal
     detail: dict[str, str] = field(default_factory=dict)
 
     @staticmethod
@@ -83,20 +91,46 @@ class RiskGate:
         if not sig.targets or (sig.stop - sig.entry) * sig.side.sign >= 0:
             return Decision.reject(RejectReason.INVALID_PLAN)
 
-        qty = self.size(sig, mkt, data.equity, lim.risk_per_trade_pct, data.position_cap_pct)
+        if data.correlated is not None:
+            other, value = data.correlated
+            return Decision.reject(RejectReason.CORRELATION, symbol=other, correlation=round(value, 2),
+                                   limit=s.max_correlation)
+        room = exposure_room(sig.symbol, data.open_positions, data.equity, s.max_exposure_pct,
+                             s.max_coin_exposure_pct)
+        if room.reason is not None:
+            return Decision(False, room.reason, detail=dict(room.detail or {}))
+        cut = reduction(s, data.state, data.equity)
+        leverage = cut.leverage(sig.leverage)
+        raw = size_qty(s.sizing, s, data.equity, sig.entry, sig.stop, leverage, sig.atr_pct,
+                       lim.risk_per_trade_pct) * cut.factor
+        if s.max_notional > 0 and raw * sig.entry > s.max_notional:
+            raw = s.max_notional / sig.entry
+        if data.position_cap_pct > 0:
+            raw = min(raw, data.equity * data.position_cap_pct / HUNDRED / sig.entry)
+        capped = room.room is not None and raw * sig.entry > room.room
+        if capped:
+            assert room.room is not None
+            raw = room.room / sig.entry
+        qty = floor_to_step(raw, mkt.qty_step)
         if s.max_notional > 0 and max(mkt.min_qty, mkt.qty_step) * sig.entry > s.max_notional:
             return Decision.reject(RejectReason.MAX_NOTIONAL, limit=s.max_notional)
+        if capped and (qty <= 0 or qty < mkt.min_qty or qty * sig.entry < mkt.min_notional):
+            assert room.binding is not None and room.room is not None
+            return Decision.reject(room.binding, room=round(room.room, 2))
         if qty <= 0 or qty < mkt.min_qty:
             return Decision.reject(RejectReason.MIN_QTY, qty=qty, min_qty=mkt.min_qty)
         notional = qty * sig.entry
         if notional < mkt.min_notional:
             return Decision.reject(RejectReason.MIN_NOTIONAL, notional=notional, min_notional=mkt.min_notional)
-        margin = notional / Decimal(sig.leverage) + notional * data.taker_fee * 2
+        margin = notional / Decimal(leverage) + notional * data.taker_fee * 2
         if margin > data.free:
             return Decision.reject(RejectReason.INSUFFICIENT_MARGIN, margin=round(margin, 8),
                                    free=round(data.free, 8))
         single = not self.targets_split_valid(qty, sig, mkt)
-        return Decision(True, qty=qty, single_target=single, detail={"notional": str(notional)})
+        detail = {"notional": str(notional)}
+        if cut.steps:
+            detail["reduced"] = str(cut.factor)
+        return Decision(True, qty=qty, single_target=single, leverage=leverage, detail=detail)
 
     def size(self, sig: Signal, mkt: MarketSpec, equity: Decimal, risk_per_trade_pct: Decimal,
              position_cap_pct: Decimal = ZERO) -> Decimal:

@@ -9,9 +9,10 @@ from decimal import Decimal
 from config.settings import RiskSettings
 from engine.bus import EventBus
 from engine.clock import Clock
-from engine.domain.events import EngineError, Event, TradingPaused, TradingResumed
+from engine.domain.events import EngineError, Event, PositionClosed, TradingPaused, TradingResumed
 from engine.domain.reasons import ErrorCode, PauseReason, TradingState
 from engine.domain.values import HUNDRED
+from engine.risk.reduction import after_trade
 from engine.risk.state import RiskState, next_utc_midnight
 from engine.storage.repository import Repository
 
@@ -23,6 +24,7 @@ class RiskService:
     def __init__(self, settings: RiskSettings, repo: Repository, bus: EventBus, clock: Clock, paper: bool) -> None:
         self.settings, self.repo, self.bus, self.clock, self.paper = settings, repo, bus, clock, paper
         self.state = RiskState()
+        self.equity: Decimal | None = None  # the last equity seen (per-position loss cap)
 
     async def load(self, equity: Decimal) -> None:
         text = await self.repo.kv_get(KEY)
@@ -38,6 +40,7 @@ class RiskService:
 
     async def on_equity(self, equity: Decimal) -> None:
         """Roll the day, lift an expired pause, track the peak; pause on max drawdown."""
+        self.equity = equity
         before = self.state
         new = before.roll(self.clock.now(), equity)
         await self._save(new)
@@ -76,6 +79,13 @@ class RiskService:
             await self.repo.kv_put(KEY, kv[KEY], events)
         for event in events:
             await self.bus.publish(event)
+
+    async def on_position_closed(self, event: PositionClosed) -> None:
+        """A finished trade counts into the loss and win streaks (size reduction, engine.risk.reduction)."""
+        new = after_trade(self.settings, self.state, event.pnl)
+        if new.streak_reduced != self.state.streak_reduced:
+            log.warning("size reduction after a loss streak: %s", "on" if new.streak_reduced else "lifted")
+        await self._save(new)
 
     async def _pause(self, reason: PauseReason, until: object, by: str | None) -> None:
         new = self.state.paused(reason, until)  # type: ignore[arg-type]

@@ -20,6 +20,9 @@ class RiskState:
     day_start_equity: Decimal = ZERO
     day_pnl: Decimal = ZERO  # realized today, net of fees
     equity_peak: Decimal = ZERO
+    loss_streak: int = 0  # losing trades in a row (engine.risk.reduction)
+    win_streak: int = 0
+    streak_reduced: bool = False  # a loss streak reduced size and leverage; lifted by a win streak
 
     def to_json(self) -> str:
         d = asdict(self)
@@ -39,7 +42,8 @@ class RiskState:
             until=datetime.fromisoformat(d["until"]) if d["until"] else None,
             day=date.fromisoformat(d["day"]) if d["day"] else None,
             day_start_equity=Decimal(d["day_start_equity"]), day_pnl=Decimal(d["day_pnl"]),
-            equity_peak=Decimal(d["equity_peak"]),
+            equity_peak=Decimal(d["equity_peak"]), loss_streak=int(d.get("loss_streak", 0)),
+            win_streak=int(d.get("win_streak", 0)), streak_reduced=bool(d.get("streak_reduced", False)),
         )
 
     def roll(self, now: datetime, equity: Decimal) -> RiskState:

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 
 from engine.domain.events import (
     EngineError,
+    EntryNotFilled,
     Event,
     PositionClosed,
     PositionOpened,
@@ -28,6 +29,7 @@ from engine.storage.tables import OutboxRow
 
 ALERTS: tuple[type[Event], ...] = (
     PositionOpened, TargetHit, StopMovedToBreakeven, PositionClosed, EngineError, TradingPaused, RiskRejected,
+    EntryNotFilled,
     HedgeEvent,
 )
 _BY_KIND: dict[str, type[Event]] = {cls.__name__: cls for cls in ALERTS}

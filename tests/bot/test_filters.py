@@ -34,7 +34,7 @@ async def test_signal_and_close_resolve_the_symbol_the_same_way(unit_bot) -> Non
     assert h.session.texts(ADMIN) == [
         "Which symbol? Usage: /signal SYMBOL",
         "Unknown symbol: nope. Try for example ETH/BTC.",
-        "Which symbol? Usage: /close SYMBOL",
+        "Which symbol? Usage: /close SYMBOL [50% | QTY]",
         "Unknown symbol: nope. Try for example ETH/BTC.",
         "No open position on LTC/BTC.",
     ]

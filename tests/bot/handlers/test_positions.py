@@ -54,7 +54,7 @@ async def test_close_command_keep_backs_out(unit_bot) -> None:  # type: ignore[n
     await h.feed(message_update(ADMIN, "/close"))
     await h.feed(message_update(ADMIN, "/close NOPE/BTC"))
     await h.feed(message_update(ADMIN, "/close eth"))
-    assert h.session.texts(ADMIN) == ["Which symbol? Usage: /close SYMBOL",
+    assert h.session.texts(ADMIN) == ["Which symbol? Usage: /close SYMBOL [50% | QTY]",
                                       "Unknown symbol: NOPE/BTC. Try for example ETH/BTC.",
                                       "No open position on ETH/BTC."]
     await open_position(h)

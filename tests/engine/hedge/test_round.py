@@ -20,7 +20,8 @@ from engine.hedge.store import KvHedgeStore, MemoryHedgeStore
 from engine.market.base import PriceTick
 from engine.market.replay import ReplayMarketData
 from engine.storage.db import Database
-from engine.storage.repository import KvStateStore, Repository
+from engine.storage.kv_store import KvStateStore
+from engine.storage.repository import Repository
 from engine.venues import VenueHandle, build_paper_venue
 from tests.engine.hedge.data import flat, write_venue
 

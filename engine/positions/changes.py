@@ -1,0 +1,59 @@
+"""Changes to an open position asked for from the chat (partial close, stop and target moves,
+additions: the pure transitions of ``engine.positions.adjust``), and a scale-in part that filled on
+the venue after its position closed. Both go through the position manager's public API: under its
+lock, one unit of work per step (``PositionManager.apply``), no commit path of their own."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from engine.domain.models import Fill, Leg, Order, Position, PositionState
+from engine.positions import adjust
+from engine.positions import lifecycle as lc
+
+if TYPE_CHECKING:
+    from engine.positions.manager import PositionManager
+
+log = logging.getLogger("engine.positions")
+
+# (position, its orders, context) → a Transition to execute, or anything else to hand back (a refusal)
+Build = Callable[[Position, list[Order], lc.Context], object]
+
+
+async def adjust_position(manager: PositionManager, position_id: str, build: Build, *,
+                          dry_run: bool = False) -> tuple[object, Position | None]:
+    """Run ``build(position, orders, context)`` under the manager's lock; a Transition it returns is
+    applied (not with ``dry_run``), its fills are taken after. Answers (what ``build`` returned, the
+    position after) — (None, None) for no open position."""
+    async with manager.locked():
+        pos = manager.position(position_id)
+        if pos is None:
+            return None, None
+        result = build(pos, manager.orders_of(pos.id), await manager.ctx(pos.symbol))
+        if isinstance(result, lc.Transition) and not dry_run:
+            await manager.apply(result)
+    await manager.process_inbox()
+    return result, manager.position(position_id) or await manager.repo.get_position(position_id)
+
+
+def orphaned(pos: Position, order: Order) -> bool:
+    """A scale-in part's fill for a position already closed (one gap through the part and the stop)."""
+    return not pos.is_open and order.leg == Leg.SCALE.value and pos.state is PositionState.CLOSED
+
+
+async def close_orphan(manager: PositionManager, pos: Position, orders: list[Order], order: Order,
+                       fill: Fill) -> None:
+    """What the part opened is held again and closed at market (``adjust.orphan_fill``): one step, the
+    fill recorded in its commit. Lock held; ``orders``: all of the position's orders."""
+    log.warning("scale-in part %s filled after position %s closed: closing it", fill.client_id, pos.id)
+    tr = adjust.orphan_fill(pos, orders, order, fill, await manager.ctx(pos.symbol))
+    # held again with all its orders in view; its realized PnL as it was, so only the fee is booked
+    manager.remember(replace(pos, state=PositionState.OPEN), orders)
+    try:
+        await manager.apply(tr, fill)
+    except BaseException:
+        manager.remember(pos)  # not applied: forgotten again
+        raise
