@@ -5,12 +5,14 @@ post raises a card to the usual chats, and readers' text is not read as a signal
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from itertools import count
 
 from aiogram.methods import SendMessage
 from aiogram.types import Update
 
-from engine.domain.models import SignalStatus
+from engine.domain.models import OrderType, PositionState, SignalStatus
+from engine.domain.values import OrderAction
 from tests.bot.conftest import ADMIN, ADMIN2, READER
 from tests.bot.flows import button_data
 from tests.bot.mocked import callback_update, message_update, user
@@ -83,3 +85,20 @@ async def test_listed_channel_post_raises_a_card_once(unit_bot) -> None:  # type
     cards = [m for m in h.session.of(SendMessage) if "From: channel post" in m.text]
     assert sorted(c.chat_id for c in cards) == sorted([ADMIN, ADMIN2])  # one card per admin chat
     assert button_data(cards[0], "Confirm")
+
+
+async def test_an_entry_range_becomes_a_limit_at_its_middle_with_limit_entries(unit_bot) -> None:  # type: ignore[no-untyped-def]
+    """``SP_RISK__ENTRY_ORDER=limit``: a pasted range is entered with a limit order at its middle (market
+    entries use the middle as the planned price)."""
+    h = await unit_bot(sections={"risk": {"entry_order": "limit", "entry_timeout_min": 10}})
+    price, stop, tp = await prices(h)
+    low, high = (price * Decimal("0.997")).quantize(price), (price * Decimal("0.999")).quantize(price)
+    middle = (low + high) / 2
+    await h.feed(message_update(ADMIN, f"ETH/BTC LONG\nEntry: {low}-{high}\nTP1: {tp}\nSL: {stop}"))
+    card = h.session.of(SendMessage)[-1]
+    await h.feed(callback_update(ADMIN, button_data(card, "Confirm"), message_id=1000))
+    [view] = await h.engine.positions()
+    assert view.position.state is PositionState.PENDING  # resting below the market, not bought at market
+    [order] = await h.engine.broker.open_orders("ETH/BTC")
+    assert order.type is OrderType.LIMIT and order.action is OrderAction.BUY
+    assert abs(order.price - middle) <= Decimal("1e-6"), (order.price, middle)
