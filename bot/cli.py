@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print("signalpilot: cannot start:\n  " + "\n  ".join(blocking), file=sys.stderr)
         return EXIT_CONFIG
     from engine.errors import BackupError
-    from engine.storage.backup import RunLock, sqlite_path
+    from engine.facade import RunLock, sqlite_path
 
     try:
         with RunLock(sqlite_path(settings.database_url)) if settings.database_url.startswith("sqlite") \

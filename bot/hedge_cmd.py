@@ -43,8 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.hedge.plan import PlanRefused
-    from engine.hedge.replay import round_json, run_hedge_replay
+    from engine.facade import PlanRefused, hedge_round_json, run_hedge_replay
 
     if args.rounds < 1:
         print("signalpilot: --rounds must be at least 1", file=sys.stderr)
@@ -69,6 +68,6 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     print(f"{len(out.rounds)} round(s), total PnL {total}" +
           (" (stopped: daily loss limit reached)" if out.stopped_by == "daily_loss" else ""))
     if args.json:
-        args.json.write_text(json.dumps({"symbol": symbol, "size": str(size), "rounds": [round_json(r) for r in out.rounds],
+        args.json.write_text(json.dumps({"symbol": symbol, "size": str(size), "rounds": [hedge_round_json(r) for r in out.rounds],
                                          "pnl": str(total), "stopped_by": out.stopped_by}, indent=2))
     return EXIT_OK

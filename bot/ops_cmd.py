@@ -14,7 +14,6 @@ from pathlib import Path
 
 from config.settings import Settings
 from engine.errors import BackupError
-from engine.storage import backup as backups
 
 EXIT_FAILED = 2
 
@@ -28,20 +27,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from engine.facade import backup_database, backups_of, export_trades, restore_database, sqlite_path
+
     try:
         if args.command == "backup":
-            db = backups.sqlite_path(settings.database_url)
-            path = backups.backup(db, Path(settings.backup.dir), datetime.now(UTC), settings.backup.keep)
+            db = sqlite_path(settings.database_url)
+            path = backup_database(db, Path(settings.backup.dir), datetime.now(UTC), settings.backup.keep)
             print(f"backup written: {path} ({path.stat().st_size:,} bytes); "
-                  f"{len(backups.backups(path.parent, db))} kept in {path.parent}")
+                  f"{len(backups_of(path.parent, db))} kept in {path.parent}")
             return 0
         if args.command == "restore":
-            db = backups.sqlite_path(settings.database_url)
-            kept = backups.restore(args.file, db, datetime.now(UTC))
+            db = sqlite_path(settings.database_url)
+            kept = restore_database(args.file, db, datetime.now(UTC))
             print(f"restored {db} from {args.file}" + (f"; the replaced database is kept as {kept}" if kept else ""))
             return 0
-        from engine.exports import export_trades
-
         count = asyncio.run(export_trades(settings.database_url, args.trades))
         print(f"{count} closed trades written to {args.trades}")
         return 0

@@ -39,14 +39,14 @@ def st_codes(text: str) -> frozenset[str] | str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.qmt.run import run_server
+    from engine.facade import run_qmt_server
 
     st = st_codes(args.st)
     if isinstance(st, str):
         print(f"signalpilot: {st}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(run_server(host=args.host, port=args.port, token=args.token, simulate=args.simulate,
+        return asyncio.run(run_qmt_server(host=args.host, port=args.port, token=args.token, simulate=args.simulate,
                                       cash=args.cash, certfile=args.cert, keyfile=args.key,
                                       qmt_path=args.qmt_path, account=args.account, st_symbols=st))
     except KeyboardInterrupt:

@@ -1,5 +1,7 @@
 """What front ends need beyond the running engine: a backtest and its report, PNG charts, the
-start-up checks, log redaction, candle download and an API-key check.
+start-up checks, log redaction, candle download and an API-key check; for the operations commands,
+SQLite backups, restore and the run lock, the trades export, the hedge on replayed candles and the
+QMT bridge server.
 
 Re-exported by the façade: the bot imports only ``engine.facade``, ``engine.domain`` and
 ``engine.errors``. The heavy parts (matplotlib for the charts, ccxt for the download and the key
@@ -17,14 +19,21 @@ from typing import TYPE_CHECKING, Any
 from config.settings import ExchangeSettings
 from engine.backtest.report import format_text, to_json_dict, trade_marks
 from engine.backtest.runner import BacktestResult, run_backtest
+from engine.hedge.plan import PlanRefused
 from engine.preflight import Check, offline_checks, online_checks
 from engine.redaction import RedactingFilter, redact, register_secret, setup_logging
+from engine.storage.backup import RunLock, sqlite_path
+from engine.storage.backup import backup as backup_database
+from engine.storage.backup import backups as backups_of
+from engine.storage.backup import restore as restore_database
 
 if TYPE_CHECKING:
     from engine.market.download import FileResult
     from engine.views import ChartData
 
 __all__ = [
+    "PlanRefused", "RunLock", "backup_database", "backups_of", "export_trades", "hedge_round_json",
+    "restore_database", "run_hedge_replay", "run_qmt_server", "sqlite_path",
     "BacktestResult", "Check", "RedactingFilter", "candles_png", "daily_pnl_png", "download_candles",
     "equity_png", "format_text", "load_charts", "make_exchange", "offline_checks", "online_checks", "redact",
     "register_secret", "run_backtest", "setup_logging", "to_json_dict", "trade_marks", "verify_keys",
@@ -80,3 +89,32 @@ async def verify_keys(settings: ExchangeSettings) -> str:
     from engine.brokers.ccxt.key_check import verify_keys as verify
 
     return await verify(settings)
+
+
+# --- operations: the trades export, the hedge on replayed candles, the QMT bridge server --------------
+async def export_trades(db_url: str, out: Path) -> int:
+    """``signalpilot export --trades FILE.csv``: the closed trades as CSV; their number."""
+    from engine.exports import export_trades as export
+
+    return await export(db_url, out)
+
+
+async def run_hedge_replay(*args: Any, **kwargs: Any) -> Any:
+    """``signalpilot hedge``: hedge rounds on replayed candles of both venues (engine/hedge/replay.py)."""
+    from engine.hedge.replay import run_hedge_replay as run
+
+    return await run(*args, **kwargs)
+
+
+def hedge_round_json(rnd: Any) -> dict[str, Any]:
+    """One hedge round as JSON (decimals as strings)."""
+    from engine.hedge.replay import round_json
+
+    return round_json(rnd)
+
+
+async def run_qmt_server(**kwargs: Any) -> int:
+    """``signalpilot qmt-server``: the QMT bridge (engine/qmt/run.py); xtquant only when run for real."""
+    from engine.qmt.run import run_server
+
+    return await run_server(**kwargs)
