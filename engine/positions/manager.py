@@ -325,7 +325,7 @@ class PositionManager:
         if await flat.earlier_fills_first(self, pos, order, fill):
             self._inbox.append(fill)  # applied after the fills that came before it on the venue
             return
-        fresh = await self.repo.add_fill(fill, pos.id)
+        fresh = await self.repo.add_fill(replace(fill, venue=pos.venue), pos.id)
         if pid is not None and order is None:
             log.warning("fill for unknown order %s", fill.client_id)
             return

@@ -155,7 +155,7 @@ async def _outside_exits(mgr: PositionManager, pos: Position) -> list[Exit]:
             continue
         qty = min(fill.qty, left)
         gross = (fill.price - pos.entry_price) * qty * pos.side.sign
-        await mgr.repo.add_fill(fill, pos.id)
+        await mgr.repo.add_fill(replace(fill, venue=pos.venue), pos.id)
         exits.append(Exit(ts=fill.ts, price=fill.price, qty=qty, reason=CloseReason.EXTERNAL.value, fee=fill.fee,
                           pnl=gross - fill.fee))
         left -= qty

@@ -84,9 +84,12 @@ class Repository:
             row = await s.get(PositionRow, position_id)
             return row_to_position(row) if row else None
 
-    async def open_positions(self) -> list[Position]:
+    async def open_positions(self, venue: str | None = None) -> list[Position]:
+        """Positions not closed, oldest first; of one venue when ``venue`` is given."""
         async with self.db.session() as s:
             q = select(PositionRow).where(col(PositionRow.state).in_(_OPEN_STATES)).order_by(PositionRow.created_at)
+            if venue is not None:
+                q = q.where(PositionRow.venue == venue)
             return [row_to_position(r) for r in (await s.exec(q)).all()]
 
     async def position_for_signal(self, signal_id: str) -> Position | None:
@@ -115,10 +118,12 @@ class Repository:
             q = select(OrderRow).where(OrderRow.position_id == position_id).order_by(OrderRow.created_at)
             return [row_to_order(r) for r in (await s.exec(q)).all()]
 
-    async def live_orders(self) -> list[Order]:
-        """Orders not final (NEW or OPEN), oldest first."""
+    async def live_orders(self, venue: str | None = None) -> list[Order]:
+        """Orders not final (NEW or OPEN), oldest first; of one venue when ``venue`` is given."""
         async with self.db.session() as s:
             q = select(OrderRow).where(col(OrderRow.status).in_(_LIVE_ORDER)).order_by(OrderRow.created_at)
+            if venue is not None:
+                q = q.where(OrderRow.venue == venue)
             return [row_to_order(r) for r in (await s.exec(q)).all()]
 
     async def add_fill(self, fill: Fill, position_id: str | None) -> bool:

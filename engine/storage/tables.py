@@ -72,6 +72,7 @@ class PositionRow(SQLModel, table=True):
     best_price: Decimal | None = money(nullable=True)
     liquidation_price: Decimal | None = money(nullable=True)
     exits_json: str = Field(sa_column=Column(Text, nullable=False))
+    venue: str = Field(default="default", max_length=32, index=True)
 
 
 class OrderRow(SQLModel, table=True):
@@ -95,6 +96,7 @@ class OrderRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     created_at: datetime = when()
     updated_at: datetime = when()
+    venue: str = Field(default="default", max_length=32, index=True)
 
 
 class FillRow(SQLModel, table=True):
@@ -112,6 +114,7 @@ class FillRow(SQLModel, table=True):
     fee: Decimal = money()
     is_maker: bool = False
     ts: datetime = when(index=True)
+    venue: str = Field(default="default", max_length=32, index=True)
 
 
 class KvRow(SQLModel, table=True):
