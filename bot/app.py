@@ -50,7 +50,6 @@ class Options:
 
     limits: Limits = Limits()
     panic_ttl: float = 30.0
-    merge_window: float = 1.0
     throttle_limit: int = 10
     throttle_period: float = 10.0
     refusal_cooldown: float = 60.0
@@ -61,7 +60,7 @@ class Options:
 
 
 def bot_clock(engine: Engine, opts: Options) -> Clock:
-    """Pacing, backoff, panic expiry, throttling and the merge window run on the injected clock.
+    """Pacing, backoff, panic expiry and throttling run on the injected clock.
     A replayed engine clock jumps through history, so Telegram's limits keep real time then."""
     if opts.clock is not None:
         return opts.clock
@@ -91,7 +90,7 @@ def build_dispatcher(engine: Engine, settings: Settings, *, bot: Bot | None = No
     clock = bot_clock(engine, opts)
     delivery = Delivery(bot, opts.limits, clock)  # type: ignore[arg-type]
     notifier = Notifier(engine, delivery, i18n, book, admins=list(tg.admins), chat_id=tg.chat_id,
-                        merge_window=opts.merge_window, clock=clock,
+                        clock=clock,
                         max_age=timedelta(hours=tg.alert_max_age_h))
     dp = Dispatcher(engine=engine, settings=settings, tg=tg, delivery=delivery, notifier=notifier, book=book,
                     access=access, panic_desk=PanicDesk(opts.panic_ttl, clock), i18n_core=i18n, options=opts)

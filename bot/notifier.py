@@ -1,7 +1,9 @@
 """Engine events → cards and alerts on the outgoing queue.
 
-Bus handlers only append to an ordered in-memory list (the engine is never slowed down or
-broken by Telegram). One consumer task takes them in order:
+The notifier hears the bus by publication (``subscribe_batches``): one event alone, or the events
+of one lifecycle transition together, in order. The handler only appends the publication to an
+ordered in-memory list (the engine is never slowed down or broken by Telegram). One consumer task
+takes them in order:
 
 * ``SignalRaised`` → a card per recipient chat, remembered with ``engine.save_card`` (cards asked
   for with /signal are sent by that handler);
@@ -11,7 +13,9 @@ broken by Telegram). One consumer task takes them in order:
   are not sent from the bus: the engine keeps them in its outbox until they are delivered, and
   the bus event only says "there is something new". ``bot.outbox.AlertSender`` sends them in
   order, once per chat, through outages of any length and across restarts (what an earlier run
-  could not deliver goes first).
+  could not deliver goes first). The alerts of one publication are released together, so a
+  TP1 and its move to breakeven (or the last target and the close) are merged from the batch —
+  no wall-clock window is waited on.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def recipients(engine_admins: list[int], chat_id: int | None) -> list[int]:
 
 class Notifier:
     def __init__(self, engine: Engine, delivery: Delivery, i18n: I18n, book: LanguageBook, *,
-                 admins: list[int], chat_id: int | None, merge_window: float = 1.0,
+                 admins: list[int], chat_id: int | None,
                  clock: Clock | None = None, max_age: timedelta = timedelta(hours=24)) -> None:
         self.engine = engine
         self.delivery = delivery
@@ -70,12 +74,11 @@ class Notifier:
         self.book = book
         self.chats = recipients(admins, chat_id)
         self.admins = list(dict.fromkeys(admins))
-        self.merge_window = merge_window
         self.clock: Clock = clock or delivery.clock
-        self.outbox = AlertSender(engine, delivery, i18n, book, chats=self.chats, clock=self.clock,
-                                  max_age=max_age, merge_window=merge_window)
+        self.outbox = AlertSender(engine, delivery, i18n, book, chats=self.chats, max_age=max_age)
         self._alert_types: tuple[type[Event], ...] = tuple(engine.ALERTS)
-        self._events: deque[Event] = deque()
+        self._wanted: tuple[type[Event], ...] = (*CARD_EVENTS, *self._alert_types, *VENUE_EVENTS)
+        self._events: deque[tuple[Event, ...]] = deque()  # publications, in order
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -83,16 +86,15 @@ class Notifier:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        for event_type in (*CARD_EVENTS, *self._alert_types, StorageFailed, *VENUE_EVENTS):
-            self.engine.bus.subscribe(event_type, self._on_event)
+        self.engine.bus.subscribe_batches(self._on_batch)
         self._idle.clear()  # until what earlier runs left in the outbox is out
         if self.engine.venue_down is not None:  # published at start, before the bot listened
-            self._on_event(self.engine.venue_down)
+            self._on_batch((self.engine.venue_down,))
         self._task = spawn(self._run(), name="bot-notifier")
 
     async def stop(self, timeout: float = 2.0) -> None:
         """Stop listening; events already received get ``timeout`` seconds to reach the queue."""
-        self.engine.bus.unsubscribe(self._on_event)
+        self.engine.bus.unsubscribe(self._on_batch)
         if self._task is not None and not self._idle.is_set():
             try:
                 await asyncio.wait_for(self._idle.wait(), timeout)
@@ -111,18 +113,19 @@ class Notifier:
         """Wait until every event received so far has been handed to the delivery queue."""
         await asyncio.wait_for(self._idle.wait(), timeout)
 
-    def _on_event(self, event: Event) -> None:
-        if isinstance(event, StorageFailed):
-            self._storage_failed(event)
+    def _on_batch(self, events: tuple[Event, ...]) -> None:
+        for event in events:
+            if isinstance(event, StorageFailed):
+                self._storage_failed(event)
+        mine = tuple(e for e in events if isinstance(e, self._wanted))
+        if not mine:
             return
-        self._events.append(event)
+        self._events.append(mine)
         self._idle.clear()
         self._arrived.set()
-        if isinstance(event, self._alert_types):
-            self.outbox.arrived.set()
 
     # --- consumer ------------------------------------------------------------------------------
-    async def _next(self) -> Event:
+    async def _next(self) -> tuple[Event, ...]:
         while not self._events:
             self._idle.set()
             self._arrived.clear()
@@ -138,23 +141,33 @@ class Notifier:
         except Exception:
             log.exception("could not send the alerts left from earlier runs")
         while True:
-            event = await self._next()
+            batch = await self._next()
             try:
-                await self._handle(event)
+                await self._handle_batch(batch)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a quiet one (the database is gone) was already told: one line
-                log.error("could not notify %s: %s", type(event).__name__, exc, exc_info=None if quiet(exc) else exc)
+                log.error("could not notify %s: %s", ", ".join(type(e).__name__ for e in batch), exc,
+                          exc_info=None if quiet(exc) else exc)
             if not self._events:
                 self._idle.set()
 
-    async def _handle(self, event: Event) -> None:
-        if isinstance(event, self._alert_types):
-            released = {event.id}  # with the alerts published right behind it (one transition)
-            while self._events and isinstance(self._events[0], self._alert_types):
-                released.add(self._events.popleft().id)
+    async def _handle_batch(self, batch: tuple[Event, ...]) -> None:
+        """One publication: its alerts are released together (partners merge), the rest in order."""
+        released: set[str] = set()
+        for event in batch:
+            if isinstance(event, self._alert_types):
+                released.add(event.id)
+                continue
+            if released:
+                await self.outbox.flush(only=released)
+                released = set()
+            await self._handle(event)
+        if released:
             await self.outbox.flush(only=released)
-        elif isinstance(event, SignalRaised):
+
+    async def _handle(self, event: Event) -> None:
+        if isinstance(event, SignalRaised):
             if not event.on_demand:  # /signal: the asking handler shows that card
                 await self._card(event)
         elif isinstance(event, SignalConfirmed):

@@ -8,7 +8,8 @@ has it, the alert is settled. A restart loads what was not settled and goes on f
 that already confirmed an alert never gets it again.
 
 * A ``TargetHit`` and the ``StopMovedToBreakeven`` of the same position are one alert, and so are
-  the last ``TargetHit`` and the ``PositionClosed`` it caused (they are written in one commit).
+  the last ``TargetHit`` and the ``PositionClosed`` it caused: they are written in one commit and
+  published in one batch, so the partner is always pending with it — nothing is waited for.
 * Alerts older than ``max_age`` when they can finally go out (Telegram was away, the bot was down)
   are folded into one summary per chat instead of a flood.
 """
@@ -29,7 +30,6 @@ from bot.delivery import Delivery
 from bot.i18n import LanguageBook, use
 from bot.presenters import alerts, cards, hedge
 from bot.presenters.missed import missed_summary
-from bot.timer import wait_event
 from engine.domain.events import (
     EngineError,
     Event,
@@ -43,7 +43,6 @@ from engine.domain.events import (
 from engine.domain.hedge import HedgeEvent
 from engine.domain.models import CloseReason
 from engine.domain.reasons import PauseReason
-from engine.facade import Clock
 
 if TYPE_CHECKING:
     from engine.facade import Engine, PendingAlert
@@ -86,17 +85,14 @@ def _transient(exc: BaseException) -> bool:
 
 class AlertSender:
     def __init__(self, engine: Engine, delivery: Delivery, i18n: I18n, book: LanguageBook, *,
-                 chats: list[int], clock: Clock, max_age: timedelta, merge_window: float) -> None:
+                 chats: list[int], max_age: timedelta) -> None:
         self.engine = engine
         self.delivery = delivery
         self.i18n = i18n
         self.book = book
         self.chats = chats
-        self.clock = clock
         self.max_age = max_age
-        self.merge_window = merge_window
         self.handled: set[str] = set()  # alert ids this process has sent (or settled)
-        self.arrived = asyncio.Event()  # set by the notifier when an alert is published
         self.delivered = 0  # (alert, chat) pairs confirmed by Telegram in this process
         self.summaries = 0
 
@@ -119,21 +115,11 @@ class AlertSender:
                     # partners are written in one commit: look at everything pending, not just ``only``
                     partner = next((p for p in everything if p not in group and p.event.id not in self.handled
                                     and match(p.event)), None)
-                    if partner is None and only is not None:
-                        partner = await self._late_partner(match)
                     if partner is not None:
                         if partner in fresh:
                             fresh.remove(partner)
                         group.append(partner)
                 await self._deliver(group)
-
-    async def _late_partner(self, match: Callable[[Event], bool]) -> PendingAlert | None:
-        """A partner published a moment later (not in the same commit): wait up to the merge window."""
-        self.arrived.clear()
-        if not await wait_event(self.clock, self.arrived, self.merge_window):
-            return None
-        return next((p for p in await self.engine.pending_alerts()
-                     if p.event.id not in self.handled and match(p.event)), None)
 
     # --- one alert (or a merged pair) to every chat --------------------------------------------------
     async def _deliver(self, group: list[PendingAlert]) -> None:

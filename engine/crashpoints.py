@@ -2,7 +2,8 @@
 
 The crash tests (tests/engine/live/test_crash.py) need the bot to die at a chosen step of a
 position's life — not wherever a wall-clock timer happens to land. The repository calls
-``committed`` right after each transaction that saves a position, its orders or a fill; when the
+``committed`` right after each transaction (one lifecycle step: a fill, the position and orders it
+changes, the venue's rows, the risk state, the alerts — ``Repository.commit``); when the
 environment variable ``SIGNALPILOT_CRASH_AT`` names a phase that commit reaches, the process
 writes one line to stderr (``crashpoint <phase>#<n>: SIGKILL``) and kills itself with SIGKILL, the
 database holding exactly what was committed so far.
@@ -18,7 +19,8 @@ position —, ``moved-stop`` — a later one: breakeven or trailing —, ``tp1``
   ``moved-stop-persisted`` TP1's fill applied, the new stop not sent yet);
 * ``<leg>-acknowledged``: the venue's acknowledgement saved (``moved-stop-acknowledged``: the new
   stop rests, the old one is not cancelled yet);
-* ``<leg>-fill-recorded``: a fill of that leg recorded but not applied to the position yet;
+* ``<leg>-fill-recorded``: a fill of that leg recorded — in the same commit that applies it to the
+  position and persists the orders it calls for (``entry-fill-recorded`` is also ``stop-persisted``);
 * ``<leg>-filled``, ``<leg>-cancelled``, ``<leg>-rejected``: the order saved in that state;
 * ``position-closed``, ``position-failed``: the position saved over (its other orders not yet
   cancelled);
@@ -34,7 +36,8 @@ import os
 import signal
 from collections.abc import Iterable
 
-from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState
+from engine.domain.ids import ClientOrderId
+from engine.domain.models import Fill, Leg, Order, OrderStatus, Position, PositionState
 
 ENV = "SIGNALPILOT_CRASH_AT"
 
@@ -90,13 +93,12 @@ def phases(position: Position | None, orders: Iterable[Order] = (),
 
 def leg_name(client_id: str) -> str:
     """``sp-<pid>-<leg>-<n>`` → entry, stop, moved-stop, tp1, tp2, close (else the id's kind)."""
-    parts = client_id.split("-")
-    if len(parts) != 4:
-        return parts[0]
-    leg, seq = parts[2], parts[3]
-    if leg == "sl":
-        return "stop" if seq == "0" else "moved-stop"
-    return _LEGS.get(leg, leg)
+    parsed = ClientOrderId.parse(client_id)
+    if parsed is None:
+        return client_id.split("-")[0]
+    if parsed.leg == Leg.STOP.value:
+        return "stop" if parsed.is_first_stop else "moved-stop"
+    return _LEGS.get(parsed.leg, parsed.leg)
 
 
 arm()

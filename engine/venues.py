@@ -84,6 +84,14 @@ def venue_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def paper_store(db: Any, name: str) -> Any:
+    """Where the named venue ``name`` keeps its paper account: its own rows of the ``paper_*`` tables
+    (key ``venue:<name>``), never those of the engine's own paper venue (``default``) or another venue."""
+    from engine.storage.paper_rows import PaperRows
+
+    return PaperRows(db, venue=f"venue:{name.lower()}")
+
+
 def build_paper_venue(name: str, settings: Settings, clock: Clock, market: MarketData, *,
                       store: Any = None, currency: str = "USDT") -> VenueHandle:
     """A simulated venue on ``market``: its own paper account, saved under its own key."""

@@ -27,7 +27,8 @@ from engine.signal_service import SignalService
 from engine.signals.scanner import Scanner
 from engine.signals.scorer import Scorer
 from engine.storage.db import Database
-from engine.storage.repository import KvStateStore, Repository
+from engine.storage.paper_rows import PaperRows
+from engine.storage.repository import Repository
 from engine.trading import TradingService
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -92,7 +93,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             if broker_settings.paper_balance is None:
                 broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
             broker = PaperBroker(broker_settings, clock, market.market,
-                                 store=KvStateStore(repo) if persist_venue else None, currency=currency)
+                                 store=PaperRows(db) if persist_venue else None, currency=currency)
         else:
             from engine.brokers.ccxt import build_broker
 
@@ -105,7 +106,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     bus.subscribe(EngineError, risk.on_engine_error)
     manager = PositionManager(repo, broker, bus, clock, markets, taker_fee=settings.broker.taker_fee,
                               breakeven_buffer_pct=settings.plan.breakeven_buffer_pct, paper=settings.paper,
-                              on_realized=risk.realized)
+                              on_realized=risk.book)
     scanner = Scanner(market, Scorer(), timeframes=tuple(settings.scan.timeframes), candles=settings.scan.candles)
     signals = SignalService(settings.scan, market, scanner, planner, repo, bus, clock, runtime, settings.paper)
     trading = TradingService(settings, repo, bus, clock, market, broker, manager, RiskGate(settings.risk), risk,

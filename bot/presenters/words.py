@@ -13,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import format as fmt
+from engine.domain.ids import ClientOrderId
 from engine.domain.models import CloseReason
 from engine.domain.reasons import ErrorCode, ExecutionMode, PauseReason, RejectReason, TradingState
 from engine.domain.values import Side
@@ -125,8 +126,8 @@ ORDER_LEG = {
 
 def order_leg(client_id: str) -> str:
     """The leg of one of our orders from its client id (``sp-<position>-<leg>-<attempt>``), in words."""
-    parts = client_id.split("-")
-    return word(ORDER_LEG, parts[-2]) if len(parts) >= 4 and parts[0] == "sp" else ""
+    parsed = ClientOrderId.parse(client_id)
+    return word(ORDER_LEG, parsed.leg) if parsed else ""
 
 
 SETTING = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from engine.brokers.paper_state import PaperChanges
 from engine.domain.models import Balance, Fill, MarketSpec, OrderRequest, VenueOrder, VenuePosition
 from engine.market.base import PriceTick
 
@@ -15,8 +16,9 @@ FillHandler = Callable[[Fill], None]
 class Broker(Protocol):
     """A venue. Implementations: ``PaperBroker`` (simulated) and ``CcxtBroker`` (live exchange).
 
-    Fills are reported through the handler given to ``on_fill``: the handler only queues them
-    (it is synchronous); the position manager processes the queue in order.
+    Fills are reported as queued events, never by calling into the position manager: a live venue
+    hands each to the handler given to ``on_fill`` (``StreamedFills``: the handler only queues it),
+    the paper venue keeps them until the manager takes them (``JournaledVenue.take_fills``).
     Order creation is never retried blindly: after an unknown outcome, ``fetch_order`` by the
     client id tells whether it reached the venue.
     """
@@ -27,8 +29,6 @@ class Broker(Protocol):
     async def start(self) -> None: ...
 
     async def close(self) -> None: ...
-
-    def on_fill(self, handler: FillHandler) -> None: ...
 
     async def market(self, symbol: str) -> MarketSpec: ...
 
@@ -65,9 +65,20 @@ class Broker(Protocol):
     def mark_price(self, symbol: str) -> Decimal | None: ...
 
 
-class StateStore(Protocol):
-    """Durable key → text storage (the database's ``kv`` table) for a venue's own state."""
+@runtime_checkable
+class StreamedFills(Protocol):
+    """A venue whose fills arrive on their own (streams, polls): each is handed to the handler."""
 
-    async def load(self, key: str) -> str | None: ...
+    def on_fill(self, handler: FillHandler) -> None: ...
 
-    async def save(self, key: str, value: str) -> None: ...
+
+@runtime_checkable
+class JournaledVenue(Protocol):
+    """A venue whose state lives in our database (the paper venue): the position manager takes its
+    fills and its changed rows, and writes the rows in the transaction of the step they belong to."""
+
+    def defer_saves(self) -> None: ...
+
+    def take_fills(self) -> list[Fill]: ...
+
+    def take_changes(self) -> PaperChanges: ...

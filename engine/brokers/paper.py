@@ -4,9 +4,14 @@ Paper trading is a product feature: orders are validated like the exchange valid
 market orders pay slippage and taker fees, limits and take-profits rest and pay maker fees,
 stops trigger on the right side and fill past a gap, a stop or take-profit already crossed when
 placed is refused as Binance refuses it (-2021, "would immediately trigger"), reduce-only orders
-never increase or flip a position, and isolated positions are liquidated. State is saved through a ``StateStore`` after
-every change (key ``"paper"``) and restored by ``start()``, so positions and resting orders
-survive a restart. Fill handlers are called once per fill, after the state holding it is saved.
+never increase or flip a position, and isolated positions are liquidated. State is restored by ``start()``, so positions and resting orders
+survive a restart.
+
+Persistence is by rows, of what changed (``PaperState.take_changes``): alone, each operation saves
+its changes through its ``PaperStore`` before it returns; driven by the position manager
+(``defer_saves``), the changes wait for the manager, which writes them in the same transaction as
+what it does with them (the fill, the position, the orders, the alerts). Fills are queued, never
+pushed to anyone: ``take_fills`` hands them over in the order they happened.
 Arithmetic and rounding rules: ``engine.brokers.paper_ledger``.
 """
 
@@ -16,10 +21,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Protocol
 
 from config.settings import BrokerSettings, default_paper_balance
 from engine.brokers import paper_ledger as L
-from engine.brokers.base import FillHandler, StateStore
 from engine.brokers.errors import (
     BrokerError,
     InsufficientFunds,
@@ -28,7 +33,7 @@ from engine.brokers.errors import (
     WouldTriggerImmediately,
 )
 from engine.brokers.paper_checks import check_leverage, validate
-from engine.brokers.paper_state import PaperOrder, PaperState
+from engine.brokers.paper_state import PaperChanges, PaperOrder, PaperState
 from engine.clock import Clock
 from engine.domain.models import (
     Balance,
@@ -45,22 +50,29 @@ from engine.market.base import PriceTick
 
 log = logging.getLogger("engine.brokers.paper")
 _LOG = {"component": "paper"}
-STORE_KEY = "paper"
+
+
+class PaperStore(Protocol):
+    """Where the paper account lives between runs (the database's ``paper_*`` tables)."""
+
+    async def load(self) -> PaperState | None: ...
+
+    async def save(self, changes: PaperChanges) -> None: ...
 
 
 class PaperBroker:
     """The simulated venue behind the ``Broker`` protocol. Without a store, state lives in memory only.
 
     ``history_limit`` bounds how many final orders (with their fills) are remembered for look-ups
-    and idempotent re-sends (each save writes them all); resting orders, and filled orders of a
-    symbol whose position is still open, are always kept.
+    and idempotent re-sends; resting orders, and filled orders of a symbol whose position is still
+    open, are always kept.
     """
 
     name = "paper"
     paper = True
 
     def __init__(self, settings: BrokerSettings, clock: Clock, markets: Callable[[str], Awaitable[MarketSpec]],
-                 store: StateStore | None = None, currency: str = "USDT", *, history_limit: int = 200) -> None:
+                 store: PaperStore | None = None, currency: str = "USDT", *, history_limit: int = 200) -> None:
         self.currency = currency
         self._settings = settings
         self._clock = clock
@@ -73,11 +85,12 @@ class PaperBroker:
         self._state = PaperState(wallet=initial if initial is not None else default_paper_balance(currency))
         self._marks: dict[str, Decimal] = {}
         self._specs: dict[str, MarketSpec] = {}
-        self._handlers: list[FillHandler] = []
-        self._undelivered: list[Fill] = []
+        self._fills: list[Fill] = []  # not taken yet (take_fills)
+        self._saved_fills: list[Fill] = []  # alone: saved, so ready to be taken
+        self._unsaved: list[PaperChanges] = []  # alone: changes whose save failed (saved again first)
         self._lock = asyncio.Lock()
         self._loaded = store is None
-        self._dirty = False  # changed since the last save
+        self._deferred = False  # the position manager saves the changes (take_changes)
 
     # --- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -86,11 +99,27 @@ class PaperBroker:
 
     async def close(self) -> None:
         async with self._lock:
-            if self._loaded:
-                await self._commit()
+            if self._loaded and self._store is not None:
+                changes = self.take_changes()
+                if changes:
+                    await self._store.save(changes)
 
-    def on_fill(self, handler: FillHandler) -> None:
-        self._handlers.append(handler)
+    def defer_saves(self) -> None:
+        """From now on the caller writes the changes (``take_changes``) in its own transactions."""
+        self._deferred = True
+
+    def take_changes(self) -> PaperChanges:
+        """What changed since the last call: the rows to write (the history trimmed first)."""
+        self._state.prune(self._history_limit)
+        return self._state.take_changes()
+
+    def take_fills(self) -> list[Fill]:
+        """The fills since the last call, in the order they happened (alone: once they are saved)."""
+        if self._deferred or self._store is None:
+            fills, self._fills = self._fills, []
+        else:
+            fills, self._saved_fills = self._saved_fills, []
+        return fills
 
     async def market(self, symbol: str) -> MarketSpec:
         return await self._spec(symbol)
@@ -100,7 +129,7 @@ class PaperBroker:
             await self._load()
             check_leverage(symbol, leverage, await self._spec(symbol), self._mm)
             if self._state.leverage.get(symbol) != leverage:
-                self._state.leverage[symbol] = leverage
+                self._state.set_leverage(symbol, leverage)
                 await self._commit()
 
     # --- orders ----------------------------------------------------------------------------------
@@ -120,7 +149,7 @@ class PaperBroker:
                          request.type.value, request.action.value, request.qty, exc, extra=_LOG)
                 raise
             try:
-                await self._commit(fill)
+                await self._commit()
             except Exception as exc:  # executed in memory, not saved: the caller must look it up
                 raise UnknownOutcome(f"paper order {order.client_id} was executed but its state could not "
                                      f"be saved ({type(exc).__name__}); fetch it by client id") from exc
@@ -164,6 +193,13 @@ class PaperBroker:
             await self._load()
             return [L.position_view(p, self._marks.get(p.symbol), self._mm) for p in self._state.positions.values()]
 
+    async def position(self, symbol: str) -> VenuePosition | None:
+        """One symbol's position (without building every other's)."""
+        async with self._lock:
+            await self._load()
+            pos = self._state.positions.get(symbol)
+            return None if pos is None else L.position_view(pos, self._marks.get(symbol), self._mm)
+
     async def balance(self) -> Balance:
         async with self._lock:
             await self._load()
@@ -181,15 +217,13 @@ class PaperBroker:
             self._marks[symbol] = price
             pos = self._state.positions.get(symbol)
             if pos is not None and L.liquidated(pos, self._mm, price):
-                await self._commit(self._liquidate(symbol))
+                self._liquidate(symbol)
             for order in sorted(self._state.open_orders(symbol), key=L.match_rank):
                 if order.status is not OrderStatus.OPEN:
                     continue  # cancelled by an earlier fill of this tick
-                fill = await self._match(order, price)
-                if fill is not None:
-                    await self._commit(fill)
-            if self._dirty:
-                await self._commit()
+                await self._match(order, price)
+            L.refresh(self._state, symbol, price)
+            await self._commit()
 
     async def _match(self, order: PaperOrder, price: Decimal) -> Fill | None:
         if order.type is OrderType.STOP_MARKET:
@@ -243,6 +277,7 @@ class PaperBroker:
                     raise self._insufficient(needed, free)
             self._rest(order)
         state.order_seq = order.seq
+        state.changed_account()
         return order, fill
 
     def _rest(self, order: PaperOrder) -> None:
@@ -267,6 +302,7 @@ class PaperBroker:
         order.reserved = ZERO
         leverage = L.opening_leverage(pos, order.action, order.leverage)
         realized = L.apply_fill(state, order.symbol, order.action, qty, price, fee, leverage)
+        L.refresh(state, order.symbol, self._marks.get(order.symbol))
         return self._record_fill(order, qty, price, fee, maker, realized)
 
     def _liquidate(self, symbol: str) -> Fill:
@@ -287,6 +323,7 @@ class PaperBroker:
                     pos.entry, price, pos.margin, extra=_LOG)
         qty = pos.qty
         realized = L.apply_fill(state, symbol, order.action, qty, price, fee, pos.leverage)
+        L.refresh(state, symbol, self._marks.get(symbol))
         fill = self._record_fill(order, qty, price, fee, False, realized)
         assert fill is not None
         return fill
@@ -301,6 +338,7 @@ class PaperBroker:
         order.status, order.filled_qty, order.avg_price, order.fee = OrderStatus.FILLED, qty, price, fee
         order.updated_at = now
         state.finish(order, fill)
+        self._fills.append(fill)
         log.info("paper fill %s %s %s %s @ %s fee %s realized %s (%s) wallet %s", fill.trade_id,
                  order.client_id, order.action.value, qty, price, fee, realized,
                  "maker" if maker else "taker", state.wallet, extra=_LOG)
@@ -313,7 +351,6 @@ class PaperBroker:
         order.status, order.reserved, order.updated_at = OrderStatus.CANCELLED, ZERO, self._clock.now()
         if order.client_id in self._state.orders:  # (a request refused before it rested is not recorded)
             self._state.finish(order)
-        self._dirty = True
         log.info("paper cancelled %s %s (%s)", order.client_id, order.symbol, why, extra=_LOG)
 
     def _insufficient(self, needed: Decimal, available: Decimal) -> InsufficientFunds:
@@ -337,28 +374,32 @@ class PaperBroker:
     async def _load(self) -> None:
         if self._loaded or self._store is None:
             return
-        text = await self._store.load(STORE_KEY)
-        if text:
-            try:
-                self._state = PaperState.from_json(text)
-            except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
-                raise BrokerError(f"the saved paper account is unreadable: {exc}") from exc
-            log.info("paper account restored: wallet %s, %d positions, %d open orders", self._state.wallet,
-                     len(self._state.positions), len(self._state.open_orders()), extra=_LOG)
+        try:
+            state = await self._store.load()
+        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+            raise BrokerError(f"the saved paper account is unreadable: {exc}") from exc
+        if state is not None:
+            self._state = state
+            for symbol in state.positions:
+                L.refresh(state, symbol, None)
+            log.info("paper account restored: wallet %s, %d positions, %d open orders", state.wallet,
+                     len(state.positions), len(state.open_orders()), extra=_LOG)
         self._loaded = True
 
-    async def _commit(self, fill: Fill | None = None) -> None:
-        """Save the state, then hand every fill not yet delivered to the handlers, in order."""
-        if fill is not None:
-            self._undelivered.append(fill)
-        self._state.prune(self._history_limit)
-        if self._store is not None:
-            await self._store.save(STORE_KEY, self._state.to_json())
-        self._dirty = False
-        pending, self._undelivered = self._undelivered, []
-        for item in pending:
-            for handler in self._handlers:
-                try:
-                    handler(item)
-                except Exception:
-                    log.exception("paper fill handler failed for %s", item.trade_id, extra=_LOG)
+    async def _commit(self) -> None:
+        """Alone: save what changed now. Driven by the position manager: nothing (it takes the changes)."""
+        if self._deferred:
+            return
+        changes = self.take_changes()
+        if self._store is None:
+            return
+        batch = [*self._unsaved, changes] if changes else self._unsaved
+        self._unsaved = []
+        for n, item in enumerate(batch):
+            try:
+                await self._store.save(item)
+            except Exception:
+                self._unsaved = batch[n:]
+                raise
+        self._saved_fills.extend(self._fills)
+        self._fills = []

@@ -117,15 +117,16 @@ def liquidated(pos: PaperPosition, mm: Decimal, price: Decimal) -> bool:
 
 # --- the account -------------------------------------------------------------------------------
 def raw_free(state: PaperState, marks: Mapping[str, Decimal], skip_order: str | None = None) -> Decimal:
-    """Wallet − position margins − margin held by resting orders + unrealized losses (may be < 0)."""
-    free = state.wallet
-    for pos in state.positions.values():
-        free -= pos.margin
-        free += min(ZERO, unrealized(pos, marks.get(pos.symbol)))
-    for order in state.open_orders():
-        if order.client_id != skip_order:
-            free -= order.reserved
-    return free
+    """Wallet − position margins − margin held by resting orders + unrealized losses (may be < 0).
+
+    From the running totals the state keeps (``refresh`` after every change of a position or a mark)."""
+    return state.wallet - state.margin_total + state.loss_total - state.reserved(skip_order)
+
+
+def refresh(state: PaperState, symbol: str, mark: Decimal | None) -> None:
+    """Bring the state's running totals up to date for one symbol."""
+    pos = state.positions.get(symbol)
+    state.set_exposure(symbol, pos.margin if pos else ZERO, unrealized(pos, mark) if pos else ZERO)
 
 
 def split_fill(pos: PaperPosition | None, action: OrderAction, qty: Decimal) -> tuple[Decimal, Decimal]:
@@ -185,6 +186,7 @@ def apply_fill(state: PaperState, symbol: str, action: OrderAction, qty: Decimal
             pos.entry = (pos.entry * pos.qty + price * opening) / total
             pos.qty = total
             pos.margin += margin_for(price * opening, pos.leverage)
+    state.changed_position(symbol)
     return realized
 
 
@@ -197,6 +199,5 @@ def position_view(pos: PaperPosition, mark: Decimal | None, mm: Decimal) -> Venu
 
 def balance_view(state: PaperState, marks: Mapping[str, Decimal], currency: str) -> Balance:
     """Wallet (cash incl. realized PnL and posted margin), equity = wallet + unrealized, free ≥ 0."""
-    upnl = sum((unrealized(p, marks.get(p.symbol)) for p in state.positions.values()), ZERO)
-    return Balance(currency=currency, wallet=state.wallet, equity=state.wallet + upnl,
+    return Balance(currency=currency, wallet=state.wallet, equity=state.wallet + state.upnl_total,
                    free=max(ZERO, raw_free(state, marks)))

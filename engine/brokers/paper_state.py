@@ -1,23 +1,21 @@
-"""The paper venue's state: wallet, positions, orders and fills as mutable records, with a JSON round trip.
+"""The paper venue's state: wallet, positions, orders and fills as mutable records, and what changed.
 
-Everything a restart must keep lives in ``PaperState``; ``to_json``/``from_json`` write it as text
-(Decimals as strings, datetimes ISO 8601, enums by value) for a ``StateStore``. Mark prices are
-not part of it: they are market data, and a stale mark must never price an order after a restart.
+Everything a restart must keep lives in ``PaperState``. Every change marks what it touched (an
+order, a position, the account, a symbol's leverage, a new fill); ``take_changes`` hands those
+records over as a ``PaperChanges`` (copies), so a save writes the rows that changed — never the whole
+account. Mark prices are not part of it: they are market data, and a stale mark must never price
+an order after a restart.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import heapq
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from engine.domain.models import Fill, OrderStatus, OrderType, VenueOrder
 from engine.domain.values import ZERO, OrderAction, Side
-
-FORMAT_VERSION = 1
 
 
 @dataclass(slots=True)
@@ -70,10 +68,25 @@ class PaperOrder:
                           filled_qty=self.filled_qty, avg_price=self.avg_price)
 
 
+@dataclass(frozen=True, slots=True)
+class PaperChanges:
+    """What changed since the last save (copies): the rows to write, and the orders forgotten."""
+
+    account: tuple[Decimal, int, int, int] | None = None  # wallet, order_seq, trade_seq, liq_seq
+    leverage: dict[str, int] = field(default_factory=dict)
+    positions: dict[str, PaperPosition | None] = field(default_factory=dict)  # None: the position is gone
+    orders: tuple[PaperOrder, ...] = ()
+    fills: tuple[Fill, ...] = ()
+    forgotten: tuple[str, ...] = ()  # client ids dropped from the history (their fills with them)
+
+    def __bool__(self) -> bool:
+        return bool(self.account or self.leverage or self.positions or self.orders or self.fills or self.forgotten)
+
+
 @dataclass(slots=True)
 class PaperState:
-    """The account. Resting orders are indexed apart, and a final order's JSON is encoded only once,
-    so a tick and a save cost little however long the order history is."""
+    """The account. Resting orders are indexed apart (and by symbol), so a tick and a save cost
+    little however long the order history is and however many symbols rest orders."""
 
     wallet: Decimal
     leverage: dict[str, int] = field(default_factory=dict)
@@ -84,136 +97,139 @@ class PaperState:
     trade_seq: int = 0
     liq_seq: int = 0
     _open: dict[str, PaperOrder] = field(default_factory=dict, init=False, repr=False)
-    _encoded: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _by_symbol: dict[str, dict[str, PaperOrder]] = field(default_factory=dict, init=False, repr=False)
+    _reserved: Decimal = field(default=ZERO, init=False, repr=False)  # Σ margin held by resting orders
+    # Σ over positions, kept up to date per symbol (set_exposure): the account's figures in O(1)
+    margin_total: Decimal = field(default=ZERO, init=False, repr=False)
+    upnl_total: Decimal = field(default=ZERO, init=False, repr=False)
+    loss_total: Decimal = field(default=ZERO, init=False, repr=False)  # Σ min(0, unrealized)
+    _exposure: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict, init=False, repr=False)
+    _held: dict[str, Decimal] = field(default_factory=dict, init=False, repr=False)  # … each, as it rested
+    _final: list[tuple[int, str]] = field(default_factory=list, init=False, repr=False)  # heap: oldest first
+    _parked: dict[str, list[tuple[int, str]]] = field(default_factory=dict, init=False, repr=False)
+    # changed since the last take_changes()
+    _account: bool = field(default=False, init=False, repr=False)
+    _leverage: set[str] = field(default_factory=set, init=False, repr=False)
+    _positions: set[str] = field(default_factory=set, init=False, repr=False)
+    _orders: dict[str, PaperOrder] = field(default_factory=dict, init=False, repr=False)
+    _fills: list[Fill] = field(default_factory=list, init=False, repr=False)
+    _forgotten: list[str] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._open = {cid: o for cid, o in self.orders.items() if o.status is OrderStatus.OPEN}
+        for order in self.orders.values():
+            if order.status is OrderStatus.OPEN:
+                self._index(order)
+            else:
+                self._final.append((order.seq, order.client_id))
+        heapq.heapify(self._final)
+
+    def _index(self, order: PaperOrder) -> None:
+        self._open[order.client_id] = order
+        self._by_symbol.setdefault(order.symbol, {})[order.client_id] = order
+        self._held[order.client_id] = order.reserved
+        self._reserved += order.reserved
+
+    def _unindex(self, order: PaperOrder) -> None:
+        if self._open.pop(order.client_id, None) is not None:
+            self._reserved -= self._held.pop(order.client_id, ZERO)
+            mine = self._by_symbol.get(order.symbol)
+            if mine is not None:
+                mine.pop(order.client_id, None)
+                if not mine:
+                    del self._by_symbol[order.symbol]
+
+    def set_exposure(self, symbol: str, margin: Decimal, upnl: Decimal) -> None:
+        """The symbol's position margin and unrealized PnL now (after its position or its mark changed)."""
+        old_margin, old_upnl = self._exposure.pop(symbol, (ZERO, ZERO))
+        self.margin_total += margin - old_margin
+        self.upnl_total += upnl - old_upnl
+        self.loss_total += min(ZERO, upnl) - min(ZERO, old_upnl)
+        if margin or upnl:
+            self._exposure[symbol] = (margin, upnl)
 
     def open_orders(self, symbol: str | None = None) -> list[PaperOrder]:
-        """Resting orders in placement order."""
-        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+        """Resting orders in placement order (of one symbol: without looking at the others)."""
+        if symbol is None:
+            return list(self._open.values())
+        return list(self._by_symbol.get(symbol, {}).values())
+
+    def reserved(self, skip_order: str | None = None) -> Decimal:
+        """Margin held by resting orders (less the one of ``skip_order``)."""
+        return self._reserved - (self._held.get(skip_order, ZERO) if skip_order else ZERO)
 
     def rest(self, order: PaperOrder) -> None:
         order.status = OrderStatus.OPEN
         self.orders[order.client_id] = order
-        self._open[order.client_id] = order
+        self._index(order)
+        self.changed_order(order)
 
     def finish(self, order: PaperOrder, fill: Fill | None = None) -> None:
         """Record an order that just became final (filled, with its fill, or cancelled)."""
         assert order.status.is_final
         self.orders[order.client_id] = order
-        self._open.pop(order.client_id, None)
+        self._unindex(order)
+        heapq.heappush(self._final, (order.seq, order.client_id))
+        self.changed_order(order)
         if fill is not None:
             self.fills.setdefault(order.client_id, []).append(fill)
+            self._fills.append(fill)
+
+    # --- what changed ---------------------------------------------------------------------------------
+    def changed_order(self, order: PaperOrder) -> None:
+        self._orders[order.client_id] = order
+
+    def changed_position(self, symbol: str) -> None:
+        self._positions.add(symbol)
+        if symbol not in self.positions:  # its final orders may be forgotten again
+            for item in self._parked.pop(symbol, ()):
+                heapq.heappush(self._final, item)
+        self._account = True  # a position's change always moves the wallet (a fee at least)
+
+    def changed_account(self) -> None:
+        self._account = True
+
+    def set_leverage(self, symbol: str, leverage: int) -> None:
+        self.leverage[symbol] = leverage
+        self._leverage.add(symbol)
+
+    def take_changes(self) -> PaperChanges:
+        """Everything changed since the last call, as copies; the marks are cleared."""
+        changes = PaperChanges(
+            account=(self.wallet, self.order_seq, self.trade_seq, self.liq_seq) if self._account else None,
+            leverage={s: self.leverage[s] for s in self._leverage if s in self.leverage},
+            positions={s: (replace(p) if (p := self.positions.get(s)) is not None else None) for s in self._positions},
+            orders=tuple(replace(o) for o in self._orders.values()),
+            fills=tuple(self._fills),
+            forgotten=tuple(self._forgotten),
+        )
+        self._account = False
+        self._leverage.clear()
+        self._positions.clear()
+        self._orders.clear()
+        self._fills.clear()
+        self._forgotten.clear()
+        return changes
 
     def prune(self, keep_final: int) -> int:
         """Forget the oldest final orders (and their fills) beyond ``keep_final``; returns how many.
 
-        Filled orders of a symbol that still has a position are kept: recovery may need their fills.
+        Filled orders of a symbol that still has a position are kept (parked until it has none):
+        recovery may need their fills. Each order is looked at a bounded number of times, so the
+        cost does not grow with the history or the number of positions.
         """
         excess = len(self.orders) - len(self._open) - keep_final
-        if excess <= 0:
-            return 0
-        drop: list[str] = []
-        for order in self.orders.values():
-            if len(drop) == excess:
-                break
-            if order.status is OrderStatus.CANCELLED or (order.status.is_final and order.symbol not in self.positions):
-                drop.append(order.client_id)
-        for cid in drop:
+        dropped = 0
+        while excess > dropped and self._final:
+            seq, cid = heapq.heappop(self._final)
+            order = self.orders.get(cid)
+            if order is None or order.seq != seq:
+                continue
+            if order.status is not OrderStatus.CANCELLED and order.symbol in self.positions:
+                self._parked.setdefault(order.symbol, []).append((seq, cid))
+                continue
             del self.orders[cid]
             self.fills.pop(cid, None)
-            self._encoded.pop(cid, None)
-        return len(drop)
-
-    # --- JSON ----------------------------------------------------------------------------------
-    def to_json(self) -> str:
-        head = json.dumps({
-            "version": FORMAT_VERSION,
-            "wallet": str(self.wallet),
-            "leverage": dict(self.leverage),
-            "positions": [_position_out(p) for p in self.positions.values()],
-            "order_seq": self.order_seq,
-            "trade_seq": self.trade_seq,
-            "liq_seq": self.liq_seq,
-        }, separators=(",", ":"))
-        return head[:-1] + ',"orders":[' + ",".join(map(self._encode, self.orders.values())) + "]}"
-
-    def _encode(self, order: PaperOrder) -> str:
-        text = self._encoded.get(order.client_id)
-        if text is None:
-            text = json.dumps(_order_out(order, self.fills.get(order.client_id, ())), separators=(",", ":"))
-            if order.status.is_final:  # a final order never changes again
-                self._encoded[order.client_id] = text
-        return text
-
-    @classmethod
-    def from_json(cls, text: str) -> PaperState:
-        data = json.loads(text)
-        if data.get("version") != FORMAT_VERSION:
-            raise ValueError(f"unsupported paper state version {data.get('version')!r}")
-        orders = sorted(data["orders"], key=lambda d: int(d["seq"]))
-        return cls(
-            wallet=Decimal(data["wallet"]),
-            leverage={k: int(v) for k, v in data["leverage"].items()},
-            positions={p.symbol: p for p in map(_position_in, data["positions"])},
-            orders={d["client_id"]: _order_in(d) for d in orders},
-            fills={d["client_id"]: [_fill_in(f) for f in d["fills"]] for d in orders if d["fills"]},
-            order_seq=int(data["order_seq"]),
-            trade_seq=int(data["trade_seq"]),
-            liq_seq=int(data["liq_seq"]),
-        )
-
-
-def _opt_dec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _opt_str(value: object | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _opt_time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _position_out(p: PaperPosition) -> dict[str, Any]:
-    return {"symbol": p.symbol, "side": p.side.value, "qty": str(p.qty), "entry": str(p.entry),
-            "margin": str(p.margin), "leverage": p.leverage}
-
-
-def _position_in(d: dict[str, Any]) -> PaperPosition:
-    return PaperPosition(symbol=d["symbol"], side=Side(d["side"]), qty=Decimal(d["qty"]),
-                         entry=Decimal(d["entry"]), margin=Decimal(d["margin"]), leverage=int(d["leverage"]))
-
-
-def _order_out(o: PaperOrder, fills: Iterable[Fill]) -> dict[str, Any]:
-    return {"seq": o.seq, "client_id": o.client_id, "symbol": o.symbol, "action": o.action.value,
-            "type": o.type.value, "qty": str(o.qty), "created_at": o.created_at.isoformat(),
-            "price": _opt_str(o.price), "trigger_price": _opt_str(o.trigger_price),
-            "reduce_only": o.reduce_only, "leverage": o.leverage, "reserved": str(o.reserved),
-            "status": o.status.value, "filled_qty": str(o.filled_qty), "avg_price": _opt_str(o.avg_price),
-            "fee": str(o.fee), "updated_at": _opt_time(o.updated_at), "fills": [_fill_out(f) for f in fills]}
-
-
-def _order_in(d: dict[str, Any]) -> PaperOrder:
-    return PaperOrder(seq=int(d["seq"]), client_id=d["client_id"], symbol=d["symbol"],
-                      action=OrderAction(d["action"]), type=OrderType(d["type"]), qty=Decimal(d["qty"]),
-                      created_at=datetime.fromisoformat(d["created_at"]), price=_opt_dec(d["price"]),
-                      trigger_price=_opt_dec(d["trigger_price"]), reduce_only=bool(d["reduce_only"]),
-                      leverage=int(d["leverage"]), reserved=Decimal(d["reserved"]),
-                      status=OrderStatus(d["status"]), filled_qty=Decimal(d["filled_qty"]),
-                      avg_price=_opt_dec(d["avg_price"]), fee=Decimal(d["fee"]),
-                      updated_at=None if d["updated_at"] is None else datetime.fromisoformat(d["updated_at"]))
-
-
-def _fill_out(f: Fill) -> dict[str, Any]:
-    return {"trade_id": f.trade_id, "client_id": f.client_id, "symbol": f.symbol, "action": f.action.value,
-            "qty": str(f.qty), "price": str(f.price), "fee": str(f.fee), "ts": f.ts.isoformat(),
-            "is_maker": f.is_maker}
-
-
-def _fill_in(d: dict[str, Any]) -> Fill:
-    return Fill(trade_id=d["trade_id"], client_id=d["client_id"], symbol=d["symbol"],
-                action=OrderAction(d["action"]), qty=Decimal(d["qty"]), price=Decimal(d["price"]),
-                fee=Decimal(d["fee"]), ts=datetime.fromisoformat(d["ts"]), is_maker=bool(d["is_maker"]))
+            self._orders.pop(cid, None)
+            self._forgotten.append(cid)
+            dropped += 1
+        return dropped

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from engine.domain.ids import ClientOrderId
 from engine.domain.values import ZERO, OrderAction, Side, floor_to_step
 
 
@@ -119,14 +120,14 @@ class Leg(enum.StrEnum):
 
 
 def client_order_id(position_id: str, leg: str, attempt: int) -> str:
-    """Deterministic client order id per (position, leg, attempt); at most 36 characters."""
-    return f"sp-{position_id}-{leg}-{attempt}"
+    """Deterministic client order id per (position, leg, attempt) (``ClientOrderId``)."""
+    return str(ClientOrderId(position_id, leg, attempt))
 
 
 def position_id_of(client_id: str) -> str | None:
-    """The position id inside one of our client order ids (``sp-<pid>-<leg>-<n>``)."""
-    parts = client_id.split("-")
-    return parts[1] if len(parts) == 4 and parts[0] == "sp" else None
+    """The position id inside one of our client order ids (``ClientOrderId``)."""
+    parsed = ClientOrderId.parse(client_id)
+    return parsed.position_id if parsed else None
 
 
 @dataclass(frozen=True, slots=True)

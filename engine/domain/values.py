@@ -79,7 +79,8 @@ def round_to_step(value: Decimal, step: Decimal, mode: str = ROUND_HALF_EVEN) ->
     if step <= 0:
         return value
     units = (value / step).to_integral_value(rounding=mode)
-    return (units * step).quantize(step) if step.as_tuple().exponent < 0 else units * step
+    exponent = step.as_tuple().exponent
+    return (units * step).quantize(step) if isinstance(exponent, int) and exponent < 0 else units * step
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:

@@ -32,7 +32,7 @@ from engine.hedge.round import HedgeRunner
 from engine.hedge.store import KvHedgeStore
 from engine.market.base import PriceTick
 from engine.tasks import cancel_all, spawn
-from engine.venues import VenueHandle, build_live_venue, exchange_settings
+from engine.venues import VenueHandle, build_live_venue, exchange_settings, paper_store
 
 log = logging.getLogger("engine.hedge")
 
@@ -76,15 +76,13 @@ class HedgeService:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def _build_venues(self) -> dict[str, VenueHandle]:
-        from engine.storage.repository import KvStateStore
-
         hs, exchanges = self.settings.hedge, exchange_settings(self.settings)
         out = {}
         for role, name in (("s", hs.short_venue), ("l", hs.long_venue)):
             if name.lower() not in exchanges:
                 raise KeyError(name)
             out[role] = build_live_venue(name.lower(), exchanges[name.lower()], self.settings, self.clock,
-                                         store=KvStateStore(self._repo, prefix=f"venue:{name.lower()}:"))
+                                         store=paper_store(self._repo.db, name))
         return out
 
     async def _ensure_runner(self) -> HedgeRunner:

@@ -177,10 +177,6 @@ class LiveMarketData:
             self._watched |= new
             self._changed.set()
 
-    def unwatch(self, *symbols: str) -> None:
-        self._watched -= set(symbols)
-        self._changed.set()
-
     def retain(self, symbols: set[str] | frozenset[str]) -> None:
         """Watch exactly these symbols: the others' price streams end."""
         wanted = set(symbols)

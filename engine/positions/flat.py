@@ -52,11 +52,11 @@ async def already_flat(mgr: PositionManager, pos: Position, *, skip: str | None 
         log.info("position %s: queued fills close what remains; no protective order", pos.id)
         return True
     try:
-        venue = [p for p in await mgr.broker.positions() if p.symbol == pos.symbol and p.qty > 0]
+        held = await venue_holds(mgr, pos.symbol)
     except BrokerError as exc:
         log.warning("position of %s not available (%s): placing the protective order", pos.symbol, exc)
         return False
-    if venue:
+    if held:
         return False
     log.info("position %s is flat on the venue: fetching its orders' fills instead of protecting it", pos.id)
     await _queue_fills(mgr, pos, [o for o in mgr.orders_of(pos.id) if not o.status.is_final and o.client_id != skip])
@@ -77,13 +77,21 @@ async def earlier_fills_first(mgr: PositionManager, pos: Position, order: Order 
     if not targets:
         return False  # nothing that could have filled before it (a stop filled in several trades, say)
     try:
-        venue = [p for p in await mgr.broker.positions() if p.symbol == pos.symbol and p.qty > 0]
+        if await venue_holds(mgr, pos.symbol):
+            return False
     except BrokerError:
-        return False
-    if venue:
         return False
     await _queue_fills(mgr, pos, targets)
     return any(venue_order(f) < key for f in _queued(mgr, pos))  # fetched now, or delivered meanwhile
+
+
+async def venue_holds(mgr: PositionManager, symbol: str) -> bool:
+    """Whether the venue holds a position on ``symbol`` (asked for that symbol alone when it can be)."""
+    one = getattr(mgr.broker, "position", None)
+    if one is not None:
+        held = await one(symbol)
+        return held is not None and held.qty > 0
+    return any(p.symbol == symbol and p.qty > 0 for p in await mgr.broker.positions())
 
 
 def venue_order(fill: Fill) -> tuple[datetime, str, int]:

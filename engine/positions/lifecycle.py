@@ -23,6 +23,7 @@ from engine.domain.events import (
     StopMovedToBreakeven,
     TargetHit,
 )
+from engine.domain.ids import ClientOrderId
 from engine.domain.models import (
     CloseReason,
     Exit,
@@ -116,14 +117,14 @@ def open_position(signal: Signal, position_id: str, qty: Decimal, now: datetime,
     return Transition(pos, (entry,), (PlaceOrder(entry),))
 
 
-def _stop_order(pos: Position, seq: int, trigger: Decimal, qty: Decimal, now: datetime) -> Order:
+def stop_order(pos: Position, seq: int, trigger: Decimal, qty: Decimal, now: datetime) -> Order:
     return Order(client_id=client_order_id(pos.id, Leg.STOP.value, seq), position_id=pos.id, venue=pos.venue,
                  leg=Leg.STOP.value, symbol=pos.symbol, action=pos.side.exit_action,
                  type=OrderType.STOP_MARKET, qty=qty, created_at=now, trigger_price=trigger, reduce_only=True)
 
 
 def _protective_orders(pos: Position, ctx: Context, now: datetime) -> list[Order]:
-    orders = [_stop_order(pos, pos.stop_seq, pos.stop_price, pos.remaining, now)]
+    orders = [stop_order(pos, pos.stop_seq, pos.stop_price, pos.remaining, now)]
     for i, (target, part) in enumerate(zip(pos.targets, split_quantities(pos.remaining, pos.targets,
                                                                           ctx.market.qty_step), strict=True)):
         leg = f"tp{i + 1}"
@@ -232,7 +233,7 @@ def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill:
         if _tighter(pos, be):
             new_stop_price, kind = be, "breakeven"
     new_pos = replace(pos, stop_price=new_stop_price, stop_kind=kind, breakeven=True, stop_seq=pos.stop_seq + 1)
-    stop = _stop_order(new_pos, new_pos.stop_seq, new_stop_price, new_pos.remaining, now)
+    stop = stop_order(new_pos, new_pos.stop_seq, new_stop_price, new_pos.remaining, now)
     actions: list[Action] = [PlaceOrder(stop, protective=True)]  # the new stop first, then the old one goes
     if old_stop is not None:
         actions.append(CancelOrder(old_stop))
@@ -260,7 +261,7 @@ def target_number(leg: str) -> int | None:
 
 def next_attempt(orders: list[Order] | tuple[Order, ...], leg: str) -> int:
     """The attempt number of a new order for ``leg``: one past every order of that leg so far."""
-    attempts = [int(o.client_id.rsplit("-", 1)[1]) for o in orders if o.leg == leg]
+    attempts = [parsed.attempt for o in orders if o.leg == leg and (parsed := ClientOrderId.parse(o.client_id))]
     return max(attempts) + 1 if attempts else 0
 
 
@@ -332,7 +333,7 @@ def on_price(pos: Position, orders: list[Order], price: Decimal, now: datetime, 
         return None
     old = next((o for o in live(orders) if o.leg == Leg.STOP.value), None)
     new_pos = replace(pos, best_price=best, stop_price=candidate, stop_kind="trailing", stop_seq=pos.stop_seq + 1)
-    stop = _stop_order(new_pos, new_pos.stop_seq, candidate, pos.remaining, now)
+    stop = stop_order(new_pos, new_pos.stop_seq, candidate, pos.remaining, now)
     actions: list[Action] = [PlaceOrder(stop, protective=True)]
     if old is not None:
         actions.append(CancelOrder(old))

@@ -1,13 +1,16 @@
-"""Position manager: executes lifecycle transitions against the broker, persisting before and after.
+"""Position manager: executes lifecycle transitions against the broker, one unit of work per step.
 
-Fills from the broker are queued (``on_fill`` is synchronous) and processed earliest first (the
-venue's time, then its trade id: one poll may bring them in any order), one at a time, under one
-lock, by ``process_inbox``. Every transition is persisted before its orders are
-sent and each order's acknowledgement is persisted after; events are published last.
+A lifecycle step — a fill, the position and orders it changes, the paper venue's changed rows, the
+risk state and the alerts it causes (the outbox) — is ONE transaction (``UnitOfWork``) written
+before the step's orders go to the broker; their acknowledgements are the next one. A fill is
+recorded in the commit that applies it: no "recorded but not applied" state exists to repair.
 
-A target refused because its price is already crossed is taken at market (``lifecycle.take_target``);
-before a stop is moved after a target, and before a protective order's refusal is reported, a
-position already flat on the venue is recognised (``flat.already_flat``): no false alarm.
+Fills are queued, never pushed up: a live venue's stream hands them to ``on_fill`` (it only
+queues), the paper venue keeps them until taken (``take_fills``). They are applied earliest first
+(venue time, then trade id), one at a time, under the manager's lock. A transition's events are
+published together, in order, as one batch. A refused order: ``refusals.placement_failed``; a
+position already flat on the venue: ``flat``. Recovery and reconciliation use the public API:
+``locked()``, ``apply``, ``place``, ``cancel``, ``stage``, ``record``, ``remember``.
 """
 
 from __future__ import annotations
@@ -16,17 +19,15 @@ import asyncio
 import logging
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from engine.brokers.base import Broker
+from engine.brokers.base import Broker, JournaledVenue, StreamedFills
 from engine.brokers.errors import (
-    AuthError,
     BrokerError,
-    InsufficientFunds,
-    InvalidOrder,
     UnknownOutcome,
     WouldTriggerImmediately,
 )
@@ -44,29 +45,23 @@ from engine.domain.models import (
     Position,
     PositionState,
     Signal,
+    VenueOrder,
     position_id_of,
 )
 from engine.domain.reasons import ErrorCode
 from engine.market.base import PriceTick
-from engine.positions import flat
+from engine.positions import flat, refusals
 from engine.positions import lifecycle as lc
-from engine.storage.repository import Repository
+from engine.positions.book import PositionBook
+from engine.positions.unit import UnitOfWork
+from engine.storage.repository import Repository, Unit
+from engine.tasks import quiet
 
 log = logging.getLogger("engine.positions")
 
 MarketLookup = Callable[[str], Awaitable[MarketSpec]]
-RealizedHook = Callable[[Decimal], Awaitable[None]]
-
-
-def _error_code(exc: BrokerError) -> ErrorCode:
-    """What a venue error means for a human: auth errors pause trading (see RiskService)."""
-    if isinstance(exc, AuthError):
-        return ErrorCode.AUTH
-    if isinstance(exc, InsufficientFunds):
-        return ErrorCode.INSUFFICIENT_FUNDS
-    if exc.retryable:
-        return ErrorCode.NETWORK
-    return ErrorCode.EXCHANGE_REJECTED
+# realized PnL booked → (small values to write with the step, events it causes): the risk state
+RealizedHook = Callable[[Decimal], tuple[Mapping[str, str], tuple[Event, ...]]]
 
 
 class PositionManager:
@@ -82,17 +77,25 @@ class PositionManager:
         self._lock = asyncio.Lock()
         self._inbox: deque[Fill] = deque()
         self._wake = asyncio.Event()
-        self._open: dict[str, Position] = {}
-        self._orders: dict[str, list[Order]] = {}
+        self._book = PositionBook()
         self._sent: deque[datetime] = deque()
-        broker.on_fill(self.on_fill)
+        self._journal = broker if isinstance(broker, JournaledVenue) else None
+        if self._journal is not None:
+            self._journal.defer_saves()  # its rows are written in our transactions
+        self._uow = UnitOfWork(repo, bus, clock, self._journal)
+        if isinstance(broker, StreamedFills):
+            broker.on_fill(self.on_fill)
 
     # --- queries ---------------------------------------------------------------------------------
     def open_positions(self) -> list[Position]:
-        return [p for p in self._open.values() if p.is_open]
+        return self._book.positions()
+
+    def position(self, position_id: str) -> Position | None:
+        """An open (or pending) position as the manager holds it; None once it is over."""
+        return self._book.get(position_id)
 
     def orders_of(self, position_id: str) -> list[Order]:
-        return list(self._orders.get(position_id, []))
+        return self._book.orders(position_id)
 
     def queued_fills(self) -> list[Fill]:
         """Fills received and not processed yet, in arrival order."""
@@ -104,10 +107,60 @@ class PositionManager:
             self._sent.popleft()
         return len(self._sent)
 
+    async def ctx(self, symbol: str) -> lc.Context:
+        """What the lifecycle functions need to know about ``symbol`` and the account."""
+        return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
+                          breakeven_buffer_pct=self._be_buffer, paper=self.paper)
+
     async def load(self) -> None:
         """Fill the in-memory view of open positions from the database."""
-        self._open = {p.id: p for p in await self.repo.open_positions()}
-        self._orders = {pid: await self.repo.orders_for(pid) for pid in self._open}
+        positions = await self.repo.open_positions()
+        orders = await self.repo.orders_for_positions([p.id for p in positions])
+        self._book.clear()
+        for pos in positions:
+            self.remember(pos, orders.get(pos.id, ()))
+
+    # --- the public API of recovery and reconciliation ----------------------------------------------
+    @asynccontextmanager
+    async def locked(self) -> AsyncIterator[PositionManager]:
+        """Hold the manager's lock (no order of ours is on its way meanwhile); what was staged is
+        committed before it is released."""
+        async with self._lock:
+            try:
+                yield self
+            finally:
+                await self._flush()
+
+    async def apply(self, tr: lc.Transition) -> None:
+        """Persist, act, publish one transition (inside ``locked()``)."""
+        await self._execute(tr)
+
+    async def place(self, pos: Position, action: lc.PlaceOrder) -> lc.Transition | None:
+        """Send one order already persisted (inside ``locked()``); the transition its refusal calls for."""
+        return await self._place(pos, action)
+
+    async def cancel(self, pos: Position, order: Order) -> None:
+        """Cancel one order of ``pos`` on the venue (inside ``locked()``)."""
+        await self._cancel(pos, order)
+
+    async def record(self, position: Position | None, orders: Iterable[Order] = (),
+                     events: Iterable[Event] = (), fills: Iterable[Fill] = (),
+                     alerts: Iterable[EngineError] = ()) -> None:
+        """Save a position and/or orders (the fills that explain them, the alerts they cause) as
+        they are now, in one commit; ``alerts`` (already in ``events``) are published after it."""
+        orders = tuple(orders)
+        fills = tuple(fills)
+        await self._commit(Unit(position, orders, fills, position.id if position and fills else None,
+                                events=tuple(events)), alerts)
+        if position is not None:
+            self.remember(position, orders)
+        else:
+            for order in orders:
+                self._book.put_order(order)
+
+    def remember(self, pos: Position, orders: Iterable[Order] = ()) -> None:
+        """Hold ``pos`` (and these of its orders) in memory: open, or forgotten once it is over."""
+        self._book.put(pos, orders)
 
     # --- inputs ------------------------------------------------------------------------------------
     def on_fill(self, fill: Fill) -> None:
@@ -123,28 +176,52 @@ class PositionManager:
 
     async def process_inbox(self) -> None:
         async with self._lock:
-            while self._inbox:
-                fill = min(self._inbox, key=flat.venue_order)  # one poll may bring a stop's fill before TP1's
-                self._inbox.remove(fill)
-                try:
-                    await self._handle_fill(fill)
-                except Exception as exc:
-                    log.exception("fill %s of %s could not be applied", fill.trade_id, fill.client_id)
-                    await self._error(ErrorCode.INTERNAL, f"fill {fill.client_id}: {type(exc).__name__}")
+            await self._drain()
+
+    async def _drain(self) -> None:
+        """Apply the queued fills, earliest first; then commit what is staged. Lock held."""
+        self._take_fills()
+        while self._inbox:
+            fill = min(self._inbox, key=flat.venue_order)  # one poll may bring a stop's fill before TP1's
+            self._inbox.remove(fill)
+            try:
+                await self._handle_fill(fill)
+            except Exception as exc:
+                if quiet(exc):  # the database stopped taking writes: nothing more can be applied
+                    raise
+                log.exception("fill %s of %s could not be applied", fill.trade_id, fill.client_id)
+                await self._error(ErrorCode.INTERNAL, f"fill {fill.client_id}: {type(exc).__name__}")
+            self._take_fills()
+        await self._flush()
+
+    def _take_fills(self) -> None:
+        if self._journal is not None:
+            self._inbox.extend(self._journal.take_fills())
 
     async def on_tick(self, tick: PriceTick) -> None:
         await self.broker.on_price(tick)
-        await self.process_inbox()
-        for pos in [p for p in self._open.values() if p.symbol == tick.symbol and p.state is PositionState.OPEN]:
-            ctx = await self._ctx(pos.symbol)
-            tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, ctx)
+        async with self._lock:
+            await self._drain()
+        for held in self._book.of_symbol(tick.symbol):
+            pid = held.id
+            pos = self._book.get(pid)
+            if pos is None or pos.state is not PositionState.OPEN:
+                continue
+            tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, await self.ctx(pos.symbol))
             if tr is None:
                 if (tick.price - (pos.best_price or pos.entry_price)) * pos.side.sign > 0:
-                    self._open[pos.id] = replace(pos, best_price=tick.price)
+                    self.remember(replace(pos, best_price=tick.price))
                 continue
             async with self._lock:
+                if self._book.get(pid) is not pos:  # changed while the lock was awaited: decide again
+                    pos = self._book.get(pid)
+                    if pos is None or pos.state is not PositionState.OPEN:
+                        continue
+                    tr = lc.on_price(pos, self.orders_of(pos.id), tick.price, tick.ts, await self.ctx(pos.symbol))
+                    if tr is None:
+                        continue
                 await self._execute(tr)
-        await self.process_inbox()
+                await self._drain()
 
     # --- commands ----------------------------------------------------------------------------------
     async def open(self, signal: Signal, qty: Decimal, *, single_target: bool, trailing_pct: Decimal,
@@ -159,64 +236,54 @@ class PositionManager:
                 await self.broker.prepare(signal.symbol, signal.leverage)
             except BrokerError as exc:
                 failed = lc.entry_failed(tr.position, now)
-                alert = self._engine_error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
-                try:
-                    await self.repo.save(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc))
-                                                  for o in tr.orders], now, (alert,))
-                finally:
-                    await self.bus.publish(alert)
+                alert = self.engine_error(ErrorCode.EXCHANGE_REJECTED, f"{exc.code}: {exc}", failed.id, signal.id)
+                await self._commit(Unit(failed, [replace(o, status=OrderStatus.REJECTED, error=str(exc))
+                                                 for o in tr.orders], events=(alert,)), alerts=(alert,))
                 return failed
+            self._book.know_fills(pid, ())  # a new position: no fill of it anywhere yet
             await self._execute(tr)
-        await self.process_inbox()
-        return self._open.get(pid) or await self.repo.get_position(pid) or tr.position
+            await self._drain()
+        return self._book.get(pid) or await self.repo.get_position(pid) or tr.position
 
     async def close(self, position_id: str, reason: CloseReason) -> Position | None:
         async with self._lock:
-            pos = self._open.get(position_id)
+            pos = self._book.get(position_id)
             if pos is None:
                 return None
-            tr = lc.close(pos, self.orders_of(pos.id), reason, self.clock.now(), await self._ctx(pos.symbol))
+            tr = lc.close(pos, self.orders_of(pos.id), reason, self.clock.now(), await self.ctx(pos.symbol))
             if tr is not None:
                 await self._execute(tr)
-        await self.process_inbox()
-        return self._open.get(position_id) or await self.repo.get_position(position_id)
+            await self._drain()
+        return self._book.get(position_id) or await self.repo.get_position(position_id)
 
-    # --- internals ---------------------------------------------------------------------------------
-    async def _ctx(self, symbol: str) -> lc.Context:
-        return lc.Context(market=await self._markets(symbol), taker_fee=self._taker_fee,
-                          breakeven_buffer_pct=self._be_buffer, paper=self.paper)
+    # --- the unit of work (engine/positions/unit.py) ---------------------------------------------------
+    async def _commit(self, unit: Unit, alerts: Iterable[EngineError] = ()) -> None:
+        await self._uow.commit(unit, alerts)
 
-    def _remember(self, pos: Position, orders: tuple[Order, ...] | list[Order]) -> None:
-        known = {o.client_id: o for o in self._orders.get(pos.id, [])}
-        for o in orders:
-            known[o.client_id] = o
-        if pos.is_open:
-            self._open[pos.id] = pos
-            self._orders[pos.id] = list(known.values())
-        else:
-            self._open.pop(pos.id, None)
-            self._orders.pop(pos.id, None)
+    async def _flush(self) -> None:
+        await self._uow.flush()
 
-    async def _save_order(self, pos: Position, order: Order, alert: EngineError | None = None) -> None:
-        """Persist one order's new state, with the alert it causes in the same commit (then published)."""
-        try:
-            await self.repo.save(None, [order], self.clock.now(), (alert,) if alert else ())
-        finally:
-            if alert is not None:
-                await self.bus.publish(alert)  # told even when the database is what failed
-        if pos.id in self._orders:
-            self._remember(self._open.get(pos.id, pos), [order])
+    def stage(self, order: Order, alert: EngineError | None = None) -> None:
+        """An order's new state (and the alert it causes) for the step's next commit (inside ``locked()``)."""
+        self._uow.stage(order, alert)
+        self._book.put_order(order)
 
-    async def _execute(self, tr: lc.Transition) -> None:
-        """Persist, act, publish. Called with the lock held."""
-        before = self._open.get(tr.position.id)
-        now = self.clock.now()
-        await self.repo.save(tr.position, tr.orders, now, tr.events)  # the alerts go in the same commit
-        self._remember(tr.position, tr.orders)
+    async def _execute(self, tr: lc.Transition, fill: Fill | None = None) -> None:
+        """One step: persist (the fill, the position, its orders, the venue, the risk state, the
+        outbox: one commit), send its orders, commit their acknowledgements, publish its events
+        as one batch. Called with the lock held."""
+        before = self._book.get(tr.position.id)
+        kv: Mapping[str, str] = {}
+        risk: tuple[Event, ...] = ()
         if self._on_realized is not None:
             delta = tr.position.realized_pnl - (before.realized_pnl if before else Decimal(0))
             if delta:
-                await self._on_realized(delta)
+                kv, risk = self._on_realized(delta)
+        await self._commit(Unit(tr.position, tr.orders, (fill,) if fill else (), tr.position.id if fill else None,
+                                (*tr.events, *risk), kv))
+        self.remember(tr.position, tr.orders)
+        if fill is not None and self._book.applied(tr.position.id) is not None:
+            self._book.know_fills(tr.position.id, (fill,))
         follow_ups: list[lc.Transition] = []
         for action in tr.actions:
             if isinstance(action, lc.PlaceOrder):
@@ -225,14 +292,16 @@ class PositionManager:
                     follow_ups.append(extra)
             else:
                 await self._cancel(tr.position, action.order)
-        pos = self._open.get(tr.position.id)
+        pos = self._book.get(tr.position.id)
         if pos is not None and pos.state is PositionState.PENDING and pos.close_reason is not None:
             if not any(o.leg == Leg.ENTRY.value and not o.status.is_final for o in self.orders_of(pos.id)):
-                failed = lc.entry_failed(pos, now)
-                await self.repo.save(failed, (), now)
-                self._remember(failed, ())
-        for event in tr.events:
-            await self.bus.publish(event)
+                failed = lc.entry_failed(pos, self.clock.now())
+                await self._commit(Unit(failed))
+                self.remember(failed)
+        self._take_fills()
+        if not self._inbox:  # else the acknowledgements go with the fills' commit (a synchronous venue)
+            await self._flush()
+        await self.bus.publish_batch((*tr.events, *risk))
         for extra in follow_ups:
             await self._execute(extra)
 
@@ -242,6 +311,7 @@ class PositionManager:
                            qty=order.qty, price=order.price, trigger_price=order.trigger_price,
                            reduce_only=order.reduce_only, leverage=pos.leverage)
         self._sent.append(self.clock.now())
+        ack: VenueOrder | None
         try:
             try:
                 ack = await self.broker.place_order(req)
@@ -253,47 +323,15 @@ class PositionManager:
             crossed = isinstance(exc, WouldTriggerImmediately) and lc.target_number(order.leg) is not None
             log.log(logging.INFO if crossed else logging.WARNING, "order %s rejected: %s", order.client_id, exc)
             rejected = replace(order, status=OrderStatus.REJECTED, error=f"{exc.code}: {exc}"[:500])
-            return await self._placement_failed(pos, rejected, action, exc)
-        status = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) else OrderStatus.OPEN
+            return await refusals.placement_failed(self, pos, rejected, action, exc)
+        status: OrderStatus = ack.status if ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) \
+            else OrderStatus.OPEN
         if status is OrderStatus.OPEN and order.status is not OrderStatus.NEW:
             status = order.status
-        current = next((o for o in self.orders_of(pos.id) if o.client_id == order.client_id), order)
+        current = self._book.order(pos.id, order.client_id) or order
         if current.status is OrderStatus.FILLED:
-            status = OrderStatus.FILLED  # the fill was processed already (synchronous venue)
-        await self._save_order(pos, replace(current, status=status, exchange_id=ack.exchange_id))
-        return None
-
-    async def _placement_failed(self, pos: Position, order: Order, action: lc.PlaceOrder,
-                                exc: BrokerError) -> lc.Transition | None:
-        """``order`` was refused (it carries its REJECTED status): it is saved here, in one commit with
-        the alert it causes, if any."""
-        pos = self._open.get(pos.id, pos)
-        now = self.clock.now()
-        if order.leg == Leg.ENTRY.value:
-            failed = lc.entry_failed(pos, now)
-            alert = self._engine_error(_error_code(exc), f"{exc.code}: {exc}", pos.id, pos.signal_id)
-            try:
-                await self.repo.save(failed, [order], now, (alert,))
-                self._remember(failed, ())
-            finally:
-                await self.bus.publish(alert)
-            return None
-        if lc.target_number(order.leg) is not None and isinstance(exc, WouldTriggerImmediately):
-            await self._save_order(pos, order)
-            log.info("target %s is already crossed: taking it at market", order.client_id)
-            return lc.take_target(pos, self.orders_of(pos.id), order, now)
-        if order.reduce_only and isinstance(exc, InvalidOrder | WouldTriggerImmediately) \
-                and await flat.already_flat(self, pos, skip=order.client_id):
-            await self._save_order(pos, order)
-            log.info("%s not placed: position %s is already flat on the venue", order.client_id, pos.id)
-            return None
-        if action.protective:
-            await self._save_order(pos, order, self._engine_error(ErrorCode.STOP_NOT_PLACED, f"{exc.code}: {exc}",
-                                                                  pos.id, pos.signal_id))
-            reason = CloseReason.STOP if isinstance(exc, WouldTriggerImmediately) or not pos.breakeven else CloseReason.BREAKEVEN
-            return lc.close(pos, self.orders_of(pos.id), reason, now, await self._ctx(pos.symbol))
-        await self._save_order(pos, order, self._engine_error(_error_code(exc), f"{order.leg} {exc.code}: {exc}",
-                                                              pos.id, pos.signal_id))
+            status = OrderStatus.FILLED  # the fill was processed already
+        self.stage(replace(current, status=status, exchange_id=ack.exchange_id))
         return None
 
     async def _cancel(self, pos: Position, order: Order) -> None:
@@ -303,78 +341,68 @@ class PositionManager:
             log.warning("cancel of %s failed: %s", order.client_id, exc)
             return
         if ack is None or ack.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED):
-            current = next((o for o in self.orders_of(pos.id) if o.client_id == order.client_id), order)
+            current = self._book.order(pos.id, order.client_id) or order
             if current.status is not OrderStatus.FILLED:
-                await self._save_order(pos, replace(current, status=OrderStatus.CANCELLED))
+                self.stage(replace(current, status=OrderStatus.CANCELLED))
 
     async def _handle_fill(self, fill: Fill) -> None:
         pid = position_id_of(fill.client_id)
         pos: Position | None
         if pid is None:
-            pos = next((p for p in self._open.values() if p.symbol == fill.symbol and p.is_open), None)
+            pos = next((p for p in self._book.of_symbol(fill.symbol) if p.is_open), None)
             if pos is None or not fill.client_id.startswith("liq-"):
                 log.info("fill of a foreign order %s ignored", fill.client_id)
                 return
         else:
-            pos = self._open.get(pid) or await self.repo.get_position(pid)
+            pos = self._book.get(pid) or await self.repo.get_position(pid)
         if pos is None:
             log.warning("fill for unknown position %s", fill.client_id)
             return
+        fill = replace(fill, venue=pos.venue)  # recorded as a trade of the position's venue
         orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
-        order = next((o for o in orders if o.client_id == fill.client_id), None)
+        order = self._book.order(pos.id, fill.client_id) or next(
+            (o for o in orders if o.client_id == fill.client_id), None)
         if await flat.earlier_fills_first(self, pos, order, fill):
             self._inbox.append(fill)  # applied after the fills that came before it on the venue
             return
-        fresh = await self.repo.add_fill(replace(fill, venue=pos.venue), pos.id)
+        if await self._applied_before(pos, fill):
+            return  # recorded, so applied: the fill and what it did are one commit
         if pid is not None and order is None:
             log.warning("fill for unknown order %s", fill.client_id)
+            await self._commit(Unit(fills=(fill,), fill_position=pos.id))
             return
-        if not fresh and not await self._recorded_not_applied(fill, pos.id, order):
-            return  # already applied
         if not pos.is_open:
             log.warning("fill %s for a finished position %s", fill.client_id, pos.id)
-            if order is not None:
-                await self.repo.save(None, [lc.apply_fill_to_order(order, fill)], self.clock.now())
+            await self._commit(Unit(None, [lc.apply_fill_to_order(order, fill)] if order else [], (fill,), pos.id))
             return
-        ctx = await self._ctx(pos.symbol)
+        ctx = await self.ctx(pos.symbol)
         tr = lc.on_fill(pos, orders, order, fill, ctx)
         if order is not None and lc.target_number(order.leg) is not None and tr.position.state is PositionState.OPEN \
                 and any(isinstance(a, lc.PlaceOrder) and a.protective for a in tr.actions) \
                 and await flat.already_flat(self, tr.position, skip=order.client_id):
             tr = lc.on_fill(pos, orders, order, fill, ctx, move_stop=False)  # no stop for a position gone
-        await self._execute(tr)
+        await self._execute(tr, fill)
 
-    async def _recorded_not_applied(self, fill: Fill, position_id: str, order: Order | None) -> bool:
-        """A fill recorded by an earlier run that was killed before saving what the fill does to
-        the position: its quantity is not in the order's filled quantity yet."""
-        if order is None:
-            return False
-        total = Decimal(0)
-        for recorded in await self.repo.fills_for(position_id):  # in the order they were recorded
-            if recorded.client_id != fill.client_id:
-                continue
-            total += recorded.qty
-            if recorded.trade_id == fill.trade_id:
-                if total > order.filled_qty:
-                    log.warning("fill %s of %s was recorded but not applied (crash?): applying it", fill.trade_id,
-                                fill.client_id)
-                    return True
-                return False
-        return False
+    async def _applied_before(self, pos: Position, fill: Fill) -> bool:
+        """Whether ``fill`` is recorded (and so applied) already; an open position's recorded
+        fills are read once, then kept in memory."""
+        seen = self._book.applied(pos.id)
+        if seen is None:
+            seen = {(f.client_id, f.trade_id) for f in await self.repo.fills_for(pos.id)}
+            if self._book.get(pos.id) is not None:
+                self._book.know_fills(pos.id, seen)
+        return (fill.client_id, fill.trade_id) in seen
 
-    def _engine_error(self, code: ErrorCode, detail: str, position_id: str | None = None,
-                      signal_id: str | None = None) -> EngineError:
+    def engine_error(self, code: ErrorCode, detail: str, position_id: str | None = None,
+                     signal_id: str | None = None) -> EngineError:
         return EngineError(ts=self.clock.now(), paper=self.paper, code=code, detail=detail,
                            position_id=position_id, signal_id=signal_id)
 
     async def _error(self, code: ErrorCode, detail: str, position_id: str | None = None,
                      signal_id: str | None = None) -> None:
         """An alert with no state change of its own: in the outbox, then published."""
-        event = self._engine_error(code, detail, position_id, signal_id)
-        try:
-            await self.repo.add_alerts([event])  # in the outbox before anyone hears of it
-        finally:
-            await self.bus.publish(event)  # told even when the database is what failed
+        event = self.engine_error(code, detail, position_id, signal_id)
+        await self._commit(Unit(events=(event,)), alerts=(event,))
 
     async def publish(self, event: Event) -> None:
         await self.bus.publish(event)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from engine.brokers.errors import BrokerError
 from engine.domain.events import PositionClosed
+from engine.domain.ids import ClientOrderId
 from engine.domain.models import CloseReason, Exit, Fill, OrderStatus, Position, PositionState
 from engine.domain.values import ZERO
 from engine.positions.manager import PositionManager
@@ -71,11 +72,11 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
         # have filled after recovery looked, e.g. the market close of a stop that could not be put back)
         await _own_fills(mgr, pos)
         # still open and no fill explains it: adopt the venue's word
-        async with mgr._lock:
-            current = mgr._open.get(pos.id)
+        async with mgr.locked():
+            current = mgr.position(pos.id)
             if current is None or current.state is not PositionState.OPEN:
                 continue
-            exits = await _outside_exits(mgr, current)
+            exits, trades = await _outside_exits(mgr, current)
             left = current.remaining - sum((e.qty for e in exits), ZERO)
             if left > 0:  # no trade found for (the rest of) it: the last known price
                 mark = mgr.broker.mark_price(pos.symbol) or pos.stop_price
@@ -89,8 +90,7 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
                              fees=current.fees + fees, exits=(*current.exits, *exits))
             stale = [replace(o, status=OrderStatus.CANCELLED, error="position closed on the exchange")
                      for o in mgr.orders_of(pos.id) if not o.status.is_final]
-            await mgr.repo.save(closed, stale, now)
-            mgr._remember(closed, stale)
+            await mgr.record(closed, stale, fills=trades)  # the venue's trades recorded with what they did
         for order in stale:
             try:
                 await mgr.broker.cancel_order(order.client_id, order.symbol)
@@ -104,13 +104,13 @@ async def reconcile(mgr: PositionManager) -> ReconcileReport:
     # the venue's orders BEFORE the database's: an order placed meanwhile is in the database first
     resting = await mgr.broker.open_orders()
     live_ids = {o.client_id for o in await mgr.repo.live_orders()}
-    for order in resting:
-        if order.client_id.startswith("sp-") and order.client_id not in live_ids:
+    for venue_order in resting:
+        if ClientOrderId.is_ours(venue_order.client_id) and venue_order.client_id not in live_ids:
             try:
-                await mgr.broker.cancel_order(order.client_id, order.symbol)
-                report.orphans_cancelled.append(order.client_id)
+                await mgr.broker.cancel_order(venue_order.client_id, venue_order.symbol)
+                report.orphans_cancelled.append(venue_order.client_id)
             except Exception as exc:
-                log.warning("orphan %s not cancelled: %s", order.client_id, exc)
+                log.warning("orphan %s not cancelled: %s", venue_order.client_id, exc)
     # ours when the venue was asked, or since: one that closed meanwhile (its fill came in while
     # this ran) was on the venue then, and is not a stranger
     ours = known | {p.symbol for p in mgr.open_positions()}
@@ -134,19 +134,20 @@ async def _own_fills(mgr: PositionManager, pos: Position) -> None:
     await mgr.process_inbox()
 
 
-async def _outside_exits(mgr: PositionManager, pos: Position) -> list[Exit]:
-    """The venue's trades that closed ``pos`` outside the bot (by hand, liquidation), recorded as
-    its fills; empty when the broker cannot list an account's trades or none is found."""
+async def _outside_exits(mgr: PositionManager, pos: Position) -> tuple[list[Exit], list[Fill]]:
+    """The venue's trades that closed ``pos`` outside the bot (by hand, liquidation), with the fills
+    to record for them; empty when the broker cannot list an account's trades or none is found."""
     fills_since = getattr(mgr.broker, "fills_since", None)
     if fills_since is None or pos.opened_at is None:
-        return []
+        return [], []
     try:
         trades: list[Fill] = await fills_since(pos.symbol, pos.opened_at)
     except BrokerError as exc:
         log.warning("trades of %s not available (%s): closing %s at the last price", pos.symbol, exc, pos.id)
-        return []
+        return [], []
     known = {f.trade_id for f in await mgr.repo.fills_for(pos.id)}
     exits: list[Exit] = []
+    used: list[Fill] = []
     left = pos.remaining
     for fill in sorted(trades, key=lambda f: f.ts):
         if left <= 0:
@@ -155,8 +156,8 @@ async def _outside_exits(mgr: PositionManager, pos: Position) -> list[Exit]:
             continue
         qty = min(fill.qty, left)
         gross = (fill.price - pos.entry_price) * qty * pos.side.sign
-        await mgr.repo.add_fill(replace(fill, venue=pos.venue), pos.id)
+        used.append(fill)
         exits.append(Exit(ts=fill.ts, price=fill.price, qty=qty, reason=CloseReason.EXTERNAL.value, fee=fill.fee,
                           pnl=gross - fill.fee))
         left -= qty
-    return exits
+    return exits, used

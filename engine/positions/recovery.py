@@ -50,15 +50,15 @@ async def recover(mgr: PositionManager) -> RecoveryReport:
     repair holds the manager's lock: orders are only placed under it, so while we hold it no order
     of ours is on its way and a NEW order is one that never got an answer (sent or not)."""
     report = RecoveryReport()
-    async with mgr._lock:
+    async with mgr.locked():
         await mgr.load()
     for listed in await mgr.repo.live_orders():
-        async with mgr._lock:
+        async with mgr.locked():
             await _check_order(mgr, listed.client_id, report)
-    async with mgr._lock:
+    async with mgr.locked():
         await mgr.load()
     await mgr.process_inbox()
-    async with mgr._lock:
+    async with mgr.locked():
         await mgr.load()
         await _cancel_superseded_stops(mgr, report)
         await _ensure_stops(mgr, report)
@@ -76,25 +76,24 @@ async def _check_order(mgr: PositionManager, client_id: str, report: RecoveryRep
         return  # settled since the list was read
     report.checked += 1
     now = mgr.clock.now()
-    pos = mgr._open.get(order.position_id) or await mgr.repo.get_position(order.position_id)
+    pos = mgr.position(order.position_id) or await mgr.repo.get_position(order.position_id)
     if pos is None:
         return
     venue = await mgr.broker.fetch_order(order.client_id, order.symbol)
     if venue is None:
         if order.status is OrderStatus.NEW and order.leg == Leg.ENTRY.value:
             # never reached the broker: do not enter late, fail the position
-            await mgr.repo.save(lc.entry_failed(pos, now), [replace(order, status=OrderStatus.REJECTED,
-                                                                    error="not sent before restart")], now)
-            mgr._remember(lc.entry_failed(pos, now), ())
+            await mgr.record(lc.entry_failed(pos, now), [replace(order, status=OrderStatus.REJECTED,
+                                                                 error="not sent before restart")])
             report.failed_entries.append(pos.id)
         elif order.status is OrderStatus.NEW and pos.is_open and (pos.close_reason is None
                                                                or order.leg == Leg.CLOSE.value):
-            extra = await mgr._place(pos, lc.PlaceOrder(order, protective=order.leg == Leg.STOP.value))
+            extra = await mgr.place(pos, lc.PlaceOrder(order, protective=order.leg == Leg.STOP.value))
             if extra is not None:  # a stop that cannot rest: the position is closed at market now
-                await mgr._execute(extra)
+                await mgr.apply(extra)
             report.resent.append(order.client_id)
         else:
-            await mgr.repo.save(None, [replace(order, status=OrderStatus.CANCELLED, error="unknown at venue")], now)
+            await mgr.record(None, [replace(order, status=OrderStatus.CANCELLED, error="unknown at venue")])
             report.lost.append(order.client_id)
         return
     fills = await mgr.broker.fetch_fills(order.client_id, order.symbol)
@@ -104,12 +103,12 @@ async def _check_order(mgr: PositionManager, client_id: str, report: RecoveryRep
     if not pos.is_open and not venue.status.is_final:
         # the position is over, its cancels never happened (a crash, or they failed): a reduce-only
         # order left resting would hit the next position on the symbol
-        await mgr._cancel(pos, order)
+        await mgr.cancel(pos, order)
         report.leftovers_cancelled.append(order.client_id)
     elif venue.status in (OrderStatus.CANCELLED, OrderStatus.REJECTED) and not fills:
-        await mgr.repo.save(None, [replace(order, status=venue.status)], now)
+        await mgr.record(None, [replace(order, status=venue.status)])
     elif order.status is OrderStatus.NEW:
-        await mgr.repo.save(None, [replace(order, status=OrderStatus.OPEN, exchange_id=venue.exchange_id)], now)
+        await mgr.record(None, [replace(order, status=OrderStatus.OPEN, exchange_id=venue.exchange_id)])
 
 
 async def _ensure_stops(mgr: PositionManager, report: RecoveryReport) -> None:
@@ -122,8 +121,8 @@ async def _ensure_stops(mgr: PositionManager, report: RecoveryReport) -> None:
         if any(o.leg == Leg.STOP.value and not o.status.is_final for o in orders):
             continue
         new_pos = replace(pos, stop_seq=pos.stop_seq + 1)
-        stop = lc._stop_order(new_pos, new_pos.stop_seq, pos.stop_price, pos.remaining, now)
-        await mgr._execute(lc.Transition(new_pos, (stop,), (lc.PlaceOrder(stop, protective=True),)))
+        stop = lc.stop_order(new_pos, new_pos.stop_seq, pos.stop_price, pos.remaining, now)
+        await mgr.apply(lc.Transition(new_pos, (stop,), (lc.PlaceOrder(stop, protective=True),)))
         report.stops_replaced.append(pos.id)
 
 
@@ -141,7 +140,7 @@ async def _cancel_superseded_stops(mgr: PositionManager, report: RecoveryReport)
         for old in stops:
             if old.client_id == current:
                 continue
-            await mgr._cancel(pos, old)
+            await mgr.cancel(pos, old)
             after = next((o for o in mgr.orders_of(pos.id) if o.client_id == old.client_id), None)
             if after is not None and after.status is OrderStatus.CANCELLED:
                 report.old_stops_cancelled.append(old.client_id)
@@ -153,7 +152,7 @@ async def _ensure_targets(mgr: PositionManager, report: RecoveryReport) -> None:
     (``PositionManager`` does that for every target). Called with the lock held."""
     now = mgr.clock.now()
     for pos in mgr.open_positions():
-        orders = lc.missing_targets(pos, mgr.orders_of(pos.id), await mgr._ctx(pos.symbol), now)
+        orders = lc.missing_targets(pos, mgr.orders_of(pos.id), await mgr.ctx(pos.symbol), now)
         if orders:
-            await mgr._execute(lc.Transition(pos, tuple(orders), tuple(lc.PlaceOrder(o) for o in orders)))
+            await mgr.apply(lc.Transition(pos, tuple(orders), tuple(lc.PlaceOrder(o) for o in orders)))
             report.targets_placed.extend(o.client_id for o in orders)

@@ -48,17 +48,34 @@ class RiskService:
             if (new.equity_peak - equity) / new.equity_peak * HUNDRED >= limit:
                 await self._pause(PauseReason.MAX_DRAWDOWN, None, None)
 
-    async def realized(self, delta: Decimal) -> None:
-        """Realized PnL (net of fees) booked now; pauses until the next UTC day at the daily limit."""
+    def book(self, delta: Decimal) -> tuple[dict[str, str], tuple[Event, ...]]:
+        """Realized PnL (net of fees) booked by a lifecycle step; pauses until the next UTC day at
+        the daily limit. Returns what to write with the step (the state) and the events it causes:
+        the position manager commits them in the step's transaction and publishes them with its events."""
         s = self.state
         if s.day != self.clock.now().date():
             s = s.roll(self.clock.now(), s.day_start_equity)
         s = replace(s, day_pnl=s.day_pnl + delta)
-        await self._save(s)
+        events: tuple[Event, ...] = ()
         limit = self.settings.daily_loss_limit_pct
         if limit > 0 and s.day_start_equity > 0 and s.state is TradingState.ACTIVE:
             if -s.day_pnl >= s.day_start_equity * limit / HUNDRED:
-                await self._pause(PauseReason.DAILY_LOSS, next_utc_midnight(self.clock.now()), None)
+                s = s.paused(PauseReason.DAILY_LOSS, next_utc_midnight(self.clock.now()))
+                events = (TradingPaused(ts=self.clock.now(), paper=self.paper, reason=PauseReason.DAILY_LOSS,
+                                        until=s.until, by=None),)
+                log.warning("trading paused: %s", PauseReason.DAILY_LOSS.value)
+        if s == self.state:
+            return {}, events
+        self.state = s
+        return {KEY: s.to_json()}, events
+
+    async def realized(self, delta: Decimal) -> None:
+        """``book`` on its own: the state (and its alerts) in one commit, then the events."""
+        kv, events = self.book(delta)
+        if kv:
+            await self.repo.kv_put(KEY, kv[KEY], events)
+        for event in events:
+            await self.bus.publish(event)
 
     async def _pause(self, reason: PauseReason, until: object, by: str | None) -> None:
         new = self.state.paused(reason, until)  # type: ignore[arg-type]

@@ -1,18 +1,26 @@
-"""The repository: every query of the project lives here. Short transactions, one per call."""
+"""The repository: every query of the project lives here. Short transactions, one per call.
+
+``commit(Unit)`` is the position manager's unit of work: one lifecycle step — a fill, the position
+and the orders it changes, the paper venue's rows, the risk state and the alerts (the outbox) — in
+one transaction; the crash-test hook (engine/crashpoints.py) runs right after it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from engine import crashpoints
+from engine.brokers.paper_state import PaperChanges
 from engine.domain.events import Event
 from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
-from engine.storage import outbox
+from engine.storage import outbox, paper_rows
 from engine.storage.db import Database
 from engine.storage.mapping import (
     fill_to_row,
@@ -37,9 +45,36 @@ from engine.storage.tables import (
     SignalRow,
     UserPrefRow,
 )
+from engine.storage.upsert import Statement, dialect_of, run, upsert
+
+_POSITIONS = PositionRow.__table__  # type: ignore[attr-defined]
+_ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
+_KV = KvRow.__table__  # type: ignore[attr-defined]
+_FILLS = FillRow.__table__  # type: ignore[attr-defined]
+_OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+_INSERT_FILL = insert(_FILLS)
+_INSERT_ALERT = insert(_OUTBOX)
 
 _OPEN_STATES = (PositionState.PENDING.value, PositionState.OPEN.value)
 _LIVE_ORDER = (OrderStatus.NEW.value, OrderStatus.OPEN.value)
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One lifecycle step, written in one transaction (``Repository.commit``)."""
+
+    position: Position | None = None
+    orders: Sequence[Order] = ()
+    fills: Sequence[Fill] = ()  # recorded for ``fill_position`` (None: a foreign order's)
+    fill_position: str | None = None
+    events: Sequence[Event] = ()  # the alert-type ones go to the outbox
+    kv: Mapping[str, str] = field(default_factory=dict)  # small values changed with it (the risk state)
+    venue: PaperChanges | None = None  # the paper venue's rows that changed with it
+    now: datetime | None = None
+
+
+def _row_dict(row: Any, table: Any, skip: str | None = None) -> dict[str, Any]:
+    return {c.name: getattr(row, c.name) for c in table.columns if c.name != skip}
 
 
 class Repository:
@@ -69,15 +104,32 @@ class Repository:
     async def save(self, position: Position | None = None, orders: Iterable[Order] = (),
                    now: datetime | None = None, events: Iterable[Event] = ()) -> None:
         """Persist a position, its orders and the alerts they cause (the outbox) in one transaction."""
-        async with self.db.session() as s:
-            if position is not None:
-                await s.merge(position_to_row(position))
-            for order in orders:
-                await s.merge(order_to_row(order, now or order.created_at))
-            for event in outbox.alerts_of(events):
-                s.add(outbox.to_row(event))
-            await s.commit()
-        crashpoints.committed(position, orders)  # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
+        await self.commit(Unit(position, tuple(orders), events=tuple(events), now=now))
+
+    async def commit(self, unit: Unit) -> None:
+        """Write one lifecycle step in one transaction (see ``Unit``): plain statements, each
+        compiled once, handed over together (engine/storage/upsert.py)."""
+        dialect = dialect_of(self.db)
+        steps: list[Statement] = []
+        if unit.position is not None:
+            steps += upsert(dialect, _POSITIONS, [_row_dict(position_to_row(unit.position), _POSITIONS)])
+        latest = {o.client_id: o for o in unit.orders}  # one row per order: its newest state
+        steps += upsert(dialect, _ORDERS, [_row_dict(order_to_row(o, unit.now or o.created_at), _ORDERS)
+                                           for o in latest.values()])
+        if unit.fills:
+            venue = unit.position.venue if unit.position is not None else None  # a fill is its position's venue's
+            steps.append((_INSERT_FILL, [_row_dict(fill_to_row(replace(f, venue=venue) if venue else f,
+                                                               unit.fill_position), _FILLS, skip="id")
+                                         for f in unit.fills]))
+        steps += upsert(dialect, _KV, [{"key": k, "value": v} for k, v in unit.kv.items()])
+        if unit.venue:
+            steps += paper_rows.statements(dialect, unit.venue)
+        alerts = outbox.alerts_of(unit.events)
+        if alerts:
+            steps.append((_INSERT_ALERT, [_row_dict(outbox.to_row(e), _OUTBOX, skip="seq") for e in alerts]))
+        await run(self.db, steps)
+        # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
+        crashpoints.committed(unit.position, unit.orders, unit.fills[0] if unit.fills else None)
 
     async def get_position(self, position_id: str) -> Position | None:
         async with self.db.session() as s:
@@ -118,6 +170,17 @@ class Repository:
             q = select(OrderRow).where(OrderRow.position_id == position_id).order_by(OrderRow.created_at)
             return [row_to_order(r) for r in (await s.exec(q)).all()]
 
+    async def orders_for_positions(self, position_ids: Sequence[str]) -> dict[str, list[Order]]:
+        """The orders of many positions in one query, per position, oldest first."""
+        found: dict[str, list[Order]] = {pid: [] for pid in position_ids}
+        if not position_ids:
+            return found
+        async with self.db.session() as s:
+            q = select(OrderRow).where(col(OrderRow.position_id).in_(list(position_ids))).order_by(OrderRow.created_at)
+            for r in (await s.exec(q)).all():
+                found[r.position_id].append(row_to_order(r))
+        return found
+
     async def live_orders(self, venue: str | None = None) -> list[Order]:
         """Orders not final (NEW or OPEN), oldest first; of one venue when ``venue`` is given."""
         async with self.db.session() as s:
@@ -126,30 +189,10 @@ class Repository:
                 q = q.where(OrderRow.venue == venue)
             return [row_to_order(r) for r in (await s.exec(q)).all()]
 
-    async def add_fill(self, fill: Fill, position_id: str | None) -> bool:
-        """Record a fill once; False when it was already recorded (same client id and trade id)."""
-        async with self.db.session() as s:
-            existing = (await s.exec(select(FillRow).where(FillRow.client_id == fill.client_id,
-                                                           FillRow.trade_id == fill.trade_id))).first()
-            if existing is not None:
-                return False
-            s.add(fill_to_row(fill, position_id))
-            try:
-                await s.commit()
-            except IntegrityError:
-                await s.rollback()
-                return False
-            crashpoints.committed(fill=fill)
-            return True
-
     async def fills_for(self, position_id: str) -> list[Fill]:
         async with self.db.session() as s:
             q = select(FillRow).where(FillRow.position_id == position_id).order_by(FillRow.ts, FillRow.id)
             return [row_to_fill(r) for r in (await s.exec(q)).all()]
-
-    async def fill_count(self) -> int:
-        async with self.db.session() as s:
-            return len((await s.exec(select(FillRow.id))).all())
 
     # --- small values ------------------------------------------------------------------------------
     async def kv_get(self, key: str) -> str | None:
@@ -274,16 +317,3 @@ class Repository:
             await s.commit()
             return len(ids)
 
-
-class KvStateStore:
-    """The StateStore protocol over the kv table (used by the paper venue)."""
-
-    def __init__(self, repo: Repository, prefix: str = "venue:") -> None:
-        self._repo = repo
-        self._prefix = prefix
-
-    async def load(self, key: str) -> str | None:
-        return await self._repo.kv_get(self._prefix + key)
-
-    async def save(self, key: str, value: str) -> None:
-        await self._repo.kv_put(self._prefix + key, value)

@@ -184,3 +184,75 @@ class OutboxChannelRow(SQLModel, table=True):
     channel: str = Field(primary_key=True, max_length=16)
     outcome: str = Field(max_length=16)
     delivered_at: datetime = when()
+
+
+# --- the paper venue's own account: one row per thing, written when it changes ------------------------
+class PaperAccountRow(SQLModel, table=True):
+    """A paper venue's wallet and counters (one row per venue)."""
+
+    __tablename__ = "paper_account"
+
+    venue: str = Field(default="default", primary_key=True, max_length=32)  # one account per paper venue
+    id: int = Field(default=1)
+    wallet: Decimal = money()
+    order_seq: int = 0
+    trade_seq: int = 0
+    liq_seq: int = 0
+
+
+class PaperLeverageRow(SQLModel, table=True):
+    __tablename__ = "paper_leverage"
+
+    venue: str = Field(default="default", primary_key=True, max_length=32)
+    symbol: str = Field(primary_key=True, max_length=40)
+    leverage: int
+
+
+class PaperPositionRow(SQLModel, table=True):
+    __tablename__ = "paper_positions"
+
+    venue: str = Field(default="default", primary_key=True, max_length=32)
+    symbol: str = Field(primary_key=True, max_length=40)
+    side: str = Field(max_length=8)
+    qty: Decimal = money()
+    entry: Decimal = money()
+    margin: Decimal = money()
+    leverage: int
+
+
+class PaperOrderRow(SQLModel, table=True):
+    __tablename__ = "paper_orders"
+
+    venue: str = Field(default="default", primary_key=True, max_length=32)
+    client_id: str = Field(primary_key=True, max_length=48)
+    seq: int = Field(index=True)
+    symbol: str = Field(max_length=40)
+    action: str = Field(max_length=4)
+    type: str = Field(max_length=16)
+    qty: Decimal = money()
+    created_at: datetime = when()
+    price: Decimal | None = money(nullable=True)
+    trigger_price: Decimal | None = money(nullable=True)
+    reduce_only: bool = False
+    leverage: int = 1
+    reserved: Decimal = money()
+    status: str = Field(index=True, max_length=16)
+    filled_qty: Decimal = money()
+    avg_price: Decimal | None = money(nullable=True)
+    fee: Decimal = money()
+    updated_at: datetime | None = when(nullable=True)
+
+
+class PaperFillRow(SQLModel, table=True):
+    __tablename__ = "paper_fills"
+
+    venue: str = Field(default="default", primary_key=True, max_length=32)
+    trade_id: str = Field(primary_key=True, max_length=64)
+    client_id: str = Field(index=True, max_length=48)
+    symbol: str = Field(max_length=40)
+    action: str = Field(max_length=4)
+    qty: Decimal = money()
+    price: Decimal = money()
+    fee: Decimal = money()
+    is_maker: bool = False
+    ts: datetime = when()

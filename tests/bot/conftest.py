@@ -28,7 +28,7 @@ STRANGER = 999
 FAST_LIMITS = Limits(per_chat_interval=0.01, group_per_minute=1000, global_per_second=1000,
                      backoff_base=0.05, backoff_max=0.2)
 UNPACED = replace(FAST_LIMITS, per_chat_interval=0)  # with a stepped clock: no pacing waits to move through
-FAST = Options(limits=FAST_LIMITS, panic_ttl=30.0, merge_window=0.3, polling_timeout=1, drain_timeout=2.0,
+FAST = Options(limits=FAST_LIMITS, panic_ttl=30.0, polling_timeout=1, drain_timeout=2.0,
                throttle_limit=50, throttle_period=1.0, announce=False)
 
 

@@ -84,7 +84,7 @@ async def test_exchange_down_at_start_is_told_once_and_status_says_since_when(tm
         try:
             await engine.start(run_feed=False, run_jobs=False)
             task = asyncio.create_task(run_bot(engine, settings, stop, options=Options(
-                limits=FAST_LIMITS, merge_window=0.05, polling_timeout=1, drain_timeout=2.0)))
+                limits=FAST_LIMITS, polling_timeout=1, drain_timeout=2.0)))
             for admin in (ADMIN, ADMIN2):
                 alert = await tg.wait_sent(admin, contains="Exchange unreachable", timeout=20)
                 assert "Since 07:30 UTC" in (alert.text or "")

@@ -32,3 +32,15 @@ async def test_order_and_isolation(caplog: pytest.LogCaptureFixture) -> None:
     bus.unsubscribe(async_sub)
     await bus.publish(TradingResumed(ts=T, by="d"))
     assert seen[-1] == "all:d"
+
+
+async def test_a_batch_reaches_each_subscriber_in_order_and_batch_subscribers_whole() -> None:
+    bus = EventBus()
+    seen: list[str] = []
+    batches: list[tuple[str | None, ...]] = []
+    bus.subscribe(TradingResumed, lambda e: seen.append(e.by))
+    bus.subscribe_batches(lambda events: batches.append(tuple(getattr(e, "by", None) for e in events)))
+    await bus.publish_batch((TradingResumed(ts=T, by="tp1"), TradingResumed(ts=T, by="breakeven")))
+    await bus.publish(TradingResumed(ts=T, by="alone"))
+    assert seen == ["tp1", "breakeven", "alone"]
+    assert batches == [("tp1", "breakeven"), ("alone",)]  # one call per publication, its events together

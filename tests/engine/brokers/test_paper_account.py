@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from engine.domain.models import OrderStatus
 from engine.domain.values import Side
 from tests.engine.brokers.test_paper_helpers import (
@@ -11,6 +9,7 @@ from tests.engine.brokers.test_paper_helpers import (
     SELL,
     D,
     MemoryStore,
+    limit,
     market,
     stop,
     take_profit,
@@ -94,45 +93,34 @@ async def test_wallet_equity_and_free_balance_add_up_across_two_positions():
     assert upnl == {"BTCUSDT": D("5"), "ETHUSDT": D("-5")}
 
 
-async def test_fills_reach_the_handler_in_order_and_only_after_they_are_saved():
+async def test_fills_are_handed_over_in_order_and_only_after_they_are_saved():
     store = MemoryStore()
     v = await venue(store)
-    seen: list[tuple[str, bool]] = []
-    v.broker.on_fill(lambda f: seen.append((f.trade_id, f'"{f.trade_id}"' in store.data["paper"])))
     await v.tick("50000")
     await v.broker.place_order(market("en", BUY, "0.010"))
     await v.broker.place_order(take_profit("tp1", SELL, "0.004", "51000.0"))
     await v.broker.place_order(take_profit("tp2", SELL, "0.006", "51500.0"))
     await v.tick("52000")
-    assert seen == [("p1", True), ("p2", True), ("p3", True)]
-    assert [f.client_id for f in v.fills] == ["en", "tp1", "tp2"]
+    taken = v.broker.take_fills()
+    assert [(f.trade_id, f.client_id) for f in taken] == [("p1", "en"), ("p2", "tp1"), ("p3", "tp2")]
+    assert all(f.trade_id in store.fills for f in taken)  # each one saved before it is handed over
+    assert v.broker.take_fills() == []  # handed over once
 
 
-async def test_a_failing_handler_does_not_stop_other_handlers_or_the_venue():
-    v = await venue()
-
-    def broken(fill):
-        raise RuntimeError("queue full")
-
-    v.broker.on_fill(broken)
-    later: list[str] = []
-    v.broker.on_fill(lambda f: later.append(f.client_id))
-    await v.tick("50000")
-    await v.broker.place_order(market("en", BUY, "0.010"))
-    assert later == ["en"] and [f.client_id for f in v.fills] == ["en"]
-    assert len(await v.broker.positions()) == 1
-
-
-async def test_every_change_is_saved_as_json_text_with_exact_decimals():
+async def test_every_change_is_saved_as_the_rows_it_touched_with_exact_decimals():
     store = MemoryStore()
     v = await venue(store)
     await v.tick("50000")
     assert store.saves == 0  # a price alone changes nothing worth saving
     await v.broker.place_order(market("en", BUY, "0.010"))
-    saved = json.loads(store.data["paper"])
-    assert D(saved["wallet"]) == D("9999.79996") and saved["positions"][0]["entry"] == "50010.0"
-    [order] = saved["orders"]
-    assert order["client_id"] == "en" and order["fills"][0]["ts"] == v.clock.now().isoformat()
+    assert store.account is not None and store.account[0] == D("9999.79996")
+    assert store.positions["BTCUSDT"].entry == D("50010.0")
+    assert list(store.orders) == ["en"] and store.fills["p1"].ts == v.clock.now()
+    last = store.written[-1]
+    assert [o.client_id for o in last.orders] == ["en"] and list(last.positions) == ["BTCUSDT"]
+    await v.broker.place_order(limit("rest", BUY, "0.002", "40000.0"))
+    assert [o.client_id for o in store.written[-1].orders] == ["rest"]  # only what changed is written
+    assert store.written[-1].positions == {} and store.written[-1].fills == ()
     before = store.saves
     await v.broker.cancel_order("en", "BTCUSDT")  # already final: nothing changes
     assert store.saves == before

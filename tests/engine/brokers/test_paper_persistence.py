@@ -1,4 +1,4 @@
-"""Paper broker: the account survives a restart through the StateStore (positions, resting orders, fills)."""
+"""Paper broker: the account survives a restart through its PaperStore (positions, resting orders, fills)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from engine.brokers.errors import BrokerError, UnknownOutcome
+from engine.brokers.paper_state import PaperChanges
 from engine.clock import ManualClock
 from engine.domain.models import OrderStatus
 from engine.domain.values import Side
@@ -91,10 +92,11 @@ async def test_the_initial_balance_applies_only_to_a_new_account():
 
 async def test_an_unreadable_saved_account_stops_the_start_instead_of_resetting_it():
     store = MemoryStore()
-    store.data["paper"] = '{"version": 1, "wallet": "12'
+    store.account = (D("12"), 0, 0, 0)
+    store.unreadable = True
     with pytest.raises(BrokerError, match="unreadable"):
         await venue(store)
-    assert store.data["paper"] == '{"version": 1, "wallet": "12'
+    assert store.saves == 0 and store.account == (D("12"), 0, 0, 0)
 
 
 async def test_without_a_store_the_account_lives_in_memory():
@@ -112,10 +114,10 @@ class FlakyStore(MemoryStore):
         super().__init__()
         self.down = False
 
-    async def save(self, key: str, value: str) -> None:
+    async def save(self, changes: PaperChanges) -> None:
         if self.down:
             raise OSError("database is locked")
-        await super().save(key, value)
+        await super().save(changes)
 
 
 async def test_a_fill_that_could_not_be_saved_is_an_unknown_outcome_and_is_delivered_after_the_next_save():
@@ -130,4 +132,4 @@ async def test_a_fill_that_could_not_be_saved_is_an_unknown_outcome_and_is_deliv
     store.down = False
     await v.broker.place_order(stop("sl", SELL, "0.010", "49000.0"))
     assert [f.client_id for f in v.fills] == ["en"]
-    assert '"en"' in store.data["paper"]
+    assert "en" in store.orders and [f.client_id for f in store.fills.values()] == ["en"]

@@ -33,12 +33,13 @@ async def audit(path: Path) -> dict[str, int]:
             assert sum(e.qty for e in pos.exits) == pos.qty, pos.id
             assert pos.remaining == 0
         opened = await repo.open_positions()
-        orders = 0
+        orders = fills = 0
         for pos in closed + opened:
             for order in await repo.orders_for(pos.id):
                 assert order.position_id == pos.id
                 orders += 1
-        return {"closed": len(closed), "open": len(opened), "orders": orders, "fills": await repo.fill_count()}
+            fills += len(await repo.fills_for(pos.id))
+        return {"closed": len(closed), "open": len(opened), "orders": orders, "fills": fills}
     finally:
         await db.close()
 

@@ -20,7 +20,7 @@ from engine.domain.models import (
 )
 from engine.domain.values import OrderAction, Side
 from engine.storage.db import Database
-from engine.storage.repository import KvStateStore, Repository
+from engine.storage.repository import Repository, Unit
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -77,22 +77,36 @@ async def test_position_and_orders_saved_together(database: Database) -> None:
     assert [p.id for p in await repo.closed_positions(limit=5)] == ["p1"]
 
 
-async def test_fill_recorded_once(database: Database) -> None:
+async def test_a_step_is_one_commit_and_a_fill_is_recorded_once(database: Database) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from engine.domain.events import EngineError
+    from engine.domain.reasons import ErrorCode
+
     repo = Repository(database)
+    pos = _position()
     fill = Fill("t1", "sp-p1-en-0", "ETH/BTC", OrderAction.BUY, Decimal("1.5"), Decimal("0.098412"),
                 Decimal("0.000059047"), T0)
-    assert await repo.add_fill(fill, "p1") is True
-    assert await repo.add_fill(fill, "p1") is False
+    alert = EngineError(ts=T0, code=ErrorCode.INTERNAL, detail="x")
+    await repo.commit(Unit(pos, fills=(fill,), fill_position="p1", events=(alert,), kv={"risk_state": "{}"}))
     assert await repo.fills_for("p1") == [fill]
+    assert await repo.get_position("p1") == pos and await repo.kv_get("risk_state") == "{}"
+    assert [a.event.id for a in await repo.pending_alerts()] == [alert.id]
+    from dataclasses import replace
+    with pytest.raises(IntegrityError):  # the same fill again: the whole step is refused
+        await repo.commit(Unit(replace(pos, remaining=Decimal(0)), fills=(fill,), fill_position="p1",
+                               kv={"risk_state": "{changed}"}))
+    assert await repo.fills_for("p1") == [fill]
+    assert await repo.get_position("p1") == pos and await repo.kv_get("risk_state") == "{}"
 
 
 async def test_kv_cards_prefs_equity(database: Database) -> None:
     repo = Repository(database)
-    store = KvStateStore(repo)
-    assert await store.load("paper") is None
-    await store.save("paper", '{"a": 1}')
-    await store.save("paper", '{"a": 2}')
-    assert await store.load("paper") == '{"a": 2}'
+    assert await repo.kv_get("paper") is None
+    await repo.kv_put("paper", '{"a": 1}')
+    await repo.kv_put("paper", '{"a": 2}')
+    assert await repo.kv_get("paper") == '{"a": 2}'
     await repo.save_card("sig1", -100123, 7)
     await repo.save_card("sig1", 55, 9)
     assert sorted(await repo.cards("sig1")) == [(-100123, 7), (55, 9)]

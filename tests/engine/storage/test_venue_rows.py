@@ -22,7 +22,7 @@ from engine.domain.models import (
 from engine.domain.values import OrderAction, Side
 from engine.storage.db import Database, alembic_config
 from engine.storage.quiet_alembic import command
-from engine.storage.repository import Repository
+from engine.storage.repository import Repository, Unit
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ async def test_each_venue_keeps_its_rows(database: Database) -> None:
         await repo.save(_position(pid, venue), [_order(pid, venue)], now=T0)
     fill = Fill("t1", client_order_id("p2", "en", 0), "SOL/USDT", OrderAction.SELL, Decimal("2"), Decimal("150"),
                 Decimal("0.06"), T0, venue="aster")
-    assert await repo.add_fill(fill, "p2") is True
+    await repo.commit(Unit(fills=(fill,), fill_position="p2"))
 
     assert (await repo.get_position("p2")).venue == "aster"
     assert (await repo.get_order(client_order_id("p3", "sl", 0))).venue == "backpack"
@@ -56,9 +56,9 @@ async def test_each_venue_keeps_its_rows(database: Database) -> None:
     assert [p.id for p in await repo.open_positions(venue="aster")] == ["p2"]
     assert [o.position_id for o in await repo.live_orders(venue="backpack")] == ["p3"]
     assert [p.id for p in await repo.open_positions()] == ["p1", "p2", "p3"]
-    # the same trade id on another venue is another fill
-    other = replace(fill, client_id=client_order_id("p3", "en", 0), venue="backpack")
-    assert await repo.add_fill(other, "p3") is True
+    # the same trade id on another venue is another fill; a fill saved with its position is that venue's
+    other = replace(fill, client_id=client_order_id("p3", "en", 0), venue="default")
+    await repo.commit(Unit(await repo.get_position("p3"), fills=(other,), fill_position="p3"))
     assert [f.venue for f in await repo.fills_for("p3")] == ["backpack"]
 
 
@@ -84,3 +84,42 @@ async def test_rows_from_before_venues_are_the_default_venues(tmp_path: Path) ->
         assert [f.venue for f in await Repository(db).fills_for("p0")] == ["default"]
     finally:
         await db.close()
+
+
+async def test_two_paper_venues_never_share_rows(database: Database) -> None:
+    from config.settings import BrokerSettings
+    from engine.brokers.paper import PaperBroker
+    from engine.clock import ManualClock
+    from engine.domain.models import OrderRequest
+    from engine.market.base import PriceTick
+    from engine.venues import paper_store
+    from tests.engine.brokers.test_paper_helpers import markets
+
+    clock = ManualClock(T0)
+
+    async def broker(name: str, balance: str) -> PaperBroker:
+        b = PaperBroker(BrokerSettings(paper_balance=Decimal(balance)), clock, markets,
+                        store=paper_store(database, name))
+        await b.start()
+        return b
+
+    aster, backpack = await broker("aster", "1000"), await broker("backpack", "800")
+    for b, price, action in ((aster, "50000", OrderAction.SELL), (backpack, "50010", OrderAction.BUY)):
+        await b.prepare("BTCUSDT", 1)
+        await b.on_price(PriceTick("BTCUSDT", Decimal(price), clock.now()))
+        # the same client id on both venues (a hedge's ids differ by role, but the rows must not rely on it)
+        await b.place_order(OrderRequest("hg-1-en-0", "BTCUSDT", action, OrderType.MARKET, Decimal("0.010")))
+
+    before = {"aster": await aster.positions(), "backpack": await backpack.positions()}
+    again = {name: await broker(name, "1") for name in ("aster", "backpack")}
+    [short] = await again["aster"].positions()
+    [long] = await again["backpack"].positions()
+    def key(p: object) -> tuple:
+        return (p.side, p.qty, p.entry_price, p.liquidation_price)  # type: ignore[attr-defined]
+    assert key(short) == key(before["aster"][0]) and key(long) == key(before["backpack"][0])
+    assert (short.side, long.side) == (Side.SHORT, Side.LONG) and short.entry_price < long.entry_price
+    assert (await again["aster"].balance()).wallet == (await aster.balance()).wallet
+    assert (await again["backpack"].balance()).wallet == (await backpack.balance()).wallet
+    assert (await again["aster"].fetch_fills("hg-1-en-0", "BTCUSDT"))[0].price == short.entry_price
+    from engine.storage.paper_rows import PaperRows
+    assert await PaperRows(database).load() is None  # the engine's own paper venue has no rows
