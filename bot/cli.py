@@ -32,6 +32,14 @@ log = logging.getLogger("signalpilot")
 EXIT_CONFIG = 2
 EXIT_STORAGE = 3  # the database stopped taking writes mid-run
 KEYS = "SP_EXCHANGE__API_KEY / SP_EXCHANGE__API_SECRET"
+QMT_TOKEN = "SP_QMT__TOKEN"
+
+
+def _refused(settings: Settings) -> str:
+    """What refused us, naming the variable to fix."""
+    if settings.exchange.name == "qmt":
+        return f"the QMT bridge refused the token ({QMT_TOKEN})"
+    return f"the exchange refused the API keys ({KEYS})"
 
 
 def _date(text: str) -> datetime:
@@ -58,17 +66,22 @@ def _parser() -> argparse.ArgumentParser:
     bt.add_argument("--json", type=Path, help="write the report as JSON")
     bt.add_argument("--chart", type=Path, help="write the equity curve as PNG")
     bt.add_argument("--quiet", action="store_true", help="no progress bar")
-    from bot import download_cmd, hedge_cmd, ops_cmd, setup_wizard
+    from bot import download_cmd, hedge_cmd, ops_cmd, qmt_cmd, setup_wizard
 
     download_cmd.register(sub)
     setup_wizard.register(sub)
     ops_cmd.register(sub)
     hedge_cmd.register(sub)
+    qmt_cmd.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "qmt-server":  # the bridge server: no SignalPilot settings of its own
+        from bot import qmt_cmd
+
+        return qmt_cmd.run(args)
     if args.command in ("download", "init"):  # before the settings: they may not exist yet
         from bot import download_cmd, setup_wizard
 
@@ -143,7 +156,7 @@ async def _run(settings: Settings) -> int:
         await engine.stop()
         return EXIT_CONFIG
     except AuthError as exc:
-        print(f"signalpilot: the exchange refused the API keys ({KEYS}): {exc}", file=sys.stderr)
+        print(f"signalpilot: {_refused(settings)}: {exc}", file=sys.stderr)
         await engine.stop()
         return EXIT_CONFIG
     except BrokerError as exc:
@@ -178,7 +191,7 @@ async def _run(settings: Settings) -> int:
         return EXIT_STORAGE
     if engine.venue_failure is not None:
         refused = isinstance(engine.venue_failure, AuthError)
-        what = f"the exchange refused the API keys ({KEYS})" if refused else "cannot start trading"
+        what = _refused(settings) if refused else "cannot start trading"
         print(f"signalpilot: {what}: {redact(str(engine.venue_failure))}", file=sys.stderr)
         return EXIT_CONFIG
     return 0

@@ -91,6 +91,12 @@ TEXT_ZH = {
     "SP_EXCHANGE__PRIVATE_KEY": "用钱包签名的交易所所用的钱包私钥（aster：API 钱包的私钥；从不写入日志）",
     "SP_EXCHANGE__WALLET": "用钱包签名的交易所（aster）上账户的钱包地址；为空 = 私钥对应的地址",
     "SP_EXCHANGE__RECONCILE_MIN": "与交易所对账的间隔（分钟）",
+    "SP_QMT__URL": "交易所名为 qmt 时：QMT 桥接服务器地址，例如 http://127.0.0.1:8000（signalpilot qmt-server）",
+    "SP_QMT__TOKEN": "交易所名为 qmt 时：桥接服务器的 X-Token（从不写入日志）",
+    "SP_QMT__POLL_SECONDS": "向桥接服务器查询成交的间隔（秒）",
+    "SP_QMT__TIMEOUT_SECONDS": "一次桥接请求的 HTTP 超时（秒）",
+    "SP_QMT__MAX_ORDERS_PER_MIN": "券商每分钟最多发送的 A 股委托数",
+    "SP_QMT__STOCK_CAP_PCT": "单只股票市值上限，占总资产的百分比",
     "SP_DATABASE__URL": "为空 = sqlite+aiosqlite:///data/paper.db（模拟）或 data/live.db（实盘）；PostgreSQL："
                         "postgresql+asyncpg://user:password@host/db",
     "SP_HTTP__ENABLED": "在 signalpilot run 内提供 HTTP 接口（webhook、/metrics、/healthz、/readyz）",

@@ -195,7 +195,7 @@ def parse_targets(items: list[str]) -> list[tuple[Decimal, Decimal]]:
 
 class BrokerSettings(Section):
     paper_balance: Decimal | None = Field(None, gt=0, description="paper starting balance; empty = 10000 "
-                                                                  "(USD quotes), 1 (BTC quotes), 10 (ETH quotes)")
+                                                                  "(USD quotes), 1 (BTC quotes), 10 (ETH quotes), 1000000 (A-shares, CNY)")
     taker_fee: Decimal = Field(Decimal("0.0004"), ge=0, lt=Decimal("0.1"), description="taker fee rate "
                                                                                         "(0.0004 = 0.04 %)")
     maker_fee: Decimal = Field(Decimal("0.0002"), ge=0, lt=Decimal("0.1"), description="maker fee rate "
@@ -207,7 +207,7 @@ class BrokerSettings(Section):
 
 
 def default_paper_balance(currency: str) -> Decimal:
-    return {"BTC": Decimal("1"), "ETH": Decimal("10")}.get(currency.upper(), Decimal("10000"))
+    return {"BTC": Decimal("1"), "ETH": Decimal("10"), "CNY": Decimal("1000000")}.get(currency.upper(), Decimal("10000"))
 
 
 class TelegramSettings(Section):
@@ -311,6 +311,17 @@ class HedgeSettings(Section):
     cooldown_s: int = Field(60, ge=0, description="continuous mode: seconds between two rounds")
 
 
+class QmtSettings(Section):
+    url: str | None = Field(None, description="exchange name qmt: the QMT bridge server, e.g. "
+                                              "http://127.0.0.1:8000 (signalpilot qmt-server)")
+    token: SecretStr | None = Field(None, description="exchange name qmt: the bridge's X-Token (never logged)")
+    poll_seconds: float = Field(2.0, gt=0, description="seconds between polls of the bridge for fills")
+    timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of one bridge request")
+    max_orders_per_min: int = Field(5, ge=1, description="A-share orders a minute the broker sends at most")
+    stock_cap_pct: Decimal = Field(Decimal("10"), gt=0, le=100, description="one stock's value at most, as % "
+                                                                            "of total assets")
+
+
 class DatabaseSettings(Section):
     url: str | None = Field(None, description="empty = sqlite+aiosqlite:///data/paper.db (paper) or "
                                               "data/live.db (live); PostgreSQL: "
@@ -335,6 +346,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = BrokerSettings()
     telegram: TelegramSettings = TelegramSettings()
     exchange: ExchangeSettings = ExchangeSettings()
+    qmt: QmtSettings = QmtSettings()
     database: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
     hooks: HooksSettings = HooksSettings()
@@ -351,7 +363,10 @@ class Settings(BaseSettings):
             # paper on live public data once Telegram is connected; the bundled replay otherwise
             source = "live" if self.telegram.token is not None or self.mode == "live" else "replay"
             object.__setattr__(self, "market", self.market.model_copy(update={"source": source}))
-        if self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None):
+        if self.mode == "live" and self.exchange.name == "qmt":
+            if not self.qmt.url or self.qmt.token is None:
+                raise ValueError("live mode with SP_EXCHANGE__NAME=qmt needs SP_QMT__URL and SP_QMT__TOKEN")
+        elif self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None):
             raise ValueError("live mode needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET")
         return self
 

@@ -275,6 +275,8 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
             await self.c.repo.kv_put(REPLAY_CLOCK_KEY, now.isoformat())
 
     async def _scan_job(self) -> None:
+        if not self.c.rules.is_open(self.clock.now()):
+            return  # a market with sessions (A-shares): scheduled scans run inside them
         await self.scan_now()
 
     # --- a database that stops taking writes -------------------------------------------------------

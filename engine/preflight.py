@@ -57,6 +57,8 @@ def _exchange_name(settings: Settings) -> Check:
     from engine.brokers.ccxt.venues import venue_for
     from engine.brokers.errors import BrokerError
 
+    if settings.exchange.name == "qmt":
+        return Check("exchange", True, f"qmt (A-shares through the QMT bridge at {settings.qmt.url or '?'})")
     try:
         venue = venue_for(settings.exchange.name)
     except BrokerError as exc:
@@ -87,7 +89,8 @@ def _replay(settings: Settings) -> Check:
     if not found:
         return Check("replay data", False, f"SP_MARKET__REPLAY_DIR: no *-{tf}.csv candle files in {folder} "
                                            f"(SP_MARKET__BASE_TIMEFRAME={tf})")
-    wanted = {symbol_file_stem(s.upper()).replace("_", "/") for s in settings.scan.symbols}
+    wanted = {(parse_file_name(f"{symbol_file_stem(s.upper())}-{tf}.csv") or (s.upper(), tf))[0]
+              for s in settings.scan.symbols}
     missing = sorted(wanted - found)
     if missing:
         return Check("replay data", False, f"SP_SCAN__SYMBOLS: no {tf} candle file in {folder} for "
@@ -114,8 +117,29 @@ async def _exchange_online(settings: Settings, clock: Clock, keys: bool) -> list
     from engine.brokers.ccxt.probe import probe_exchange
     from engine.brokers.errors import BrokerError
 
+    if settings.exchange.name == "qmt":
+        return await _qmt_online(settings, clock)
     try:
         results = await probe_exchange(settings.exchange, clock, keys=keys)
     except BrokerError as exc:
         return [Check("exchange", False, str(exc))]
     return [Check(name, ok, detail) for name, ok, detail in results]
+
+
+async def _qmt_online(settings: Settings, clock: Clock) -> list[Check]:
+    """The QMT bridge answers and takes the token (one ``query_stock_asset``)."""
+    from engine.brokers.errors import BrokerError
+    from engine.brokers.qmt.client import QmtClient
+
+    if not settings.qmt.url or settings.qmt.token is None:
+        return [Check("qmt bridge", False, "SP_QMT__URL and SP_QMT__TOKEN are needed")]
+    client = QmtClient(settings.qmt.url, settings.qmt.token.get_secret_value(),
+                       timeout=settings.qmt.timeout_seconds)
+    try:
+        asset = await client.call("query_stock_asset") or {}
+    except BrokerError as exc:
+        return [Check("qmt bridge", False, str(exc))]
+    finally:
+        await client.close()
+    return [Check("qmt bridge", True, f"account {asset.get('account_id')}: total assets "
+                                      f"{asset.get('total_asset')} CNY")]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from engine.domain.markets import is_ashare_symbol
 from engine.domain.models import Position
 from engine.domain.reasons import TradingState
 from engine.domain.values import ZERO, timeframe_seconds
+from engine.market_rules.calendar import SHANGHAI
 from engine.views import ChartData, ChartLevel, ChartMarker, PnlStats, PositionView, StatusView
 
 if TYPE_CHECKING:
@@ -28,8 +30,22 @@ class Queries:
         views = []
         for pos in self.c.manager.open_positions():
             mark = await self.mark(pos.symbol)
-            views.append(PositionView(pos, mark, pos.unrealized(mark) if mark is not None else ZERO))
+            views.append(PositionView(pos, mark, pos.unrealized(mark) if mark is not None else ZERO,
+                                      sellable_from=self._sellable_from(pos)))
         return views
+
+    def _sellable_from(self, pos: Position) -> datetime | None:
+        """A-shares bought today: the next trading day's first session (T+1); else None."""
+        if not is_ashare_symbol(pos.symbol) or pos.opened_at is None:
+            return None
+        from engine.market_rules.ashare import AShareRules
+
+        rules = AShareRules()
+        now = self.c.clock.now()
+        if rules.calendar.trading_day(pos.opened_at) < rules.calendar.trading_day(now):
+            return None
+        day_end = datetime.combine(rules.calendar.trading_day(now), time(23, 59), SHANGHAI)
+        return rules.next_open(day_end)
 
     async def status(self, next_scan: datetime | None, venue_down_since: datetime | None = None) -> StatusView:
         """Without a reachable exchange: no venue request (a live balance is then None, symbols 0)."""

@@ -5,6 +5,7 @@ the broker, computes with ``engine.stats``."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import metadata
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,8 @@ class Reporting:
             bal = await c.broker.balance()
         except (NetworkError, KeyError, ValueError):
             return None
-        qty = c.trading.gate.size(signal, market, bal.equity, c.runtime.risk_per_trade_pct)
+        cap = c.settings.qmt.stock_cap_pct if market.long_only else Decimal(0)  # A-shares: one stock's share
+        qty = c.trading.gate.size(signal, market, bal.equity, c.runtime.risk_per_trade_pct, cap)
         return stats.stake(signal, qty, bal.equity, bal.currency, c.settings.broker.taker_fee)
 
     async def about(self) -> About:

@@ -111,7 +111,8 @@ class TradingService:
             open_positions=self.manager.open_positions(), state=self.risk.state,
             orders_last_minute=self.manager.orders_last_minute(),
             limits=Limits(self.runtime.max_positions, self.runtime.max_leverage, self.runtime.risk_per_trade_pct),
-            taker_fee=self.settings.broker.taker_fee))
+            taker_fee=self.settings.broker.taker_fee,
+            position_cap_pct=self.settings.qmt.stock_cap_pct if market.long_only else Decimal(0)))
 
     async def worth_raising(self, sig: Signal) -> bool:
         """Auto mode, before a scan raises ``sig``: False when the risk gate would refuse it for a reason

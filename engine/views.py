@@ -42,6 +42,7 @@ class PositionView:
     position: Position
     mark: Decimal | None
     unrealized: Decimal
+    sellable_from: datetime | None = None  # T+1 (A-shares): cannot exit before this session starts
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ the clock and the broker differ."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,10 +15,14 @@ from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
 from engine.domain.events import EngineError
+from engine.domain.models import position_id_of
+from engine.domain.reasons import ErrorCode
 from engine.intake.service import IntakeService, resolve_symbol
 from engine.jobs import Jobs
 from engine.market.base import MarketData
 from engine.market.replay import ReplayMarketData
+from engine.market_rules import AnyTimeRules, MarketRules
+from engine.market_rules.ashare import AShareRules, ashare_costs, is_ashare_symbol
 from engine.plan import Planner
 from engine.positions.manager import PositionManager
 from engine.risk.gate import RiskGate
@@ -27,6 +32,7 @@ from engine.signal_service import SignalService
 from engine.signals.scanner import Scanner
 from engine.signals.scorer import Scorer
 from engine.storage.db import Database
+from engine.storage.kv_store import KvStateStore
 from engine.storage.paper_rows import PaperRows
 from engine.storage.repository import Repository
 from engine.trading import TradingService
@@ -53,6 +59,7 @@ class Components:
     jobs: Jobs
     currency: str
     intake: IntakeService | None = None  # signals from outside (engine.intake)
+    rules: MarketRules = field(default_factory=AnyTimeRules)  # sessions, lots, T+1 of the traded market
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
@@ -60,7 +67,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                 persist_venue: bool = True) -> Components:
     for secret in (settings.telegram.token, settings.exchange.api_key, settings.exchange.api_secret,
                    settings.telegram.webhook_secret, settings.hooks.tradingview_secret,
-                   settings.alerts.webhook_secret, settings.alerts.smtp_password):
+                   settings.alerts.webhook_secret, settings.alerts.smtp_password, settings.qmt.token):
         if secret is not None:
             register_secret(secret.get_secret_value())
     replay: ReplayMarketData | None = None
@@ -73,6 +80,11 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                 speed=settings.market.replay_speed, start=settings.market.replay_from,
                 end=settings.market.replay_to)
             market = replay
+        elif settings.exchange.name == "qmt":
+            from engine.brokers.qmt.market import build_qmt_market
+
+            clock = clock or LiveClock()
+            market = build_qmt_market(settings, clock)
         else:
             from engine.brokers.ccxt import build_live_market
 
@@ -93,11 +105,28 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             if broker_settings.paper_balance is None:
                 broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
             broker = PaperBroker(broker_settings, clock, market.market,
-                                 store=PaperRows(db) if persist_venue else None, currency=currency)
+                                 store=PaperRows(db) if persist_venue else None, currency=currency,
+                                 costs=ashare_costs if currency == "CNY" else None)
+            if currency == "CNY":  # A-shares: sessions and T+1 on the simulated venue too
+                from engine.market_rules.t_plus_one import TPlusOne
+
+                broker = TPlusOne(broker, clock, store=KvStateStore(repo) if persist_venue else None)
+        elif settings.exchange.name == "qmt":
+            from engine.brokers.qmt import build_qmt_broker
+
+            qmt = settings.qmt
+            assert qmt.url and qmt.token is not None  # the settings refuse live qmt without them
+            broker = build_qmt_broker(qmt.url, qmt.token.get_secret_value(), clock,
+                                      store=KvStateStore(repo) if persist_venue else None,
+                                      max_orders_per_min=qmt.max_orders_per_min, poll_seconds=qmt.poll_seconds,
+                                      timeout=qmt.timeout_seconds)
         else:
             from engine.brokers.ccxt import build_broker
 
             broker = build_broker(settings.exchange, clock)
+    notices = getattr(broker, "notices", False)
+    if notices is None:  # the qmt broker: why an exit waits (T+1, limit-down) reaches the user
+        broker.notices = _market_rule_notice(bus, clock)  # type: ignore[attr-defined]
     # live venues know the account's leverage brackets: their market specs win over public data
     markets = market.market if broker.paper else broker.market
     runtime = RuntimeSettings(settings, repo)
@@ -115,7 +144,8 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     intake = IntakeService(settings, market, planner, repo, bus, clock, runtime, signals, trading,
                            lambda text: resolve_symbol(market, text))
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
-                      signals, trading, jobs, currency, intake)
+                      signals, trading, jobs, currency, intake,
+                      AShareRules() if currency == "CNY" else AnyTimeRules())
 
 
 async def _currency(market: MarketData) -> str:
@@ -125,4 +155,14 @@ async def _currency(market: MarketData) -> str:
     if isinstance(settle, str):
         return settle
     symbols = await market.symbols()
+    if symbols and is_ashare_symbol(symbols[0]):
+        return "CNY"
     return symbols[0].split("/")[1].split(":")[0] if symbols and "/" in symbols[0] else "USDT"
+
+
+def _market_rule_notice(bus: EventBus, clock: Clock) -> Callable[[str, str], Awaitable[None]]:
+    async def publish(client_id: str, text: str) -> None:
+        await bus.publish(EngineError(ts=clock.now(), paper=False, code=ErrorCode.MARKET_RULE, detail=text,
+                                      position_id=position_id_of(client_id)))
+
+    return publish

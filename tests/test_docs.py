@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 PAGES = ("quick-start.md", "telegram-commands.md", "settings.md", "live-trading-checklist.md", "troubleshooting.md",
-         "outside.md")
+         "outside.md", "a-shares-qmt.md")
 LINK = re.compile(r"\]\(([^)#]+)(?:#[^)]*)?\)")
 
 

@@ -24,6 +24,7 @@ from engine.domain.events import (
     VenueConnected,
     VenueUnreachable,
 )
+from engine.domain.markets import is_ashare_symbol
 from engine.domain.models import CloseReason, Position
 
 
@@ -44,12 +45,17 @@ def _trade_pnl(value: Decimal, position: Position) -> str:
 def entry_filled(ev: PositionOpened) -> str:
     pos = ev.position
     lines = [_head("📥", _("Entry filled"), pos, ev.paper)]
-    lines.append(_("{qty} at {price}, leverage {leverage}×").format(
-        qty=fmt.qty(pos.qty), price=fmt.price(pos.entry_price), leverage=pos.leverage))
+    if is_ashare_symbol(pos.symbol):
+        lines.append(_("{qty} shares at {price} CNY").format(qty=fmt.qty(pos.qty), price=fmt.price(pos.entry_price)))
+    else:
+        lines.append(_("{qty} at {price}, leverage {leverage}×").format(
+            qty=fmt.qty(pos.qty), price=fmt.price(pos.entry_price), leverage=pos.leverage))
     targets = " · ".join(f"TP{n} {fmt.price(t.price)}" for n, t in enumerate(pos.targets, start=1))
     lines.append(_("Stop {price}").format(price=fmt.price(pos.stop_price)) + (" · " + targets if targets else ""))
     if ev.single_target:
         lines.append(_("Too small to split: the whole position exits at the first target."))
+    if is_ashare_symbol(pos.symbol):
+        lines.append(_("Cannot exit yet (T+1): the stop and targets are armed from the next trading session."))
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ from bot.presenters.words import (
     side_word,
     word,
 )
+from engine.domain.markets import SHANGHAI, is_ashare_symbol
 from engine.domain.models import Balance, Position
 from engine.facade import PnlStats, PositionView, ScanResult, StatusView
 
@@ -145,7 +146,14 @@ def position_line(view: PositionView, paper: bool, now: datetime | None = None) 
     opened = pos.opened_at or pos.created_at
     if now is not None and opened is not None:
         lines.append(_("Open for {duration}").format(duration=duration((now - opened).total_seconds())))
-    lines.append(_("Size {qty} (open {remaining})").format(qty=fmt.qty(pos.qty), remaining=fmt.qty(pos.remaining)))
+    if is_ashare_symbol(pos.symbol):
+        lines.append(_("Size {qty} shares (open {remaining}) · CNY").format(qty=fmt.qty(pos.qty),
+                                                                          remaining=fmt.qty(pos.remaining)))
+    else:
+        lines.append(_("Size {qty} (open {remaining})").format(qty=fmt.qty(pos.qty), remaining=fmt.qty(pos.remaining)))
+    if view.sellable_from is not None:
+        lines.append(_("Cannot exit yet (T+1): stop and targets armed from {when}").format(
+            when=fmt.esc(view.sellable_from.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")) + " Asia/Shanghai"))
     return "\n".join(lines)
 
 

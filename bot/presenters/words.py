@@ -37,6 +37,7 @@ REJECT = {
     RejectReason.PRICE_DRIFT: __("the price moved too far since the signal"),
     RejectReason.INVALID_PLAN: __("the trade plan is invalid"),
     RejectReason.NO_PRICE: __("there is no current price"),
+    RejectReason.LONG_ONLY: __("this market is long only: no short entries"),
 }
 
 PAUSE = {
@@ -67,6 +68,7 @@ ERROR = {
     ErrorCode.INSUFFICIENT_FUNDS: __("insufficient funds on the exchange"),
     ErrorCode.NETWORK: __("the exchange cannot be reached"),
     ErrorCode.INTERNAL: __("internal error"),
+    ErrorCode.MARKET_RULE: __("the market's rules hold an exit back"),
 }
 
 CLOSE = {

@@ -128,6 +128,9 @@ async def _replay(engine: Engine, progress: Progress | None) -> BacktestResult:
             progress(done, total)
 
     await market.run(engine.on_tick, on_bar)
+    end_of_data = getattr(c.broker, "end_of_data", None)
+    if end_of_data is not None:
+        end_of_data()  # sessions and T+1 aside: the last price marks what is still open
     for pos in list(c.manager.open_positions()):
         await c.manager.close(pos.id, CloseReason.END)
     final = (await c.broker.balance()).equity

@@ -65,6 +65,14 @@ class Broker(Protocol):
     def mark_price(self, symbol: str) -> Decimal | None: ...
 
 
+class StateStore(Protocol):
+    """Where a venue keeps a little text state of its own between runs, by key."""
+
+    async def load(self, key: str) -> str | None: ...
+
+    async def save(self, key: str, value: str) -> None: ...
+
+
 @runtime_checkable
 class StreamedFills(Protocol):
     """A venue whose fills arrive on their own (streams, polls): each is handed to the handler."""

@@ -45,8 +45,11 @@ from engine.domain.models import (
     VenueOrder,
     VenuePosition,
 )
-from engine.domain.values import HUNDRED, ZERO
+from engine.domain.values import HUNDRED, ZERO, OrderAction
 from engine.market.base import PriceTick
+
+# (symbol, action, qty, price) → the fill's costs, or None for the fee rates
+Costs = Callable[[str, OrderAction, Decimal, Decimal], Decimal | None]
 
 log = logging.getLogger("engine.brokers.paper")
 _LOG = {"component": "paper"}
@@ -72,8 +75,10 @@ class PaperBroker:
     paper = True
 
     def __init__(self, settings: BrokerSettings, clock: Clock, markets: Callable[[str], Awaitable[MarketSpec]],
-                 store: PaperStore | None = None, currency: str = "USDT", *, history_limit: int = 200) -> None:
+                 store: PaperStore | None = None, currency: str = "USDT", *, history_limit: int = 200,
+                 costs: Costs | None = None) -> None:
         self.currency = currency
+        self._costs = costs  # a market's statutory costs (A-shares) instead of the fee rates
         self._settings = settings
         self._clock = clock
         self._markets = markets
@@ -294,6 +299,8 @@ class PaperBroker:
                 return None
             qty = min(qty, pos.qty)
         fee = L.fee_for(qty * price, self._settings.maker_fee if maker else self._settings.taker_fee)
+        if self._costs is not None and (cost := self._costs(order.symbol, order.action, qty, price)) is not None:
+            fee = cost
         if check_funds and not order.reduce_only:
             needed, available = L.shortfall(state, self._marks, order.symbol, order.action, qty, price, fee,
                                             order.leverage, skip_order=order.client_id)

@@ -23,6 +23,7 @@ class MarketSpec:
     min_qty: Decimal = ZERO
     min_notional: Decimal = ZERO
     max_leverage: int = 125
+    long_only: bool = False  # cash equities (A-shares): no short entries
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ class RejectReason(enum.StrEnum):
     PRICE_DRIFT = "price_drift"
     INVALID_PLAN = "invalid_plan"
     NO_PRICE = "no_price"
+    LONG_ONLY = "long_only"  # a short entry on a cash market (A-shares)
 
 
 class PauseReason(enum.StrEnum):
@@ -58,3 +59,4 @@ class ErrorCode(enum.StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     NETWORK = "network"
     INTERNAL = "internal"
+    MARKET_RULE = "market_rule"  # the market's rules hold an exit back (T+1, limit-down)

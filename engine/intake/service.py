@@ -51,7 +51,8 @@ def shares(n: int, configured: list[Decimal]) -> list[Decimal]:
 
 
 async def resolve_symbol(market: MarketData, text: str) -> str | None:
-    """The venue's symbol for ``BTC/USDT``, ``BTCUSDT`` or ``BTC`` (when one market has that base)."""
+    """The venue's symbol for ``BTC/USDT``, ``BTCUSDT`` or ``BTC`` (when one market has that base); for
+    A-shares ``600000.SH`` or its code ``600000``."""
     wanted = text.strip().upper().replace("-", "/").replace("_", "/")
     symbols = await market.symbols()
     if wanted in symbols:
@@ -59,7 +60,7 @@ async def resolve_symbol(market: MarketData, text: str) -> str | None:
     flat = {s.split(":")[0].replace("/", ""): s for s in symbols}
     if wanted.replace("/", "") in flat:
         return flat[wanted.replace("/", "")]
-    by_base = [s for s in symbols if s.split("/")[0] == wanted]
+    by_base = [s for s in symbols if s.split("/")[0] == wanted or s.split(".")[0] == wanted]
     return by_base[0] if len(by_base) == 1 else None
 
 

@@ -23,6 +23,9 @@ MAX_PRICE_DECIMALS = 8
 _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)-(?P<tf>\d+[mhdw])\.csv$")
 
 
+_ASHARE_BOARDS = {"SH": True, "SZ": True}
+
+
 class CsvFormatError(ValueError):
     """A replay file that does not follow the documented format."""
 
@@ -47,12 +50,15 @@ def parse_file_name(name: str) -> tuple[str, str] | None:
     m = _NAME.match(name)
     if m is None:
         return None
-    return f"{m['base'].upper()}/{m['quote'].upper()}", m["tf"]
+    base, quote = m["base"].upper(), m["quote"].upper()
+    if _ASHARE_BOARDS.get(quote) and base.isdigit() and len(base) == 6:
+        return f"{base}.{quote}", m["tf"]  # 600000_SH-5m.csv → 600000.SH (A-shares)
+    return f"{base}/{quote}", m["tf"]
 
 
 def symbol_file_stem(symbol: str) -> str:
-    """``ETH/BTC`` → ``ETH_BTC`` (the stem used by candle and funding file names)."""
-    return symbol.replace("/", "_").split(":")[0]
+    """``ETH/BTC`` → ``ETH_BTC``, ``600000.SH`` → ``600000_SH`` (the stem of candle and funding files)."""
+    return symbol.replace("/", "_").replace(".", "_").split(":")[0]
 
 
 def _decimals(text: str) -> int:

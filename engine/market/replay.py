@@ -37,6 +37,7 @@ from engine.market.csv_io import (
     symbol_file_stem,
 )
 from engine.market.resample import resample
+from engine.market_rules.ashare import ashare_spec, is_ashare_symbol
 
 BarHandler = Callable[[datetime], Awaitable[None]]
 
@@ -175,8 +176,10 @@ class ReplayMarketData:
 
     async def market(self, symbol: str) -> MarketSpec:
         s = self._get(symbol)
-        base, quote = s.file.symbol.split("/")
         o = self._overrides.get(s.file.symbol, {})
+        if is_ashare_symbol(s.file.symbol) and not o:
+            return ashare_spec(s.file.symbol)  # lots of 100, 0.01 CNY, no leverage
+        base, quote = s.file.symbol.split("/")
         return MarketSpec(
             symbol=s.file.symbol, base=base, quote=quote,
             price_step=Decimal(str(o["price_step"])) if "price_step" in o else s.tick_step,

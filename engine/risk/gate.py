@@ -8,7 +8,7 @@ from decimal import Decimal
 from config.settings import RiskSettings
 from engine.domain.models import MarketSpec, Position, Signal, split_by_shares
 from engine.domain.reasons import RejectReason, TradingState
-from engine.domain.values import HUNDRED, ZERO, floor_to_step
+from engine.domain.values import HUNDRED, ZERO, Side, floor_to_step
 from engine.risk.sizing import size_qty
 from engine.risk.state import RiskState
 
@@ -33,6 +33,7 @@ class GateInput:
     orders_last_minute: int
     limits: Limits
     taker_fee: Decimal = Decimal("0.0004")
+    position_cap_pct: Decimal = ZERO  # one position's value at most, % of equity (A-shares); 0 = none
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class RiskGate:
             return Decision.reject(RejectReason.MAX_POSITIONS, limit=lim.max_positions)
         if any(p.symbol == sig.symbol for p in data.open_positions):
             return Decision.reject(RejectReason.SYMBOL_BUSY, symbol=sig.symbol)
+        if mkt.long_only and sig.side is Side.SHORT:
+            return Decision.reject(RejectReason.LONG_ONLY, symbol=sig.symbol)
         if sig.leverage > lim.max_leverage or sig.leverage > mkt.max_leverage:
             return Decision.reject(RejectReason.MAX_LEVERAGE, leverage=sig.leverage,
                                    limit=min(lim.max_leverage, mkt.max_leverage))
@@ -80,7 +83,7 @@ class RiskGate:
         if not sig.targets or (sig.stop - sig.entry) * sig.side.sign >= 0:
             return Decision.reject(RejectReason.INVALID_PLAN)
 
-        qty = self.size(sig, mkt, data.equity, lim.risk_per_trade_pct)
+        qty = self.size(sig, mkt, data.equity, lim.risk_per_trade_pct, data.position_cap_pct)
         if s.max_notional > 0 and max(mkt.min_qty, mkt.qty_step) * sig.entry > s.max_notional:
             return Decision.reject(RejectReason.MAX_NOTIONAL, limit=s.max_notional)
         if qty <= 0 or qty < mkt.min_qty:
@@ -95,12 +98,16 @@ class RiskGate:
         single = not self.targets_split_valid(qty, sig, mkt)
         return Decision(True, qty=qty, single_target=single, detail={"notional": str(notional)})
 
-    def size(self, sig: Signal, mkt: MarketSpec, equity: Decimal, risk_per_trade_pct: Decimal) -> Decimal:
-        """The quantity an entry on ``sig`` gets: the sizing method, the notional cap, the lot step."""
+    def size(self, sig: Signal, mkt: MarketSpec, equity: Decimal, risk_per_trade_pct: Decimal,
+             position_cap_pct: Decimal = ZERO) -> Decimal:
+        """The quantity an entry on ``sig`` gets: the sizing method, the notional cap, the per-stock cap
+        (% of equity, A-shares), the lot step."""
         s = self.settings
         raw = size_qty(s.sizing, s, equity, sig.entry, sig.stop, sig.leverage, sig.atr_pct, risk_per_trade_pct)
         if s.max_notional > 0 and raw * sig.entry > s.max_notional:
             raw = s.max_notional / sig.entry
+        if position_cap_pct > 0:
+            raw = min(raw, equity * position_cap_pct / HUNDRED / sig.entry)
         return floor_to_step(raw, mkt.qty_step)
 
     def targets_split_valid(self, qty: Decimal, sig: Signal, mkt: MarketSpec) -> bool:
