@@ -24,6 +24,7 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/.installed

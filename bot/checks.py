@@ -1,6 +1,6 @@
 """``signalpilot check [--online]``: one line per check with ✓ or ✗; exit 0 when all pass, else 2.
 
-The settings, database and exchange checks are the engine's (``engine.preflight``); this module
+The settings, database and exchange checks are the engine's (``engine.preflight``, through the façade); this module
 adds the Telegram ones: the admins (offline) and ``getMe`` with the token (online; aiogram is
 imported only then, so the offline check starts fast).
 """
@@ -12,7 +12,7 @@ import sys
 from typing import TextIO
 
 from config.settings import Settings, TelegramSettings
-from engine.preflight import Check, offline_checks, online_checks
+from engine.facade import Check, offline_checks, online_checks
 
 EXIT_FAILED = 2
 

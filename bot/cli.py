@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING
 
 from config.settings import Settings, SettingsError, load_settings
 from engine.errors import AuthError, BrokerError, StartupError
-from engine.preflight import offline_checks
-from engine.redaction import redact, setup_logging
 
 if TYPE_CHECKING:
     from engine.facade import Engine
@@ -86,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot import download_cmd, setup_wizard
 
         return download_cmd.run(args) if args.command == "download" else setup_wizard.run(args)
+    # the engine only now: download and init need none of it
+    from engine.facade import offline_checks, setup_logging
+
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -135,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 async def _run(settings: Settings) -> int:
     from bot.console import storage_line
     from engine.domain.events import StorageFailed
-    from engine.facade import Engine
+    from engine.facade import Engine, redact
 
     try:
         engine = await Engine.create(settings)
@@ -205,8 +206,7 @@ async def _stop_on_failure(engine: Engine, stop: asyncio.Event) -> None:
 
 
 async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
-    from engine.backtest.report import format_text, to_json_dict
-    from engine.backtest.runner import run_backtest
+    from engine.facade import format_text, run_backtest, to_json_dict
 
     if not args.data.is_dir():
         print(f"signalpilot: --data {args.data} is not a directory", file=sys.stderr)
@@ -243,8 +243,7 @@ async def _backtest(settings: Settings, args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(to_json_dict(result.summary, result.trades), indent=2))
     if args.chart:
-        from engine.backtest.report import trade_marks
-        from engine.charts import equity_png
+        from engine.facade import equity_png, trade_marks
 
         args.chart.write_bytes(equity_png(result.equity_curve, title="Backtest equity", currency=result.currency,
                                           marks=trade_marks(result.trades)))

@@ -295,7 +295,7 @@ class Delivery:
         if "can't parse entities" in lowered and item.attempts == 0:
             item.attempts += 1
             method = item.method
-            if isinstance(method, (SendMessage, EditMessageText)):
+            if isinstance(method, (SendMessage, EditMessageText)) and method.text is not None:
                 item.method = method.model_copy(update={"text": html.unescape(_TAG.sub("", method.text)),
                                                         "parse_mode": None})
                 return "again"

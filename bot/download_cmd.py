@@ -12,6 +12,10 @@ import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from config.settings import ExchangeSettings
 
 EXIT_OK, EXIT_NETWORK, EXIT_INPUT = 0, 1, 2
 
@@ -24,7 +28,7 @@ def _date(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("download", help="download candles from an exchange into replay CSV files")
     p.add_argument("--exchange", default=None, help="ccxt exchange id (default: SP_EXCHANGE__NAME, binanceusdm)")
     p.add_argument("--symbols", required=True, help="comma-separated, e.g. BTC/USDT,ETH/USDT")
@@ -44,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_NETWORK
 
 
-def _exchange_settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _exchange_settings(args: argparse.Namespace) -> ExchangeSettings:
     from config.settings import ExchangeSettings, SettingsError, load_settings
 
     try:
@@ -62,11 +66,8 @@ def _exchange_settings(args: argparse.Namespace):  # type: ignore[no-untyped-def
 async def _run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from engine.brokers.ccxt.client import make_exchange
-    from engine.errors import BrokerError
-    from engine.facade import LiveClock
-    from engine.market.csv_io import CsvFormatError
-    from engine.market.download import DownloadError, download
+    from engine.errors import BrokerError, CsvFormatError, DownloadError
+    from engine.facade import LiveClock, download_candles, make_exchange
 
     symbols = [s.strip().upper() for s in args.symbols.split(",") if s.strip()]
     timeframes = [t.strip() for t in args.timeframes.split(",") if t.strip()]
@@ -98,7 +99,7 @@ async def _run(args: argparse.Namespace) -> int:
             bar.update(n)
 
     try:
-        results = await download(exchange, symbols, timeframes, since, end, args.out, progress=progress,
+        results = await download_candles(exchange, symbols, timeframes, since, end, args.out, progress=progress,
                                  on_total=on_total)
     except DownloadError as exc:
         print(f"signalpilot: {exc}", file=sys.stderr)

@@ -15,6 +15,7 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from config.settings import Settings
 
@@ -31,7 +32,7 @@ def _decimal(text: str) -> Decimal:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("hedge", help="run cross-venue hedge rounds on replayed candles of two venues (paper)")
     p.add_argument("--symbol", required=True, help="e.g. SOL/USDT")
     p.add_argument("--size", type=_decimal, default=None, help="USDT per leg (default SP_HEDGE__SIZE_USDT, 25)")
@@ -54,7 +55,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     size = args.size or settings.hedge.size_usdt
     symbol = args.symbol.strip().upper()
 
-    def show(rnd) -> None:  # type: ignore[no-untyped-def]
+    def show(rnd: Any) -> None:
         legs = "; ".join(f"{leg.side.value} {leg.qty} on {leg.venue} {leg.entry} → {leg.exit} "
                          f"({leg.reason.value if leg.reason else leg.state.value}, PnL {leg.pnl})" for leg in rnd.legs)
         print(f"round {rnd.id} {rnd.symbol}: {legs}; round PnL {rnd.pnl}")

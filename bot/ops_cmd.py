@@ -19,7 +19,7 @@ from engine.storage import backup as backups
 EXIT_FAILED = 2
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sub.add_parser("backup", help="copy the SQLite database into SP_BACKUP__DIR now (PostgreSQL: how to pg_dump)")
     restore = sub.add_parser("restore", help="replace the SQLite database by a backup (the bot must be stopped)")
     restore.add_argument("file", type=Path, help="a backup file, e.g. data/backups/signalpilot-paper-….db")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from engine.redaction import RedactingFilter, register_secret
+from engine.facade import RedactingFilter, register_secret
 
 _LOGGERS = ("bot", "aiogram", "aiogram.dispatcher", "aiogram.event", "aiogram.middlewares", "aiogram.webhook",
             "aiohttp.client", "aiohttp.server", "aiohttp.access")

@@ -28,7 +28,7 @@ class SetupError(Exception):
     """A step that failed; the message says what to do (and holds no secret)."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="guided set-up: check the Telegram token and exchange keys, write .env")
     p.add_argument("--token", help="Telegram bot token from @BotFather (asked without echo when omitted)")
     p.add_argument("--admin", type=int, help="your Telegram user id (default: send /start to the bot)")
@@ -176,8 +176,8 @@ async def _exchange(args: argparse.Namespace, ask: _Ask, env: dict[str, str]) ->
     from pydantic import SecretStr
 
     from config.settings import ExchangeSettings
-    from engine.brokers.ccxt.key_check import verify_keys
     from engine.errors import AuthError, BrokerError
+    from engine.facade import verify_keys
 
     name = args.exchange or ask.text("Exchange (ccxt id)", "binanceusdm")
     key = args.api_key or ask.secret("Exchange API key", "--api-key")

@@ -61,9 +61,9 @@ def _type_name(annotation: object) -> str:
         return "one of: " + ", ".join(str(a) for a in args)
     if origin is list:
         return f"list of {_type_name(args[0])}"
-    names: dict[object, str] = {int: "integer", float: "number", Decimal: "decimal", str: "text",
+    plain: dict[object, str] = {int: "integer", float: "number", Decimal: "decimal", str: "text",
                                 bool: "true/false", Path: "path", SecretStr: "secret", datetime: "date/time (UTC)"}
-    return names.get(annotation, str(annotation))
+    return plain.get(annotation, str(annotation))
 
 
 def _default(field: FieldInfo) -> str:

@@ -28,7 +28,7 @@ from engine.domain.events import (
 from engine.domain.models import Balance, CloseReason, Position, Signal, SignalStatus
 from engine.domain.reasons import ErrorCode, PauseReason, RejectReason
 from engine.domain.values import timeframe_seconds
-from engine.frontend_memory import FrontEndMemory
+from engine.frontend_memory import FrontEndMemory, PendingAlert
 from engine.hedge.controls import HedgeControls
 from engine.hedge.service import HedgeService, HedgeStart, HedgeStatus
 from engine.intake.result import IntakeOutcome, IntakeResult
@@ -45,6 +45,27 @@ from engine.runtime import SPECS
 from engine.stats import PairResult, Performance, PeriodRow, PeriodTable, ProfitView, Stake
 from engine.storage.probe import describe as describe_db_error
 from engine.tasks import cancel_all, spawn
+from engine.tools import (
+    BacktestResult,
+    Check,
+    RedactingFilter,
+    candles_png,
+    daily_pnl_png,
+    download_candles,
+    equity_png,
+    format_text,
+    load_charts,
+    make_exchange,
+    offline_checks,
+    online_checks,
+    redact,
+    register_secret,
+    run_backtest,
+    setup_logging,
+    to_json_dict,
+    trade_marks,
+    verify_keys,
+)
 from engine.views import (
     CancelResult,
     ChartData,
@@ -61,13 +82,17 @@ from engine.views import (
 from engine.wiring import Components, build
 
 # The façade's public surface: the Engine and the values its methods return (the bot imports
-# these from here, never from engine.views or engine.run_summary), and ``spawn`` for the bot's
-# own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on).
+# these from here, never from engine.views or engine.run_summary), ``spawn`` for the bot's
+# own background tasks, ``Clock``/``LiveClock`` for its timers (the same clock the engine runs on),
+# and the tools of engine/tools.py (backtest, charts, checks, redaction, download, key check).
 __all__ = [
     "CancelResult", "ChartData", "Clock", "LiveClock", "CloseResult", "ConfirmOutcome", "ConfirmResult", "Engine",
     "HedgeStart", "HedgeStatus", "IntakeOutcome", "IntakeResult", "PnlStats",
-    "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
+    "PendingAlert", "PositionView", "ReplayWindow", "RunSummary", "ScanResult", "SettingError", "SettingUpdate", "StatusView",
     "About", "PairResult", "Performance", "PeriodRow", "PeriodTable", "ProfitView", "Stake", "spawn",
+    "BacktestResult", "Check", "RedactingFilter", "candles_png", "daily_pnl_png", "download_candles", "equity_png",
+    "format_text", "load_charts", "make_exchange", "offline_checks", "online_checks", "redact", "register_secret",
+    "run_backtest", "setup_logging", "to_json_dict", "trade_marks", "verify_keys",
 ]
 
 log = logging.getLogger("engine")

@@ -39,7 +39,7 @@ class SignalService:
                  repo: Repository, bus: EventBus, clock: Clock, runtime: RuntimeSettings, paper: bool) -> None:
         self.settings, self.market, self.scanner, self.planner = settings, market, scanner, planner
         self.repo, self.bus, self.clock, self.runtime, self.paper = repo, bus, clock, runtime, paper
-        self.last_scan = None
+        self.last_scan: datetime | None = None
         self.expiry_clock: Clock = clock
         self._deadlines: list[tuple[datetime, str]] = []  # (expires_at, signal id), a heap
         self._scheduled: set[str] = set()
@@ -100,7 +100,9 @@ class SignalService:
         universe = await self.scanner.universe(list(self.settings.symbols), self.settings.top_n)
         analyses = await self.scanner.scan(universe)
         self.last_scan = self.clock.now()
-        pending = {s.symbol for s in await self.repo.signals_with_status(SignalStatus.RAISED)}
+        # every raised signal has a deadline on the heap: with none there, nothing is raised (no query)
+        pending = ({s.symbol for s in await self.repo.signals_with_status(SignalStatus.RAISED)}
+                   if self._scheduled else set())
         raised: list[Signal] = []
         auto = self.runtime.execution_mode == "auto"
         for analysis in analyses:

@@ -91,10 +91,10 @@ class TradingService:
             return ConfirmResult(ConfirmOutcome.REJECTED, sig, reason=decision.reason, detail=decision.detail)
         # said only once the entry is going ahead: a card never reads "confirmed", then "not opened"
         await self.bus.publish(SignalConfirmed(ts=now, paper=self.paper, signal=sig, by=by))
-        plan = self.settings.plan
+        exits = self.settings.plan
         pos = await self.manager.open(
-            sig, decision.qty, single_target=decision.single_target, trailing_pct=plan.trailing_pct,
-            time_stop=timedelta(hours=float(plan.time_stop_hours)) if plan.time_stop_hours > 0 else None,
+            sig, decision.qty, single_target=decision.single_target, trailing_pct=exits.trailing_pct,
+            time_stop=timedelta(hours=float(exits.time_stop_hours)) if exits.time_stop_hours > 0 else None,
             liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage))
         if pos.state is PositionState.OPEN or pos.state is PositionState.CLOSED:
             return ConfirmResult(ConfirmOutcome.OPENED, sig, position=pos)

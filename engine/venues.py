@@ -101,7 +101,7 @@ def build_paper_venue(name: str, settings: Settings, clock: Clock, market: Marke
     if broker_settings.paper_balance is None:
         broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
     broker = PaperBroker(broker_settings, clock, market.market, store=store, currency=currency)
-    broker.name = f"paper:{name}"  # type: ignore[misc]
+    broker.name = f"paper:{name}"
     return VenueHandle(name, broker, market)
 
 

@@ -126,7 +126,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             broker = build_broker(settings.exchange, clock)
     notices = getattr(broker, "notices", False)
     if notices is None:  # the qmt broker: why an exit waits (T+1, limit-down) reaches the user
-        broker.notices = _market_rule_notice(bus, clock)  # type: ignore[attr-defined]
+        broker.notices = _market_rule_notice(bus, clock)  # type: ignore[union-attr]
     # live venues know the account's leverage brackets: their market specs win over public data
     markets = market.market if broker.paper else broker.market
     runtime = RuntimeSettings(settings, repo)

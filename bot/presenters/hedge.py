@@ -12,7 +12,7 @@ from engine.facade import HedgeStart, HedgeStatus
 
 def _reason(reason: LegExit | None) -> str:
     return {LegExit.STOP: _("stop"), LegExit.TAKE_PROFIT: _("take-profit"), LegExit.FORCE: _("forced close"),
-            LegExit.UNWIND: _("unwound")}.get(reason, "") if reason else ""  # type: ignore[arg-type]
+            LegExit.UNWIND: _("unwound")}.get(reason, "") if reason else ""
 
 
 def alert(ev: HedgeEvent) -> str:

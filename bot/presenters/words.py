@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -143,7 +144,7 @@ SETTING = {
 }
 
 
-def word(table: Mapping[object, object], code: object) -> str:
+def word(table: Mapping[Any, object], code: object) -> str:
     """The translated word for ``code``, or the code itself when the table has none."""
     if code is None:
         return ""

@@ -79,16 +79,16 @@ def _price_range(low: np.ndarray, high: np.ndarray, extra: list[float]) -> tuple
 def _draw_candles(ax: Axes, x: np.ndarray, o: np.ndarray, h: np.ndarray, lo: np.ndarray, cl: np.ndarray,
                   colours: np.ndarray, min_body: float) -> None:
     wicks = np.stack([np.column_stack([x, lo]), np.column_stack([x, h])], axis=1)
-    ax.add_collection(LineCollection(wicks, colors=colours, linewidths=1.3, zorder=2))
+    ax.add_collection(LineCollection(list(wicks), colors=colours, linewidths=1.3, zorder=2))
     bottom = np.minimum(o, cl)
     top = np.maximum(np.maximum(o, cl), bottom + min_body)
-    ax.add_collection(PolyCollection(_boxes(x, bottom, top), facecolors=colours, edgecolors=colours,
+    ax.add_collection(PolyCollection(list(_boxes(x, bottom, top)), facecolors=colours, edgecolors=colours,
                                      linewidths=0.5, zorder=3))
 
 
 def _draw_volume(ax: Axes, th: Theme, x: np.ndarray, vol: np.ndarray, colours: np.ndarray) -> None:
     v = np.nan_to_num(vol, nan=0.0)
-    ax.add_collection(PolyCollection(_boxes(x, np.zeros_like(v), v), facecolors=colours, edgecolors="none",
+    ax.add_collection(PolyCollection(list(_boxes(x, np.zeros_like(v), v)), facecolors=colours, edgecolors="none",
                                      alpha=th.volume_alpha))
     top = float(v.max()) if v.size else 0.0
     ax.set_ylim(0, top * 1.1 if top > 0 else 1.0)

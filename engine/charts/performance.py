@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 
 from engine.charts import _common as c
-from engine.charts._theme import get_theme
+from engine.charts._theme import Theme, get_theme
 from engine.domain import amounts
 
 MARK_KINDS = ("long", "short", "win", "loss")  # an entry long/short, a close with a gain/loss
@@ -79,7 +79,7 @@ def equity_png(curve: Sequence[tuple[datetime, Decimal]], theme: str = "dark", t
     return c.to_png(fig)
 
 
-def _marks(ax: Axes, th, x: np.ndarray, eq: np.ndarray,  # type: ignore[no-untyped-def]
+def _marks(ax: Axes, th: Theme, x: np.ndarray, eq: np.ndarray,
            marks: Sequence[tuple[datetime, str]]) -> None:
     """Trade marks placed on the equity line at their time."""
     styles = {"long": ("^", th.text, "long entry"), "short": ("v", th.text, "short entry"),

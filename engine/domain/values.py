@@ -79,7 +79,7 @@ def round_to_step(value: Decimal, step: Decimal, mode: str = ROUND_HALF_EVEN) ->
     if step <= 0:
         return value
     units = (value / step).to_integral_value(rounding=mode)
-    exponent = step.as_tuple().exponent
+    exponent = step.as_tuple().exponent  # an int for every finite step
     return (units * step).quantize(step) if isinstance(exponent, int) and exponent < 0 else units * step
 
 

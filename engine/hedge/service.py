@@ -192,11 +192,11 @@ class HedgeService:
         if rnd is None:
             recent = await self.store.recent(1)
             rnd = recent[-1] if recent else None
-        prices = dict(runner.marks) if runner is not None else {"s": None, "l": None}
+        prices: dict[str, Decimal | None] = dict(runner.marks) if runner is not None else {"s": None, "l": None}
         spread = None
         if prices.get("s") and prices.get("l"):
             spread = (prices["l"] - prices["s"]) / prices["s"] * HUNDRED  # type: ignore[operator]
-        unreal = sum((leg.unrealized(prices[leg.role]) for leg in rnd.legs if prices.get(leg.role)),
+        unreal = sum((leg.unrealized(mark) for leg in rnd.legs if (mark := prices.get(leg.role)) is not None and mark),
                      Decimal(0)) if rnd is not None else Decimal(0)
         down = tuple(v.name for v in (self.venues or {}).values() if not v.reachable)
         return HedgeStatus(rnd, prices, spread, unreal, down)

@@ -40,7 +40,7 @@ def parse_body(body: bytes, content_type: str = "") -> ParseResult:
     if stripped.startswith("{") or "json" in content_type:
         try:
             data = json.loads(stripped, parse_float=str, parse_int=str)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             return ParseFailure("body", f"not valid JSON ({exc.msg} at line {exc.lineno})")
         if not isinstance(data, dict):
             return ParseFailure("body", "a JSON object is expected")

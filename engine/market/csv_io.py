@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import CsvFormatError
+
 CANDLE_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
 FUNDING_HEADER = ("timestamp", "funding_rate")
 MAX_PRICE_DECIMALS = 8
@@ -24,10 +26,6 @@ _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)-(?P<tf>\d+[
 
 
 _ASHARE_BOARDS = {"SH": True, "SZ": True}
-
-
-class CsvFormatError(ValueError):
-    """A replay file that does not follow the documented format."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +107,10 @@ def load_candle_file(path: Path) -> CandleFile:
     if ts.size:
         keep = np.append(ts[1:] != ts[:-1], True)
         ts, values = ts[keep], values[keep]
-    cols = [np.ascontiguousarray(values[:, i]) for i in range(1, 6)]
-    for arr in (ts, *cols):
+    o, h, lo, c, v = (np.ascontiguousarray(values[:, i]) for i in range(1, 6))
+    for arr in (ts, o, h, lo, c, v):
         arr.flags.writeable = False
-    return CandleFile(symbol, timeframe, ts, *cols, price_decimals=min(decimals, MAX_PRICE_DECIMALS))
+    return CandleFile(symbol, timeframe, ts, o, h, lo, c, v, price_decimals=min(decimals, MAX_PRICE_DECIMALS))
 
 
 def load_funding_file(path: Path) -> tuple[np.ndarray, np.ndarray]:

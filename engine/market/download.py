@@ -19,21 +19,11 @@ from typing import Any
 import ccxt.async_support as ccxt
 
 from engine.domain.values import timeframe_seconds
+from engine.errors import DownloadError
 from engine.market.csv_io import CANDLE_HEADER, last_candle_time, symbol_file_stem
 
 PAGE_LIMIT = 1000  # candles per request; binance answers up to 1500 (weight 10), 1000 costs 5
 Progress = Callable[[int], None]  # candles written since the last call
-
-
-class DownloadError(Exception):
-    """Bad input or an exchange refusal, with a message for the user (never a secret).
-
-    ``network`` is True when the exchange could not be reached (worth retrying later).
-    """
-
-    def __init__(self, message: str, *, network: bool = False) -> None:
-        super().__init__(message)
-        self.network = network
 
 
 @dataclass(frozen=True)

@@ -231,8 +231,8 @@ class LiveMarketData:
             last = ticker and (ticker.get("last") or ticker.get("close"))
             if last:
                 return dec(last)
-        ticker = await self.call(f"ticker {sym}", self.exchange.fetch_ticker, sym)
-        last = ticker.get("last") or ticker.get("close")
+        answer = await self.call(f"ticker {sym}", self.exchange.fetch_ticker, sym)
+        last = answer.get("last") or answer.get("close")
         if last is None:
             return None
         self._prices[sym] = (dec(last), self._now())
@@ -353,7 +353,8 @@ def _merge(cached: Candles, rows: list[list[Any]]) -> Candles:
         cached.ts.tolist(), cached.open.tolist(), cached.high.tolist(), cached.low.tolist(),
         cached.close.tolist(), cached.volume.tolist(), strict=True)}
     for row in rows:
-        table[int(row[0])] = tuple(float(x if x is not None else np.nan) for x in row[1:6])
+        o, h, lo, c, v = (float(x if x is not None else np.nan) for x in row[1:6])
+        table[int(row[0])] = (o, h, lo, c, v)
     keys = sorted(table)
     values = np.array([table[k] for k in keys], dtype=np.float64).reshape(len(keys), 5)
     return Candles(np.array(keys, dtype=np.int64), values[:, 0].copy(), values[:, 1].copy(),

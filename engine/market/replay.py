@@ -82,6 +82,7 @@ class _Series:
     qv_cum: np.ndarray = field(init=False)  # prefix sums of close*volume, leading 0
     frames: dict[int, tuple[Candles, np.ndarray]] = field(default_factory=dict)  # tf ms → candles, close ms
     cursor: int = 0  # next base candle to replay
+    decimals: dict[float, Decimal] = field(default_factory=dict)  # price → exact Decimal, made once
 
     def __post_init__(self) -> None:
         f = self.file
@@ -98,7 +99,11 @@ class _Series:
 
     def price(self, value: float) -> Decimal:
         """The file's price as an exact Decimal (float repr round-trips the CSV text)."""
-        return Decimal(repr(float(value))).quantize(self.tick_step)
+        x = float(value)
+        got = self.decimals.get(x)
+        if got is None:
+            got = self.decimals[x] = Decimal(repr(x)).quantize(self.tick_step)
+        return got
 
 
 class ReplayMarketData:

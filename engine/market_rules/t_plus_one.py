@@ -48,8 +48,8 @@ def _request_json(r: OrderRequest) -> dict[str, object]:
 
 def _request(d: dict[str, object]) -> OrderRequest:
     dec = lambda v: None if v is None else Decimal(str(v))  # noqa: E731
-    return OrderRequest(client_id=str(d["client_id"]), symbol=str(d["symbol"]), action=OrderAction(d["action"]),
-                        type=OrderType(d["type"]), qty=Decimal(str(d["qty"])), price=dec(d["price"]),
+    return OrderRequest(client_id=str(d["client_id"]), symbol=str(d["symbol"]), action=OrderAction(str(d["action"])),
+                        type=OrderType(str(d["type"])), qty=Decimal(str(d["qty"])), price=dec(d["price"]),
                         trigger_price=dec(d["trigger_price"]), reduce_only=bool(d["reduce_only"]),
                         leverage=int(str(d["leverage"])))
 
@@ -107,7 +107,7 @@ class TPlusOne:
         return fills
 
     async def market(self, symbol: str) -> MarketSpec:
-        return await self.inner.market(symbol)  # type: ignore[attr-defined, no-any-return]
+        return await self.inner.market(symbol)  # type: ignore[attr-defined]
 
     async def prepare(self, symbol: str, leverage: int) -> None:
         await self.inner.prepare(symbol, leverage)  # type: ignore[attr-defined]
@@ -131,7 +131,7 @@ class TPlusOne:
         if request.action is OrderAction.BUY:
             self.bought[request.symbol] = self._day().isoformat()
             await self._save()
-        return await self.inner.place_order(request)  # type: ignore[attr-defined, no-any-return]
+        return await self.inner.place_order(request)  # type: ignore[attr-defined]
 
     async def cancel_order(self, client_id: str, symbol: str) -> VenueOrder | None:
         held = self.held.pop(client_id, None)
@@ -139,17 +139,17 @@ class TPlusOne:
             await self._save()
             return VenueOrder(client_id=client_id, symbol=symbol, status=OrderStatus.CANCELLED, action=held.action,
                               type=held.type, qty=held.qty, trigger_price=held.trigger_price, reduce_only=True)
-        return await self.inner.cancel_order(client_id, symbol)  # type: ignore[attr-defined, no-any-return]
+        return await self.inner.cancel_order(client_id, symbol)  # type: ignore[attr-defined]
 
     async def fetch_order(self, client_id: str, symbol: str) -> VenueOrder | None:
         held = self.held.get(client_id)
         if held is not None:
             return VenueOrder(client_id=client_id, symbol=symbol, status=OrderStatus.OPEN, action=held.action,
                               type=held.type, qty=held.qty, trigger_price=held.trigger_price, reduce_only=True)
-        return await self.inner.fetch_order(client_id, symbol)  # type: ignore[attr-defined, no-any-return]
+        return await self.inner.fetch_order(client_id, symbol)  # type: ignore[attr-defined]
 
     async def fetch_fills(self, client_id: str, symbol: str) -> list[Fill]:
-        return await self.inner.fetch_fills(client_id, symbol)  # type: ignore[attr-defined, no-any-return]
+        return await self.inner.fetch_fills(client_id, symbol)  # type: ignore[attr-defined]
 
     async def open_orders(self, symbol: str | None = None) -> list[VenueOrder]:
         orders: list[VenueOrder] = await self.inner.open_orders(symbol)  # type: ignore[attr-defined]
@@ -161,10 +161,10 @@ class TPlusOne:
         return orders
 
     async def positions(self) -> list[VenuePosition]:
-        return await self.inner.positions()  # type: ignore[attr-defined, no-any-return]
+        return await self.inner.positions()  # type: ignore[attr-defined]
 
     async def balance(self) -> Balance:
-        return await self.inner.balance()  # type: ignore[attr-defined, no-any-return]
+        return await self.inner.balance()  # type: ignore[attr-defined]
 
     async def on_price(self, tick: PriceTick) -> None:
         await self.inner.on_price(tick)  # type: ignore[attr-defined]  # the venue's mark first
@@ -184,4 +184,4 @@ class TPlusOne:
             await self._save()
 
     def mark_price(self, symbol: str) -> Decimal | None:
-        return self.inner.mark_price(symbol)  # type: ignore[attr-defined, no-any-return]
+        return self.inner.mark_price(symbol)  # type: ignore[attr-defined]

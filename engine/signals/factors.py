@@ -48,7 +48,10 @@ FUNDING_SPAN = 0.0005
 
 
 def _ok(*values: float) -> bool:
-    return all(math.isfinite(v) for v in values)
+    for v in values:
+        if not math.isfinite(v):
+            return False
+    return True
 
 
 def _clip(x: float, lo: float = -1.0, hi: float = 1.0) -> float:
@@ -146,16 +149,28 @@ PER_TF_QUALITY: dict[str, Callable[[TfSnapshot, float], float | None]] = {
 }
 
 
+def _ema_distance(s: TfSnapshot) -> float:
+    return (s.close - s.ema_slow) / s.atr if _ok(s.ema_slow, s.atr) and s.atr > 0 else math.nan
+
+
+def _macd_in_atr(s: TfSnapshot) -> float:
+    atr_pct = s.atr_pct
+    return s.ppo_hist / atr_pct if _ok(s.ppo_hist, atr_pct) and atr_pct > 0 else math.nan
+
+
+_DISPLAY: dict[str, Callable[[TfSnapshot], float]] = {
+    "ema_trend": _ema_distance,
+    "adx": lambda s: s.adx,
+    "rsi": lambda s: s.rsi,
+    "macd": _macd_in_atr,
+    "obv_slope": lambda s: s.obv_slope,
+    "atr_pct": lambda s: s.atr_pct,
+    "bb_width": lambda s: 100.0 * s.bb_width,
+    "volume_z": lambda s: s.volume_z,
+}
+
+
 def display_value(name: str, s: TfSnapshot) -> float | None:
     """The reading shown on a card for a per-timeframe factor."""
-    raw = {
-        "ema_trend": (s.close - s.ema_slow) / s.atr if _ok(s.ema_slow, s.atr) and s.atr > 0 else math.nan,
-        "adx": s.adx,
-        "rsi": s.rsi,
-        "macd": s.ppo_hist / s.atr_pct if _ok(s.ppo_hist, s.atr_pct) and s.atr_pct > 0 else math.nan,
-        "obv_slope": s.obv_slope,
-        "atr_pct": s.atr_pct,
-        "bb_width": 100.0 * s.bb_width,
-        "volume_z": s.volume_z,
-    }[name]
+    raw = _DISPLAY[name](s)
     return float(raw) if math.isfinite(raw) else None

@@ -125,6 +125,32 @@ def smooth_many(specs: Sequence[tuple[np.ndarray, int | np.ndarray, Kind]]) -> l
     return result
 
 
+def resume_many(specs: Sequence[tuple[np.ndarray, np.ndarray, int, Kind]]) -> list[np.ndarray]:
+    """Continue smoothings already seeded; each spec is ``(x, last, period, kind)`` with ``x`` the
+    new values (rows × time) and ``last`` each row's last smoothed value. The step is the one of
+    :func:`smooth_many` (``y = y_prev + alpha·(x − y_prev)``, same operations, same order), so a
+    resumed series has exactly the values of a series smoothed in one go."""
+    if not specs:
+        return []
+    x = np.concatenate([s[0] for s in specs])
+    prev = np.concatenate([np.asarray(s[1], dtype=np.float64) for s in specs])
+    alpha = np.concatenate([_alpha(s[3], np.full(len(s[1]), float(s[2]))) for s in specs])
+    n_rows, n_t = x.shape
+    out = np.empty((n_t, n_rows))
+    xt = np.ascontiguousarray(x.T)
+    for t in range(n_t):
+        row = out[t]
+        np.subtract(xt[t], prev, out=row)
+        row *= alpha
+        row += prev
+        prev = row
+    result, at = [], 0
+    for s in specs:
+        result.append(out.T[at:at + len(s[1])])
+        at += len(s[1])
+    return result
+
+
 def ema(x: np.ndarray, n: int) -> np.ndarray:
     return smooth_many([(x, n, "ema")])[0]
 

@@ -18,7 +18,8 @@ among them in proportion to their own penalty.
 
 Indicator snapshots are cached per (symbol, timeframe) and recomputed only when a new candle has
 closed, and :meth:`Scorer.score_many` computes every missing snapshot of a whole scan in one
-batch (see engine/signals/snapshot.py).
+batch (see engine/signals/snapshot.py); a series that only grew at its end continues its
+smoothers from where they stood (same values as recomputing it).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from engine.domain.values import Side, timeframe_seconds
 from engine.market.base import Candles
 from engine.signals import factors as fx
 from engine.signals.analysis import Analysis
-from engine.signals.snapshot import IndicatorParams, TfSnapshot, compute_snapshots
+from engine.signals.snapshot import IndicatorParams, SeriesState, TfSnapshot, advance_snapshots
 
 ScoreRequest = tuple[str, Mapping[str, Candles], float, float | None]
 
@@ -58,7 +59,7 @@ class Scorer:
         self.params = params or IndicatorParams()
         self.liquidity_full = {**fx.DEFAULT_LIQUIDITY_FULL, **(liquidity_full or {})}
         self._need = self.params.history_needed()
-        self._cache: dict[tuple[str, str], tuple[tuple[int, int, int], TfSnapshot]] = {}
+        self._cache: dict[tuple[str, str], tuple[tuple[int, int, int], TfSnapshot, SeriesState | None]] = {}
         self.computed = 0  # snapshots computed so far (the rest came from the cache)
 
     # --- public ----------------------------------------------------------------------------
@@ -82,10 +83,12 @@ class Scorer:
                 if hit is None or hit[0] != key:
                     todo.append((symbol, tf, c, key))
         if todo:
-            snaps = compute_snapshots([t[2] for t in todo], [t[1] for t in todo], self.params)
+            before = [self._cache.get((t[0], t[1])) for t in todo]
+            snaps, states = advance_snapshots([t[2] for t in todo], [t[1] for t in todo],
+                                              [b[2] if b is not None else None for b in before], self.params)
             self.computed += len(snaps)
-            for (symbol, tf, _c, key), snap in zip(todo, snaps, strict=True):
-                self._cache[(symbol, tf)] = (key, snap)
+            for (symbol, tf, _c, key), snap, state in zip(todo, snaps, states, strict=True):
+                self._cache[(symbol, tf)] = (key, snap, state)
         out = []
         for symbol, by_tf, qv, funding in reqs:
             tfs = self._timeframes(symbol, by_tf)
@@ -130,8 +133,8 @@ class Scorer:
             total += w * x
             weight += w
             parts.append(f"{tf} {x:+.2f}")
-            value = fx.display_value(name, s)
             if shown is None or i == middle:
+                value = fx.display_value(name, s)
                 shown = value if value is not None else shown
         if weight == 0:
             return None, None, "not enough history: " + ", ".join(parts)
@@ -153,9 +156,9 @@ class Scorer:
         qualities["liquidity"] = (fx.liquidity_quality(quote_volume, full), float(quote_volume),
                                   f"full at {full:g} {quote}")
 
-        avail = {n: d for n, d in directions.items() if d[0] is not None and self.weights[n] > 0}
+        avail = {n: d[0] for n, d in directions.items() if d[0] is not None and self.weights[n] > 0}
         w_sum = sum(self.weights[n] for n in avail)
-        mean = sum(self.weights[n] * d[0] for n, d in avail.items()) / w_sum if w_sum else 0.0
+        mean = sum(self.weights[n] * d for n, d in avail.items()) / w_sum if w_sum else 0.0
         side = Side.LONG if mean >= 0 else Side.SHORT
         raw = 100.0 * abs(mean)
         mults = {n: 1.0 - self.weights[n] * (1.0 - q[0]) for n, q in qualities.items() if q[0] is not None}

@@ -23,7 +23,7 @@ class ChannelOutbox:
         handled = select(OutboxChannelRow.event_id).where(OutboxChannelRow.channel == channel)
         async with self.db.session() as s:
             q = (select(OutboxRow).where(col(OutboxRow.created_at) >= since)
-                 .where(col(OutboxRow.event_id).not_in(handled)).order_by(OutboxRow.seq).limit(limit))
+                 .where(col(OutboxRow.event_id).not_in(handled)).order_by(col(OutboxRow.seq)).limit(limit))
             return [outbox.from_row(r) for r in (await s.exec(q)).all()]
 
     async def mark(self, event_ids: Iterable[str], channel: str, outcome: str, now: datetime) -> None:

@@ -82,15 +82,16 @@ class StorageUnavailable(OperationalError):
     quiet = True
 
     def __init__(self, fault: StorageFault, detail: str, orig: BaseException | None = None) -> None:
-        super().__init__(None, None, orig if isinstance(orig, Exception) else None)
+        # no driver error behind it when ``orig`` is not an Exception: SQLAlchemy takes None there
+        super().__init__(None, None, orig if isinstance(orig, Exception) else None)  # type: ignore[arg-type]
         self.fault = fault
-        self.detail = detail
+        self.reason = detail  # (``detail`` is SQLAlchemy's own list of notes)
 
     def __str__(self) -> str:
-        return f"database {self.fault.value.replace('_', ' ')}: {self.detail}"
+        return f"database {self.fault.value.replace('_', ' ')}: {self.reason}"
 
     def __reduce__(self) -> Any:
-        return (StorageUnavailable, (self.fault, self.detail))
+        return (StorageUnavailable, (self.fault, self.reason))
 
 
 class Database:
@@ -133,7 +134,7 @@ class Database:
             self.fault = fault
             log.error("%s", failure)
             if self.on_fault is not None:
-                self.on_fault(fault, failure.detail)
+                self.on_fault(fault, failure.reason)
         return failure
 
     def failure(self, exc: BaseException) -> BaseException | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 
 from pydantic import TypeAdapter
 
@@ -51,9 +50,14 @@ def alerts_of(events: Iterable[Event]) -> list[Event]:
     return [e for e in events if is_alert(e)]
 
 
-@cache
+_ADAPTERS: dict[type[Event], TypeAdapter[Event]] = {}
+
+
 def _adapter(cls: type[Event]) -> TypeAdapter[Event]:
-    return TypeAdapter(cls)
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
 
 
 def to_row(event: Event) -> OutboxRow:

@@ -139,9 +139,9 @@ class Repository:
     async def open_positions(self, venue: str | None = None) -> list[Position]:
         """Positions not closed, oldest first; of one venue when ``venue`` is given."""
         async with self.db.session() as s:
-            q = select(PositionRow).where(col(PositionRow.state).in_(_OPEN_STATES)).order_by(PositionRow.created_at)
+            q = select(PositionRow).where(col(PositionRow.state).in_(_OPEN_STATES)).order_by(col(PositionRow.created_at))
             if venue is not None:
-                q = q.where(PositionRow.venue == venue)
+                q = q.where(col(PositionRow.venue) == venue)
             return [row_to_position(r) for r in (await s.exec(q)).all()]
 
     async def position_for_signal(self, signal_id: str) -> Position | None:
@@ -167,7 +167,7 @@ class Repository:
 
     async def orders_for(self, position_id: str) -> list[Order]:
         async with self.db.session() as s:
-            q = select(OrderRow).where(OrderRow.position_id == position_id).order_by(OrderRow.created_at)
+            q = select(OrderRow).where(OrderRow.position_id == position_id).order_by(col(OrderRow.created_at))
             return [row_to_order(r) for r in (await s.exec(q)).all()]
 
     async def orders_for_positions(self, position_ids: Sequence[str]) -> dict[str, list[Order]]:
@@ -176,7 +176,7 @@ class Repository:
         if not position_ids:
             return found
         async with self.db.session() as s:
-            q = select(OrderRow).where(col(OrderRow.position_id).in_(list(position_ids))).order_by(OrderRow.created_at)
+            q = select(OrderRow).where(col(OrderRow.position_id).in_(list(position_ids))).order_by(col(OrderRow.created_at))
             for r in (await s.exec(q)).all():
                 found[r.position_id].append(row_to_order(r))
         return found
@@ -184,14 +184,14 @@ class Repository:
     async def live_orders(self, venue: str | None = None) -> list[Order]:
         """Orders not final (NEW or OPEN), oldest first; of one venue when ``venue`` is given."""
         async with self.db.session() as s:
-            q = select(OrderRow).where(col(OrderRow.status).in_(_LIVE_ORDER)).order_by(OrderRow.created_at)
+            q = select(OrderRow).where(col(OrderRow.status).in_(_LIVE_ORDER)).order_by(col(OrderRow.created_at))
             if venue is not None:
-                q = q.where(OrderRow.venue == venue)
+                q = q.where(col(OrderRow.venue) == venue)
             return [row_to_order(r) for r in (await s.exec(q)).all()]
 
     async def fills_for(self, position_id: str) -> list[Fill]:
         async with self.db.session() as s:
-            q = select(FillRow).where(FillRow.position_id == position_id).order_by(FillRow.ts, FillRow.id)
+            q = select(FillRow).where(FillRow.position_id == position_id).order_by(col(FillRow.ts), col(FillRow.id))
             return [row_to_fill(r) for r in (await s.exec(q)).all()]
 
     # --- small values ------------------------------------------------------------------------------
@@ -240,7 +240,7 @@ class Repository:
 
     async def equity_since(self, since: datetime | None) -> list[tuple[datetime, Decimal]]:
         async with self.db.session() as s:
-            q = select(EquityRow).order_by(EquityRow.ts)
+            q = select(EquityRow).order_by(col(EquityRow.ts))
             if since is not None:
                 q = q.where(col(EquityRow.ts) >= since)
             return [(r.ts, r.equity) for r in (await s.exec(q)).all()]
@@ -267,7 +267,7 @@ class Repository:
     async def pending_alerts(self, limit: int = 500) -> list[outbox.PendingAlert]:
         """Alerts not settled, oldest first, each with the chats that already confirmed it."""
         async with self.db.session() as s:
-            q = select(OutboxRow).where(col(OutboxRow.settled_at).is_(None)).order_by(OutboxRow.seq).limit(limit)
+            q = select(OutboxRow).where(col(OutboxRow.settled_at).is_(None)).order_by(col(OutboxRow.seq)).limit(limit)
             rows = (await s.exec(q)).all()
             if not rows:
                 return []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -11,11 +12,11 @@ from sqlmodel import Field, SQLModel
 from engine.storage.types import ExactDecimal, UtcDateTime
 
 
-def money(nullable: bool = False, default: Decimal | None = None) -> object:
+def money(nullable: bool = False, default: Decimal | None = None) -> Any:  # a Field, as sqlmodel's own
     return Field(default=default, sa_type=ExactDecimal, nullable=nullable)
 
 
-def when(nullable: bool = False, index: bool = False) -> object:
+def when(nullable: bool = False, index: bool = False) -> Any:
     return Field(default=None, sa_type=UtcDateTime, nullable=nullable, index=index)
 
 

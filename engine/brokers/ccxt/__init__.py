@@ -2,7 +2,7 @@
 
 Public face: ``build_broker``, ``build_live_market``, ``CcxtBroker``, ``StreamConfig``.
 Modules: ``broker`` (orders), ``account`` (position mode, margin, leverage), ``fills`` (fills
-under our client ids), ``streams`` (websocket + REST fallback), ``errors`` (the one ccxt error
+under our client ids), ``lookups`` (orders and trades by client id over REST), ``streams`` (websocket + REST fallback), ``errors`` (the one ccxt error
 mapping), ``retry`` (backoff, clock resync), ``client`` (ccxt clients, base-url rewrite),
 ``convert`` (ccxt dicts → domain), ``venues/`` (one file per exchange).
 """

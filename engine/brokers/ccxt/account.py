@@ -8,13 +8,13 @@ isolated margin and a leverage clamped to the symbol's first leverage bracket, o
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from engine.brokers.ccxt.errors import is_no_change
+from engine.brokers.ccxt.retry import Caller
+from engine.brokers.ccxt.venues import Venue
 from engine.brokers.errors import BrokerError, PositionModeError
-
-if TYPE_CHECKING:
-    from engine.brokers.ccxt.broker import CcxtBroker
 
 log = logging.getLogger("engine.brokers.ccxt")
 
@@ -25,41 +25,44 @@ HEDGE_MODE_MESSAGE = (
 
 
 class Account:
-    def __init__(self, broker: CcxtBroker) -> None:
-        self.broker = broker
+    """The account's settings on the venue, through the exchange client and the caller."""
+
+    def __init__(self, exchange: Any, call: Caller, venue: Venue) -> None:
+        self.exchange = exchange
+        self.call = call
+        self.venue = venue
         self._max_leverage: dict[str, int] = {}
         self._prepared: dict[str, int] = {}
 
-    async def ensure_one_way(self) -> None:
-        broker = self.broker
-        if not broker.venue.position_mode:
+    async def ensure_one_way(self, exposure: Callable[[], Awaitable[tuple[int, int]]]) -> None:
+        """``exposure``: counts the account's (open positions, resting orders) on the venue."""
+        name = self.venue.name
+        if not self.venue.position_mode:
             return
-        mode = await broker.call("position mode", broker.exchange.fetch_position_mode)
+        mode = await self.call("position mode", self.exchange.fetch_position_mode)
         if not mode.get("hedged"):
             return
-        positions = await broker.positions()
-        orders = await broker.open_orders()
+        positions, orders = await exposure()
         if positions or orders:
-            what = f"holds {len(positions)} position(s) and {len(orders)} open order(s)"
-            raise PositionModeError(HEDGE_MODE_MESSAGE.format(venue=broker.name, what=what))
+            what = f"holds {positions} position(s) and {orders} open order(s)"
+            raise PositionModeError(HEDGE_MODE_MESSAGE.format(venue=name, what=what))
         try:
-            await broker.call("set one-way mode", broker.exchange.set_position_mode, False)
+            await self.call("set one-way mode", self.exchange.set_position_mode, False)
         except BrokerError as exc:
             if not is_no_change(exc):
                 raise PositionModeError(HEDGE_MODE_MESSAGE.format(
-                    venue=broker.name, what=f"could not be switched ({exc})")) from None
-        log.warning("%s: switched the account from hedge to one-way position mode (it was flat)", broker.name)
+                    venue=name, what=f"could not be switched ({exc})")) from None
+        log.warning("%s: switched the account from hedge to one-way position mode (it was flat)", name)
 
     async def load_leverage_limits(self) -> None:
         """Highest leverage per symbol (first bracket), in one request where the venue allows."""
-        broker = self.broker
-        if not broker.venue.leverage_tiers or not broker.exchange.has.get("fetchLeverageTiers"):
+        if not self.venue.leverage_tiers or not self.exchange.has.get("fetchLeverageTiers"):
             return
         try:
-            tiers = await broker.call("leverage brackets", broker.exchange.fetch_leverage_tiers)
+            tiers = await self.call("leverage brackets", self.exchange.fetch_leverage_tiers)
         except BrokerError as exc:
-            log.warning("%s: leverage brackets unavailable (%s); using %dx as the cap", broker.name, exc,
-                        broker.venue.max_leverage)
+            log.warning("%s: leverage brackets unavailable (%s); using %dx as the cap", self.venue.name, exc,
+                        self.venue.max_leverage)
             return
         for symbol, rows in (tiers or {}).items():
             caps = [int(row["maxLeverage"]) for row in rows or [] if row.get("maxLeverage")]
@@ -71,13 +74,11 @@ class Account:
         return self._prepared.get(symbol, 1)
 
     def max_leverage(self, symbol: str) -> int:
-        return self._max_leverage.get(symbol, self.broker.venue.max_leverage)
+        return self._max_leverage.get(symbol, self.venue.max_leverage)
 
     async def prepare(self, symbol: str, leverage: int) -> int:
-        """Isolated margin and leverage for ``symbol``; returns the leverage actually set."""
-        broker = self.broker
-        spec = await broker.market(symbol)
-        symbol = spec.symbol
+        """Isolated margin and leverage for ``symbol`` (the venue's unified symbol); returns the
+        leverage actually set."""
         cap = self.max_leverage(symbol)
         wanted = max(1, min(int(leverage), cap))
         if wanted != leverage:
@@ -85,14 +86,14 @@ class Account:
                         symbol, leverage, cap, wanted)
         if self._prepared.get(symbol) == wanted:
             return wanted
-        if broker.venue.margin_mode:
+        if self.venue.margin_mode:
             try:
-                await broker.call(f"isolated margin {symbol}", broker.exchange.set_margin_mode, "isolated",
-                                  symbol)
+                await self.call(f"isolated margin {symbol}", self.exchange.set_margin_mode, "isolated",
+                                symbol)
             except BrokerError as exc:
                 if not is_no_change(exc):
                     raise
-        if broker.venue.leverage_per_symbol:
-            await broker.call(f"leverage {symbol}", broker.exchange.set_leverage, wanted, symbol)
+        if self.venue.leverage_per_symbol:
+            await self.call(f"leverage {symbol}", self.exchange.set_leverage, wanted, symbol)
         self._prepared[symbol] = wanted
         return wanted

@@ -18,7 +18,8 @@ from typing import Any
 from engine.brokers.base import FillHandler
 from engine.brokers.ccxt import convert
 from engine.brokers.ccxt.account import Account
-from engine.brokers.ccxt.fills import FillRouter, Tracked
+from engine.brokers.ccxt.fills import FillRouter
+from engine.brokers.ccxt.lookups import OrderLookup
 from engine.brokers.ccxt.retry import Caller
 from engine.brokers.ccxt.streams import StreamConfig, UserStream
 from engine.brokers.ccxt.venues import Venue
@@ -61,13 +62,14 @@ class CcxtBroker:
         self.clock = clock
         self.call = Caller(exchange, clock)
         self.router = FillRouter(venue)
-        self.account = Account(self)
+        self.lookup = OrderLookup(exchange, self.call, self.router, venue)
+        self.account = Account(exchange, self.call, venue)
         self._has_keys = has_keys
         self._marks: dict[str, Decimal] = {}
         self._specs: dict[str, MarketSpec] = {}
         self.stream: UserStream | None = None
         if streams and venue.websocket and hasattr(exchange, "watch_orders"):
-            self.stream = UserStream(self, stream_config or StreamConfig())
+            self.stream = UserStream(exchange, clock, self.lookup, stream_config or StreamConfig())
         self.started = False
 
     # --- lifecycle -------------------------------------------------------------------------
@@ -95,7 +97,7 @@ class CcxtBroker:
         except AuthError as exc:
             raise AuthError(f"{self.name} refused the API keys (check key, secret, IP whitelist and "
                             f"futures permission): {exc}", venue_code=exc.venue_code) from None
-        await self.account.ensure_one_way()
+        await self.account.ensure_one_way(self._exposure)
         await self.account.load_leverage_limits()
         await self.open_orders()  # resting orders of an earlier run: their fills map to our ids
         if self.stream is not None:
@@ -129,7 +131,12 @@ class CcxtBroker:
         return spec
 
     async def prepare(self, symbol: str, leverage: int) -> None:
-        await self.account.prepare(symbol, leverage)
+        spec = await self.market(symbol)
+        await self.account.prepare(spec.symbol, leverage)
+
+    async def _exposure(self) -> tuple[int, int]:
+        """(open positions, resting orders) on the venue."""
+        return len(await self.positions()), len(await self.open_orders())
 
     # --- orders ----------------------------------------------------------------------------
     async def place_order(self, request: OrderRequest) -> VenueOrder:
@@ -193,7 +200,7 @@ class CcxtBroker:
         for delay in LOOKUP_DELAYS:
             await self.clock.sleep(delay)
             try:
-                found = await self._fetch(client_id, symbol, conditional)
+                found = await self.lookup.fetch(client_id, symbol, conditional)
             except BrokerError as exc:
                 log.warning("look-up of %s after an unknown outcome failed: %s", client_id, exc)
                 continue
@@ -203,7 +210,7 @@ class CcxtBroker:
         return None
 
     async def cancel_order(self, client_id: str, symbol: str) -> VenueOrder | None:
-        conditional = self._is_conditional_id(client_id)
+        conditional = self.lookup.is_conditional_id(client_id)
         params = dict(self.venue.conditional_params if conditional else {})
         try:
             raw = await self.call(f"cancel {client_id}", self.venue.cancel_by_client_id, self.exchange, client_id,
@@ -222,61 +229,14 @@ class CcxtBroker:
         return order
 
     async def fetch_order(self, client_id: str, symbol: str) -> VenueOrder | None:
-        conditional = self._is_conditional_id(client_id)
-        found = await self._fetch(client_id, symbol, conditional)
-        if found is None and client_id not in self.router.orders and self.venue.separate_conditional_book:
-            found = await self._fetch(client_id, symbol, not conditional)
-        return found
-
-    async def _fetch(self, client_id: str, symbol: str, conditional: bool) -> VenueOrder | None:
-        params = dict(self.venue.conditional_params if conditional else {})
-        try:
-            raw = await self.call(f"fetch order {client_id}", self.venue.fetch_by_client_id, self.exchange, client_id,
-                                  symbol, params)
-        except OrderNotFound:
-            return None
-        if raw is None:
-            return None
-        raw = {**raw, "clientOrderId": client_id}
-        tracked = self.router.learn(raw)
-        order = convert.venue_order(raw, client_id)
-        if tracked is not None and tracked.conditional and tracked.child_id:
-            return await self._with_child(order, tracked)
-        return order
-
-    async def _with_child(self, order: VenueOrder, tracked: Tracked) -> VenueOrder:
-        """A triggered conditional order, reported with its child order's fill."""
-        try:
-            raw = await self.call(f"fetch child order of {tracked.client_id}", self.exchange.fetch_order,
-                                  tracked.child_id, tracked.symbol)
-        except OrderNotFound:
-            return order
-        child = convert.venue_order(raw, tracked.client_id)
-        self.router.child_update(tracked.client_id, child.status, child.filled_qty)
-        status = child.status
-        if status.is_final and child.filled_qty > 0:
-            status = OrderStatus.FILLED
-        return VenueOrder(client_id=order.client_id, symbol=order.symbol, status=status,
-                          exchange_id=order.exchange_id, action=order.action, type=order.type,
-                          qty=order.qty, price=order.price, trigger_price=order.trigger_price,
-                          reduce_only=order.reduce_only, filled_qty=child.filled_qty,
-                          avg_price=child.avg_price)
+        return await self.lookup.fetch_order(client_id, symbol)
 
     async def fetch_fills(self, client_id: str, symbol: str) -> list[Fill]:
         order = await self.fetch_order(client_id, symbol)
         if order is None:
             return []
-        raws = await self._trades_of(client_id, symbol, order.exchange_id)
+        raws = await self.lookup.trades_of(client_id, symbol, order.exchange_id)
         return [convert.fill(raw, client_id) for raw in raws]
-
-    async def _trades_of(self, client_id: str, symbol: str, exchange_id: str | None) -> list[dict[str, Any]]:
-        tracked = self.router.orders.get(client_id)
-        order_id = tracked.child_id if tracked is not None and tracked.conditional else exchange_id
-        if not order_id:
-            return []
-        raws = await self.call(f"fetch fills of {client_id}", self.exchange.fetch_my_trades, symbol, None,
-                               None, {"orderId": order_id})
-        return [raw for raw in raws if str(raw.get("order")) == str(order_id)]
 
     async def fills_since(self, symbol: str, since: datetime) -> list[Fill]:
         """Every trade of the account in ``symbol`` since ``since``, ours or not (reconciliation
@@ -302,18 +262,6 @@ class CcxtBroker:
         if symbol is None and self.stream is not None:
             self.stream.listed(raws)  # the listing doubles as the fill poll (engine/brokers/ccxt/streams.py)
         return orders
-
-    def _is_conditional_id(self, client_id: str) -> bool:
-        tracked = self.router.orders.get(client_id)
-        if tracked is not None:
-            return tracked.conditional
-        parts = client_id.split("-")  # sp-<position>-<leg>-<attempt>
-        leg = parts[-2] if len(parts) >= 4 else ""
-        if leg == "sl":
-            return self.venue.is_conditional(OrderType.STOP_MARKET)
-        if leg.startswith("tp"):
-            return self.venue.is_conditional(OrderType.TAKE_PROFIT)
-        return False
 
     # --- account ---------------------------------------------------------------------------
     async def positions(self) -> list[VenuePosition]:

@@ -7,7 +7,7 @@ markets and the clock offset) when the venue has websockets.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from config.settings import ExchangeSettings
 from engine.brokers.ccxt.broker import CcxtBroker
@@ -36,7 +36,7 @@ def build_broker(settings: ExchangeSettings, clock: Clock, *, testnet: bool | No
 
 
 def build_live_market(settings: ExchangeSettings, clock: Clock, *, poll_seconds: float = 5.0,
-                      rate_limit: bool = True, **options: float) -> LiveMarketData:
+                      rate_limit: bool = True, **options: Any) -> LiveMarketData:
     """Live candles and prices from the same venue (public data: keys are not needed).
 
     ``options`` go to ``LiveMarketData`` (tickers_ttl, funding_ttl, backoff_start, backoff_max).

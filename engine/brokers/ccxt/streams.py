@@ -25,15 +25,14 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from engine.brokers.ccxt.errors import translate
+from engine.brokers.ccxt.lookups import OrderLookup
 from engine.brokers.errors import BrokerError
+from engine.clock import Clock
 from engine.domain.models import OrderStatus
 from engine.tasks import cancel_all, spawn
-
-if TYPE_CHECKING:
-    from engine.brokers.ccxt.broker import CcxtBroker
 
 log = logging.getLogger("engine.brokers.ccxt.stream")
 
@@ -52,8 +51,15 @@ class StreamConfig:
 
 
 class UserStream:
-    def __init__(self, broker: CcxtBroker, config: StreamConfig) -> None:
-        self.broker = broker
+    """The exchange client's user-data stream, feeding the fill router of ``lookup`` (whose REST
+    look-ups are the safety net)."""
+
+    def __init__(self, exchange: Any, clock: Clock, lookup: OrderLookup, config: StreamConfig) -> None:
+        self.exchange = exchange
+        self.clock = clock
+        self.lookup = lookup
+        self.router = lookup.router
+        self.name = lookup.venue.name
         self.config = config
         self._tasks: list[asyncio.Task[Any]] = []
         self._failing: set[str] = set()
@@ -70,13 +76,13 @@ class UserStream:
         return not self._failing
 
     def _now(self) -> float:
-        return self.broker.clock.now().timestamp()
+        return self.clock.now().timestamp()
 
     def _fail(self, name: str, exc: BaseException) -> None:
         if not self._failing:
             self._down_since = self._now()
             err = exc if isinstance(exc, BrokerError) else translate(exc, f"stream {name}")
-            log.warning("%s user-data stream down (%s): polling REST every %gs", self.broker.name, err,
+            log.warning("%s user-data stream down (%s): polling REST every %gs", self.name, err,
                         self.config.poll_interval)
         self._failing.add(name)
 
@@ -89,12 +95,12 @@ class UserStream:
     def _back(self) -> None:
         self._failing.clear()
         self.reconnects += 1
-        log.info("%s user-data stream back; catching up over REST", self.broker.name)
+        log.info("%s user-data stream back; catching up over REST", self.name)
         self._last_poll = 0.0  # the supervisor polls at once for the gap
 
     def connected(self) -> bool:
         """Whether every websocket of the broker's client is open (events flow again)."""
-        clients = [c for url, c in (getattr(self.broker.exchange, "clients", None) or {}).items()
+        clients = [c for url, c in (getattr(self.exchange, "clients", None) or {}).items()
                    if "://" in str(url)]  # ccxt parks bookkeeping pseudo-clients here too
         return bool(clients) and all(getattr(c, "isConnected", False) and not c.closed() for c in clients)
 
@@ -109,7 +115,7 @@ class UserStream:
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
-        x = self.broker.exchange
+        x = self.exchange
         loops: list[tuple[str, Callable[[], Awaitable[Any]], Callable[[Any], None]]] = [
             ("orders", x.watch_orders, self._on_orders),
             ("trades", x.watch_my_trades, self._on_trades),
@@ -123,7 +129,7 @@ class UserStream:
             try:
                 await self.poll()  # events between the start-up look-ups and the socket are not pushed again
             except BrokerError as exc:
-                log.warning("%s: first poll failed (%s); the supervisor retries", self.broker.name, exc)
+                log.warning("%s: first poll failed (%s); the supervisor retries", self.name, exc)
                 self._last_poll = 0.0
         else:
             self._fail("connect", TimeoutError("user-data stream did not connect"))
@@ -143,7 +149,7 @@ class UserStream:
                 raise
             except Exception as exc:  # ccxt.NetworkError, ExchangeClosedByUser, auth on listenKey …
                 self._fail(name, exc)
-                await self.broker.clock.sleep(delay)
+                await self.clock.sleep(delay)
                 delay = min(delay * 2, self.config.backoff_max)
                 continue
             delay = self.config.backoff_start
@@ -154,13 +160,13 @@ class UserStream:
                 log.exception("handling %s update failed", name)
 
     def _on_orders(self, orders: list[dict[str, Any]]) -> None:
-        router = self.broker.router
+        router = self.router
         for raw in orders:
             router.learn(raw)
         router.retry_pending(self._now())
 
     def _on_trades(self, trades: list[dict[str, Any]]) -> None:
-        router = self.broker.router
+        router = self.router
         now = self._now()
         for raw in trades:
             router.offer(raw, now)
@@ -169,29 +175,31 @@ class UserStream:
         closed = False
         for raw in positions:
             symbol = raw.get("symbol")
+            if not isinstance(symbol, str):
+                continue
             flat = not raw.get("contracts")
             if flat and symbol not in self._flat:
                 closed = True
             (self._flat.add if flat else self._flat.discard)(symbol)
-        if closed and any(t.status is OrderStatus.OPEN for t in self.broker.router.watching()):
+        if closed and any(t.status is OrderStatus.OPEN for t in self.router.watching()):
             self._last_poll = 0.0  # a position closed: check its orders now (liquidation, manual close)
 
     # --- supervisor ------------------------------------------------------------------------
     async def _supervise(self) -> None:
         while True:
-            await self.broker.clock.sleep(self.config.tick)
+            await self.clock.sleep(self.config.tick)
             try:
                 await self._tick()
             except asyncio.CancelledError:
                 raise
             except BrokerError as exc:
-                log.warning("%s stream supervisor: %s", self.broker.name, exc)
+                log.warning("%s stream supervisor: %s", self.name, exc)
             except Exception:
                 log.exception("stream supervisor tick failed")
 
     async def _tick(self) -> None:
         now = self._now()
-        router = self.broker.router
+        router = self.router
         if self._failing and self.connected():
             self._back()
         if router.pending:
@@ -208,7 +216,7 @@ class UserStream:
         async with self._poll_lock:
             self._last_poll = self._now()
             self.polls += 1
-            return await poll_once(self.broker)
+            return await poll_once(self.lookup, self.clock)
 
     def listed(self, raws: list[dict[str, Any]]) -> None:
         """Both books were just listed (all symbols): check the orders owed to the engine against that
@@ -223,10 +231,10 @@ class UserStream:
         try:
             async with self._poll_lock:
                 self.polls += 1
-                await poll_once(self.broker, listing=raws)
+                await poll_once(self.lookup, self.clock, listing=raws)
         except BrokerError as exc:
             log.warning("%s: poll after the order listing failed (%s); the supervisor retries",
-                        self.broker.name, exc)
+                        self.name, exc)
             self._last_poll = 0.0
         except Exception:
             log.exception("poll after the order listing failed")
@@ -234,28 +242,28 @@ class UserStream:
         finally:
             task = asyncio.current_task()
             if task in self._tasks:
-                self._tasks.remove(task)  # type: ignore[arg-type]
+                self._tasks.remove(task)
 
     async def resolve_pending(self) -> None:
         """Unmatched trades: look up the triggered conditional orders of their symbols."""
-        broker = self.broker
-        symbols = {raw.get("symbol") for raw, _ in broker.router.pending}
-        for tracked in broker.router.watching():
+        symbols = {raw.get("symbol") for raw, _ in self.router.pending}
+        for tracked in self.router.watching():
             if tracked.conditional and tracked.child_id is None and tracked.symbol in symbols:
-                await broker.fetch_order(tracked.client_id, tracked.symbol)
-        broker.router.retry_pending(self._now())
+                await self.lookup.fetch_order(tracked.client_id, tracked.symbol)
+        self.router.retry_pending(self._now())
 
 
-async def poll_once(broker: CcxtBroker, listing: list[dict[str, Any]] | None = None) -> int:
+async def poll_once(lookup: OrderLookup, clock: Clock, listing: list[dict[str, Any]] | None = None) -> int:
     """REST fallback: find orders that left the book or filled, and deliver their fills.
     ``listing``: every open order of both books, just fetched (the books are not listed again)."""
-    router = broker.router
+    router = lookup.router
+    call, exchange = lookup.call, lookup.exchange
     watching = router.watching()
     if not watching:
         return 0
     before = router.delivered
-    resting: set[str] = set()
-    venue = broker.venue
+    resting: set[str | None] = set()  # client ids of the orders on the books
+    venue = lookup.venue
     need_plain = any(not t.conditional for t in watching) or not venue.separate_conditional_book
     need_conditional = venue.separate_conditional_book and any(t.conditional for t in watching)
     if listing is not None:
@@ -264,28 +272,28 @@ async def poll_once(broker: CcxtBroker, listing: list[dict[str, Any]] | None = N
             router.learn(raw)
             resting.add(raw.get("clientOrderId"))
     if need_plain:
-        for raw in await broker.call("poll open orders", broker.exchange.fetch_open_orders):
+        for raw in await call("poll open orders", exchange.fetch_open_orders):
             router.learn(raw)
             resting.add(raw.get("clientOrderId"))
     if need_conditional:
-        for raw in await broker.call("poll open trigger orders", broker.exchange.fetch_open_orders, None, None,
+        for raw in await call("poll open trigger orders", exchange.fetch_open_orders, None, None,
                                      None, dict(venue.conditional_params)):
             router.learn(raw)
             resting.add(raw.get("clientOrderId"))
-    now = broker.clock.now().timestamp()
+    now = clock.now().timestamp()
     for tracked in router.watching():
         if tracked.client_id in resting and tracked.reported >= tracked.filled:
             continue  # resting, nothing new
-        order = await broker.fetch_order(tracked.client_id, tracked.symbol)
+        order = await lookup.fetch_order(tracked.client_id, tracked.symbol)
         if order is None:
             if tracked.status is not OrderStatus.NEW:
                 tracked.status = OrderStatus.CANCELLED  # the venue does not know it: nothing to report
             continue
         if order.filled_qty > tracked.reported:
-            for raw in await broker._trades_of(tracked.client_id, tracked.symbol, order.exchange_id):
+            for raw in await lookup.trades_of(tracked.client_id, tracked.symbol, order.exchange_id):
                 router.offer(raw, now, force=True)
         if order.status.is_final and tracked.reported < order.filled_qty:
-            log.warning("%s: fills of %s not found yet (%s of %s reported)", broker.name, tracked.client_id,
+            log.warning("%s: fills of %s not found yet (%s of %s reported)", venue.name, tracked.client_id,
                         tracked.reported, order.filled_qty)
     router.retry_pending(now)
     router.forget_settled()

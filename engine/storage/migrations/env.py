@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
 import engine.storage.tables  # noqa: F401  (registers the tables)
@@ -11,7 +11,7 @@ import engine.storage.tables  # noqa: F401  (registers the tables)
 target_metadata = SQLModel.metadata
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
                       compare_type=True)
     with context.begin_transaction():
@@ -23,6 +23,8 @@ if connection is not None:
     _run(connection)
 else:
     url = context.config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic: no connection given and no sqlalchemy.url set")
     with create_engine(url).connect() as conn:
         _run(conn)
         conn.commit()

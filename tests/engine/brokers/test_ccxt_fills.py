@@ -125,9 +125,9 @@ async def test_without_streams_the_poll_alone_finds_fills():
         await open_bracket(broker)
         fake.set_price("BTCUSDT", "61000")
         from engine.brokers.ccxt.streams import poll_once
-        assert await poll_once(broker) == 2
+        assert await poll_once(broker.lookup, broker.clock) == 2
         assert [f.client_id for f in fills] == ["sp-p1-en-0", "sp-p1-tp1-0"]
-        assert await poll_once(broker) == 0
+        assert await poll_once(broker.lookup, broker.clock) == 0
         _ = BTC
 
 

@@ -7,6 +7,7 @@ Create Date: 2026-11-22 00:32:58.941636
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import engine.storage.types

@@ -7,6 +7,7 @@ Create Date: 2026-12-02 00:50:00.000000
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import engine.storage.types

@@ -11,6 +11,7 @@ import json
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 import engine.storage.types
