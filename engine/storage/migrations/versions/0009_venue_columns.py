@@ -8,6 +8,7 @@ Create Date: 2026-12-02 05:00:00.000000
 
 import sqlalchemy as sa
 import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision = '0009'
