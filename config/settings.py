@@ -366,8 +366,10 @@ class Settings(BaseSettings):
         if self.mode == "live" and self.exchange.name == "qmt":
             if not self.qmt.url or self.qmt.token is None:
                 raise ValueError("live mode with SP_EXCHANGE__NAME=qmt needs SP_QMT__URL and SP_QMT__TOKEN")
-        elif self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None):
-            raise ValueError("live mode needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET")
+        elif self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None) \
+                and self.exchange.private_key is None:
+            raise ValueError("live mode needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET "
+                             "(or SP_EXCHANGE__PRIVATE_KEY on a wallet-signed venue such as aster)")
         return self
 
     @property

@@ -115,3 +115,10 @@ async def test_a_key_the_account_never_approved_is_refused() -> None:
         finally:
             await broker.close()
         assert aster.positions == {}
+
+
+def test_live_default_venue_on_aster_needs_only_the_wallet_key() -> None:
+    live = Settings(_env_file=None, mode="live", exchange={"name": "aster", "private_key": TEST_SIGNER_KEY})
+    assert live.exchange.private_key is not None and live.exchange.api_key is None
+    with pytest.raises(ValueError, match="SP_EXCHANGE__PRIVATE_KEY"):
+        Settings(_env_file=None, mode="live", exchange={"name": "aster"})
