@@ -97,6 +97,7 @@ TEXT_ZH = {
     "SP_QMT__TIMEOUT_SECONDS": "一次桥接请求的 HTTP 超时（秒）",
     "SP_QMT__MAX_ORDERS_PER_MIN": "券商每分钟最多发送的 A 股委托数",
     "SP_QMT__STOCK_CAP_PCT": "单只股票市值上限，占总资产的百分比",
+    "SP_QMT__ST_SYMBOLS": "ST 股票（每日涨跌幅限制 ±5 %），例如 600001.SH,000004.SZ",
     "SP_DATABASE__URL": "为空 = sqlite+aiosqlite:///data/paper.db（模拟）或 data/live.db（实盘）；PostgreSQL："
                         "postgresql+asyncpg://user:password@host/db",
     "SP_HTTP__ENABLED": "在 signalpilot run 内提供 HTTP 接口（webhook、/metrics、/healthz、/readyz）",

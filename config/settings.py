@@ -44,6 +44,7 @@ CsvStr = Annotated[list[str], NoDecode]
 CsvInt = Annotated[list[int], NoDecode]
 
 _TIMEFRAME = re.compile(r"^[1-9][0-9]*[mhdw]$")
+_ASHARE = re.compile(r"^[0-9]{6}\.(SH|SZ)$")
 
 
 def check_timeframe(value: str) -> str:
@@ -320,6 +321,19 @@ class QmtSettings(Section):
     max_orders_per_min: int = Field(5, ge=1, description="A-share orders a minute the broker sends at most")
     stock_cap_pct: Decimal = Field(Decimal("10"), gt=0, le=100, description="one stock's value at most, as % "
                                                                             "of total assets")
+    st_symbols: CsvStr = Field(default_factory=list, description="ST stocks (daily price limit ±5 %), "
+                                                                 "e.g. 600001.SH,000004.SZ")
+
+    _split_st = field_validator("st_symbols", mode="before")(_split)
+
+    @field_validator("st_symbols")
+    @classmethod
+    def _check_st(cls, value: list[str]) -> list[str]:
+        codes = [v.upper() for v in value]
+        bad = [v for v in codes if not _ASHARE.match(v)]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: not an A-share code (use e.g. 600001.SH, 000004.SZ)")
+        return codes
 
 
 class DatabaseSettings(Section):

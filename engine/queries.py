@@ -40,7 +40,9 @@ class Queries:
             return None
         from engine.market_rules.ashare import AShareRules
 
-        rules = AShareRules()
+        rules = self.c.rules  # the engine's one set of A-share rules (engine.wiring)
+        if not isinstance(rules, AShareRules):
+            return None
         now = self.c.clock.now()
         if rules.calendar.trading_day(pos.opened_at) < rules.calendar.trading_day(now):
             return None

@@ -12,6 +12,7 @@ from config.settings import Settings
 from engine.brokers.base import Broker
 from engine.bus import EventBus
 from engine.clock import Clock
+from engine.domain.amounts import margin_of
 from engine.domain.events import PanicCompleted, PanicItem, RiskRejected, SignalCancelled, SignalConfirmed
 from engine.domain.models import CloseReason, Leg, MarketSpec, PositionState, Signal, SignalStatus
 from engine.domain.reasons import PauseReason, RejectReason
@@ -176,7 +177,8 @@ class TradingService:
                 ok = after is not None and not after.is_open
                 items.append(PanicItem(kind="position", ref=pos.id, symbol=pos.symbol, ok=ok,
                                        detail="" if ok else result.detail,
-                                       pnl=after.realized_pnl if after is not None else Decimal(0)))
+                                       pnl=after.realized_pnl if after is not None else Decimal(0),
+                                       margin=margin_of(pos.entry_price, pos.qty, pos.leverage)))
             except Exception as exc:  # one failure never stops the others
                 log.exception("panic close of %s failed", pos.id)
                 items.append(PanicItem(kind="position", ref=pos.id, symbol=pos.symbol, ok=False,

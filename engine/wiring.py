@@ -71,6 +71,8 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
         if secret is not None:
             register_secret(secret.get_secret_value())
     replay: ReplayMarketData | None = None
+    # the one set of A-share rules every part of an A-share engine consults (ST list from SP_QMT__ST_SYMBOLS)
+    ashare = AShareRules(st_symbols=frozenset(settings.qmt.st_symbols))
     if market is None:
         if settings.market.source == "replay":
             clock = clock or ManualClock(EPOCH)
@@ -84,7 +86,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             from engine.brokers.qmt.market import build_qmt_market
 
             clock = clock or LiveClock()
-            market = build_qmt_market(settings, clock)
+            market = build_qmt_market(settings, clock, ashare)
         else:
             from engine.brokers.ccxt import build_live_market
 
@@ -110,13 +112,13 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
             if currency == "CNY":  # A-shares: sessions and T+1 on the simulated venue too
                 from engine.market_rules.t_plus_one import TPlusOne
 
-                broker = TPlusOne(broker, clock, store=KvStateStore(repo) if persist_venue else None)
+                broker = TPlusOne(broker, clock, ashare, store=KvStateStore(repo) if persist_venue else None)
         elif settings.exchange.name == "qmt":
             from engine.brokers.qmt import build_qmt_broker
 
             qmt = settings.qmt
             assert qmt.url and qmt.token is not None  # the settings refuse live qmt without them
-            broker = build_qmt_broker(qmt.url, qmt.token.get_secret_value(), clock,
+            broker = build_qmt_broker(qmt.url, qmt.token.get_secret_value(), clock, rules=ashare,
                                       store=KvStateStore(repo) if persist_venue else None,
                                       max_orders_per_min=qmt.max_orders_per_min, poll_seconds=qmt.poll_seconds,
                                       timeout=qmt.timeout_seconds)
@@ -145,7 +147,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                            lambda text: resolve_symbol(market, text))
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
                       signals, trading, jobs, currency, intake,
-                      AShareRules() if currency == "CNY" else AnyTimeRules())
+                      ashare if currency == "CNY" else AnyTimeRules())
 
 
 async def _currency(market: MarketData) -> str:

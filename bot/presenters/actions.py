@@ -150,7 +150,7 @@ def panic_result(done: PanicCompleted) -> str:
         if item.ok:
             line = "✅ " + _("{kind} {symbol}: closed").format(kind=kind, symbol=fmt.esc(symbol))
             if item.kind == "position":
-                line += ", " + _("PnL {pnl}").format(pnl=fmt.money(item.pnl, fmt.quote_of(item.symbol), signed=True))
+                line += ", " + _("PnL {pnl}").format(pnl=fmt.esc(fmt.pnl(item.pnl, fmt.quote_of(item.symbol), item.margin)))
             elif item.kind == "order":
                 line = "✅ " + _("{kind} {symbol}: cancelled").format(kind=kind, symbol=fmt.esc(symbol))
         else:

@@ -127,6 +127,7 @@ class PanicItem:
     ok: bool
     detail: str = ""  # an error code / exchange message when not ok
     pnl: Decimal = ZERO
+    margin: Decimal | None = None  # a position's margin (entry × qty / leverage): the base of its return in %
 
 
 @dataclass(frozen=True, kw_only=True)

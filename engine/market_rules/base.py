@@ -73,10 +73,11 @@ class AnyTimeRules:
         return ZERO
 
 
-def rules_for(exchange_name: str) -> MarketRules:
-    """The rules of the market an exchange name trades: A-shares for ``qmt``, crypto otherwise."""
+def rules_for(exchange_name: str, st_symbols: frozenset[str] = frozenset()) -> MarketRules:
+    """The rules of the market an exchange name trades: A-shares for ``qmt`` (``st_symbols`` at ±5 %),
+    crypto otherwise."""
     if exchange_name == "qmt":
         from engine.market_rules.ashare import AShareRules
 
-        return AShareRules()
+        return AShareRules(st_symbols=st_symbols)
     return AnyTimeRules()

@@ -68,6 +68,8 @@ class TPlusOne:
         self.bought: dict[str, str] = {}  # symbol → trading day (ISO) of its last buy
         self.held: dict[str, OrderRequest] = {}  # client id → stop or target waiting for the next session
         self.ended = False  # the end of a backtest: what is open is closed at the last price, rules aside
+        self._last: dict[str, tuple[date, Decimal]] = {}  # symbol → (trading day, its last price)
+        self.prev_close: dict[str, Decimal] = {}  # symbol → the previous trading day's last price
 
     def end_of_data(self) -> None:
         self.ended = True
@@ -128,10 +130,22 @@ class TPlusOne:
             if request.action is OrderAction.SELL and self.locked(request.symbol):
                 raise InvalidOrder(f"{request.symbol}: cannot exit yet — shares bought today can be sold from "
                                    f"the next trading day (T+1)")
+            request = self._inside_limits(request)
         if request.action is OrderAction.BUY:
             self.bought[request.symbol] = self._day().isoformat()
             await self._save()
         return await self.inner.place_order(request)  # type: ignore[attr-defined]
+
+    def band(self, symbol: str) -> tuple[Decimal, Decimal] | None:
+        """Today's (limit-down, limit-up) from the previous day's close (±5 % for ST stocks)."""
+        return self.rules.price_band(symbol, self.prev_close.get(symbol))
+
+    def _inside_limits(self, request: OrderRequest) -> OrderRequest:
+        """A limit order is priced inside the day's limits, as the qmt broker does."""
+        band = self.band(request.symbol)
+        if request.type is not OrderType.LIMIT or request.price is None or band is None:
+            return request
+        return replace(request, price=min(max(request.price, band[0]), band[1]))
 
     async def cancel_order(self, client_id: str, symbol: str) -> VenueOrder | None:
         held = self.held.pop(client_id, None)
@@ -168,6 +182,10 @@ class TPlusOne:
 
     async def on_price(self, tick: PriceTick) -> None:
         await self.inner.on_price(tick)  # type: ignore[attr-defined]  # the venue's mark first
+        day, last = self.rules.calendar.trading_day(tick.ts), self._last.get(tick.symbol)
+        if last is not None and last[0] < day:  # a new trading day: yesterday's last price sets the limits
+            self.prev_close[tick.symbol] = last[1]
+        self._last[tick.symbol] = (day, tick.price)
         due = [r for r in self.held.values() if r.symbol == tick.symbol and not self.locked(r.symbol)]
         if due and self.rules.is_open(tick.ts):
             for request in due:  # armed from this session: the venue takes them now

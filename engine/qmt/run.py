@@ -13,11 +13,12 @@ from engine.qmt.server import Bridge, new_token, serve, simulated_bridge, tls_co
 
 async def run_server(*, host: str, port: int, token: str | None, simulate: bool, cash: float = 1_000_000.0,
                      certfile: Path | None = None, keyfile: Path | None = None, qmt_path: str | None = None,
-                     account: str | None = None, out: TextIO = sys.stdout) -> int:
+                     account: str | None = None, st_symbols: frozenset[str] = frozenset(),
+                     out: TextIO = sys.stdout) -> int:
     generated = token is None
     token = token or new_token()
     if simulate:
-        bridge: Bridge = simulated_bridge(token, cash)
+        bridge: Bridge = simulated_bridge(token, cash, st_symbols)
     else:
         if not qmt_path or not account:
             print("signalpilot: qmt-server needs --qmt-path and --account (or --simulate)", file=sys.stderr)

@@ -22,6 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
+from engine.market_rules.ashare import AShareRules
 from engine.qmt import protocol as p
 from engine.qmt.simulated import SimulatedTrader
 
@@ -139,8 +140,9 @@ def make_app(bridge: Bridge) -> web.Application:
     return app
 
 
-def simulated_bridge(token: str, cash: float = 1_000_000.0) -> Bridge:
-    sim = SimulatedTrader(cash=cash)
+def simulated_bridge(token: str, cash: float = 1_000_000.0, st_symbols: frozenset[str] = frozenset()) -> Bridge:
+    """The simulated trader behind the bridge; ``st_symbols`` trade within ±5 % of the last close."""
+    sim = SimulatedTrader(cash=cash, rules=AShareRules(st_symbols=st_symbols))
     return Bridge(trader=sim, token=token, account="SIM0001", quotes=sim.get_full_tick, simulator=sim)
 
 

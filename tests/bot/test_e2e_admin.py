@@ -8,6 +8,7 @@ import socket
 
 import aiohttp
 
+from engine.domain import amounts
 from tests.bot.conftest import ADMIN, ADMIN2
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -35,7 +36,13 @@ async def test_panic_with_three_open_positions(live_bot) -> None:  # type: ignor
     orders = [line for line in lines if "order " in line]
     assert sorted(line.split(":")[0] for line in positions) == [
         "✅ position ETH/BTC", "✅ position LTC/BTC", "✅ position XMR/BTC"]
-    assert all(", PnL " in line for line in positions)
+    closed = {p.symbol: p for p in await engine.c.repo.closed_positions()}
+    for line in positions:  # the PnL and, beside it, the return on the position's margin
+        pos = closed[line.split(":")[0].removeprefix("✅ position ")]
+        margin = pos.entry_price * pos.qty / pos.leverage
+        expected = f"PnL {amounts.amount(pos.realized_pnl, 'BTC', signed=True)} " \
+                   f"({amounts.pct(pos.realized_pnl / margin * 100)})"
+        assert line.endswith(expected) and line.endswith("%)"), (line, expected)
     assert orders and all(line.startswith("✅ order ") and line.endswith("cancelled") for line in orders)
     assert "reply_markup" not in tg.messages[(ADMIN, prompt.message_id)] and call.ok
     assert await engine.positions() == []

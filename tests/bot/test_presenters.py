@@ -154,14 +154,15 @@ def test_rejection_pause_and_error_alerts_explain_why() -> None:
 
 def test_panic_answer_has_one_line_per_item() -> None:
     done = PanicCompleted(ts=NOW, by="@admin", items=(
-        PanicItem(kind="position", ref="p1", symbol="ETH/BTC", ok=True, pnl=Decimal("0.001")),
+        PanicItem(kind="position", ref="p1", symbol="ETH/BTC", ok=True, pnl=Decimal("0.001"),
+                  margin=Decimal("0.05")),
         PanicItem(kind="position", ref="p2", symbol="LTC/BTC", ok=False, detail="exchange_down"),
         PanicItem(kind="order", ref="sp-p3-sl-0", symbol="XMR/BTC", ok=True),
     ))
     with use(I18N, "en"):
         text = actions.panic_result(done)
     lines = text.split("\n")
-    assert "position ETH/BTC: closed, PnL +0.001" in lines[1]
+    assert lines[1].endswith("position ETH/BTC: closed, PnL +0.001 BTC (+2.00%)")
     assert "position LTC/BTC: failed (exchange_down)" in lines[2]
     assert "order XMR/BTC (stop): cancelled" in lines[3]
 

@@ -116,10 +116,10 @@ class QmtMarketData:
         await self.client.close()
 
 
-def build_qmt_market(settings: Settings, clock: Clock) -> QmtMarketData:
+def build_qmt_market(settings: Settings, clock: Clock, rules: AShareRules) -> QmtMarketData:
     qmt = settings.qmt
     assert qmt.url and qmt.token is not None
     folder = settings.market.replay_dir if settings.market.replay_dir.is_dir() else None
     return QmtMarketData(QmtClient(qmt.url, qmt.token.get_secret_value(), timeout=qmt.timeout_seconds), clock,
                          list(settings.scan.symbols), base_timeframe=settings.market.base_timeframe,
-                         poll_seconds=settings.market.poll_seconds, history_dir=folder)
+                         poll_seconds=settings.market.poll_seconds, history_dir=folder, rules=rules)

@@ -33,8 +33,8 @@ class Running:
 
 
 @asynccontextmanager
-async def running_bridge(cash: float = 1_000_000.0) -> AsyncIterator[Running]:
-    bridge = simulated_bridge(TOKEN, cash)
+async def running_bridge(cash: float = 1_000_000.0, st_symbols: frozenset[str] = frozenset()) -> AsyncIterator[Running]:
+    bridge = simulated_bridge(TOKEN, cash, st_symbols)
     stop = asyncio.Event()
     port: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(serve(bridge, "127.0.0.1", 0, stop, ready=port.set_result))
