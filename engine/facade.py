@@ -36,6 +36,7 @@ from engine.intake.service import resolve_symbol
 from engine.market.base import PriceTick
 from engine.market.watches import PriceWatches
 from engine.outside import OutsideWorld
+from engine.parts import RealParts
 from engine.positions.reconcile import reconcile
 from engine.preflight import StartupError
 from engine.queries import Queries
@@ -100,11 +101,12 @@ log = logging.getLogger("engine")
 REPLAY_CLOCK_KEY = "replay_clock"
 
 
-class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
-    """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``."""
+class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, RealParts):
+    """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``.
+    Its components are private (``_c``); tests and tools needing a real part use ``engine.parts``' properties."""
 
     def __init__(self, c: Components) -> None:
-        self.c = c
+        self._c = c  # the wiring's components: private (engine.parts exposes the few a test may need)
         self.settings: Settings = c.settings
         self.bus = c.bus
         self.clock = c.clock
@@ -148,12 +150,12 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
         except NetworkError as exc:
             await self._unreachable(exc)
             self._tasks.append(spawn(self._reconnect(), "venue-reconnect"))
-        self.c.db.on_fault = self._storage_failed
+        self._c.db.on_fault = self._storage_failed
         await self._resume_hedge()
 
     async def _open_storage(self) -> None:
         """The part that must succeed: database schema, runtime settings, the replay's clock."""
-        c = self.c
+        c = self._c
         try:
             await c.db.migrate()
         except Exception as exc:
@@ -168,11 +170,11 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
 
     async def _connect(self) -> None:
         """Markets, broker, reconciliation and the risk baseline; then watches, jobs, fills and the feed."""
-        c = self.c
+        c = self._c
         markets = len(await c.market.symbols())  # live data: loads the exchange's markets
         try:
             await c.broker.start()
-            await self._reconcile_job()
+            await self.reconcile_now()
             await c.risk.load((await c.broker.balance()).equity)
         except NetworkError:
             if not c.broker.paper:
@@ -185,7 +187,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
         c.jobs.add("expire", c.signals.expire, 1)
         c.jobs.add("equity", self._equity_job, 15)
         if not c.broker.paper:
-            c.jobs.add("reconcile", self._reconcile_job, self.settings.exchange.reconcile_min)
+            c.jobs.add("reconcile", self.reconcile_now, self.settings.exchange.reconcile_min)
         if self._run_jobs:
             c.jobs.start()
         if not c.broker.paper:
@@ -194,7 +196,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
             speed = self.settings.market.replay_speed
             if c.replay is not None and (speed == 0 or speed * timeframe_seconds(c.replay.base_timeframe) > 1):
                 # a replay faster than real time: a card's time to live counts in wall-clock minutes
-                c.signals.expiry_clock = c.trading.expiry_clock = LiveClock()
+                self.count_ttl_in(LiveClock())
             self._tasks.append(spawn(self._feed(), "market-feed"))
         if self.venue_down is not None:
             down, self.venue_down = self.venue_down, None
@@ -232,11 +234,11 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
                 return
 
     async def _feed(self) -> None:
-        if self.c.replay is not None:
-            await self.c.replay.run(self.on_tick, self._on_bar)
+        if self._c.replay is not None:
+            await self._c.replay.run(self.on_tick, self._on_bar)
             self.replay_finished.set()
         else:
-            await self.c.market.run(self.on_tick)
+            await self._c.market.run(self.on_tick)
         log.info("market data finished")
 
     async def stop(self) -> None:
@@ -245,22 +247,22 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
         self._tasks.clear()
         await self._stop_outside()
         await self.hedge.stop()
-        await self.c.jobs.stop()
+        await self._c.jobs.stop()
         try:
-            if self.c.replay is not None and self.started and self.failure is None:
-                await self.c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
-            await self.c.broker.close()  # the paper venue saves itself here
+            if self._c.replay is not None and self.started and self.failure is None:
+                await self._c.repo.kv_put(REPLAY_CLOCK_KEY, self.clock.now().isoformat())
+            await self._c.broker.close()  # the paper venue saves itself here
         except Exception as exc:
             if self.failure is None:
                 raise
             log.warning("state not saved: %s", exc)  # the database is what failed (it was said once)
-        await self.c.market.close()
-        await self.c.db.close()
+        await self._c.market.close()
+        await self._c.db.close()
         self.started = False
 
     async def replay_window(self) -> ReplayWindow | None:
         """Replay only (None otherwise): its symbols, where it stands and where it will stop."""
-        replay = self.c.replay
+        replay = self._c.replay
         if replay is None:
             return None
         end = replay.last_time
@@ -272,35 +274,35 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
     async def finish_replay(self) -> RunSummary:
         """Once the replay's data is finished: close what is still open at the last price (reason ``end``,
         as a backtest does; paper only) and sum the run up."""
-        if self.c.broker.paper:
-            for pos in list(self.c.manager.open_positions()):
-                await self.c.trading.close(pos.id, CloseReason.END)
-        return await run_summary(self.c)
+        if self._c.broker.paper:
+            for pos in list(self._c.manager.open_positions()):
+                await self._c.trading.close(pos.id, CloseReason.END)
+        return await run_summary(self._c)
 
     async def step_market(self, candles: int = 1) -> None:
         """Replay only: advance by ``candles`` base candles through the normal tick path."""
-        if self.c.replay is None:
+        if self._c.replay is None:
             raise RuntimeError("step_market needs the replay market source")
         for _ in range(candles):
-            if not await self.c.replay.step(self.on_tick, self._on_bar):
+            if not await self._c.replay.step(self.on_tick, self._on_bar):
                 break
 
     async def on_tick(self, tick: PriceTick) -> None:
         """A price from the market source: the broker matches resting orders, positions react."""
         self.last_tick_at, metrics = tick.ts, self.metrics  # for /readyz and /metrics (engine.outside)
         started = metrics.tick_started() if metrics is not None else 0.0
-        await self.c.manager.on_tick(tick)
+        await self._c.manager.on_tick(tick)
         if metrics is not None:
             metrics.tick_finished(started)
 
     async def _on_bar(self, now: datetime) -> None:
-        await self.c.jobs.on_bar(now)
+        await self._c.jobs.on_bar(now)
         self._bars += 1
-        if self.c.replay is not None and self._bars % 12 == 0:
-            await self.c.repo.kv_put(REPLAY_CLOCK_KEY, now.isoformat())
+        if self._c.replay is not None and self._bars % 12 == 0:
+            await self._c.repo.kv_put(REPLAY_CLOCK_KEY, now.isoformat())
 
     async def _scan_job(self) -> None:
-        if not self.c.rules.is_open(self.clock.now()):
+        if not self._c.rules.is_open(self.clock.now()):
             return  # a market with sessions (A-shares): scheduled scans run inside them
         await self.scan_now()
 
@@ -312,7 +314,7 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
         if self.failure is not None:
             return
         self.failure = StorageFailed(ts=self.clock.now(), paper=self.paper, fault=fault, detail=detail)
-        self.c.jobs.pause()
+        self._c.jobs.pause()
         spawn(self._halt(self.failure), "storage-failed")
 
     async def _halt(self, failure: StorageFailed) -> None:
@@ -321,22 +323,24 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
         await self.bus.publish(failure)
         self.failed.set()
 
-    async def _reconcile_job(self) -> None:
-        report = await reconcile(self.c.manager)
+    async def reconcile_now(self) -> None:
+        """Compare state with the venue and repair it now (what the reconcile job runs every
+        SP_EXCHANGE__RECONCILE_MIN minutes); repairs are published as ``EngineError`` RECONCILED."""
+        report = await reconcile(self._c.manager)
         if report.repaired:
             await self.bus.publish(EngineError(ts=self.clock.now(), paper=self.paper, code=ErrorCode.RECONCILED,
                                                detail=report.summary()))
 
     async def _equity_job(self) -> None:
-        equity = (await self.c.broker.balance()).equity
+        equity = (await self._c.broker.balance()).equity
         if self.equity_history:
-            await self.c.repo.add_equity(self.clock.now(), equity)
-        await self.c.risk.on_equity(equity)
+            await self._c.repo.add_equity(self.clock.now(), equity)
+        await self._c.risk.on_equity(equity)
 
     # --- signals -----------------------------------------------------------------------------------
     async def known_symbol(self, symbol: str) -> str | None:
         """The canonical symbol for input such as ``eth/btc``, ``ETHBTC`` or ``ETH``; None if unknown."""
-        return await resolve_symbol(self.c.market, symbol)
+        return await resolve_symbol(self._c.market, symbol)
 
     async def analyse(self, symbol: str) -> Signal | None:
         """Score one symbol now; its signal whatever the score (persisted, published with
@@ -344,59 +348,59 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
         canonical = await self.known_symbol(symbol)
         if canonical is None:
             return None
-        return await self.c.signals.analyse(canonical)
+        return await self._c.signals.analyse(canonical)
 
     async def scan_now(self) -> ScanResult:
         if self.failure is not None:
             return ScanResult(0, ())
-        busy = {p.symbol for p in self.c.manager.open_positions()}
-        auto = self.c.runtime.execution_mode == "auto"
-        count, raised = await self.c.signals.scan(busy, self.c.trading.worth_raising if auto else None)
+        busy = {p.symbol for p in self._c.manager.open_positions()}
+        auto = self._c.runtime.execution_mode == "auto"
+        count, raised = await self._c.signals.scan(busy, self._c.trading.worth_raising if auto else None)
         await self.bus.publish(ScanCompleted(ts=self.clock.now(), paper=self.paper, symbols=count,
                                              raised=len(raised), next_at=self.next_scan_at()))
-        if self.c.runtime.execution_mode == "auto" and self.failure is None:
-            await self.c.trading.auto_execute(raised)
+        if self._c.runtime.execution_mode == "auto" and self.failure is None:
+            await self._c.trading.auto_execute(raised)
         return ScanResult(count, tuple(raised))
 
     async def get_signal(self, signal_id: str) -> Signal | None:
-        return await self.c.repo.get_signal(signal_id)
+        return await self._c.repo.get_signal(signal_id)
 
     async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None = None) -> ConfirmResult:
         """Execute a raised signal (idempotent: a second call returns ALREADY). Past ``max_drift_pct``
         the signal is re-planned at the new price and DRIFT is returned: ask the user again."""
         if self.failure is not None:  # no new entries once the database stopped taking writes
             return ConfirmResult(ConfirmOutcome.REJECTED, None, reason=RejectReason.HALTED)
-        return await self.c.trading.confirm(signal_id, by, max_drift_pct)
+        return await self._c.trading.confirm(signal_id, by, max_drift_pct)
 
     async def cancel(self, signal_id: str, by: str) -> CancelResult:
-        return await self.c.trading.cancel(signal_id, by)
+        return await self._c.trading.cancel(signal_id, by)
 
     # --- positions ---------------------------------------------------------------------------------
     async def positions(self) -> list[PositionView]:
         return await self.queries.positions()
 
     async def get_position(self, position_id: str) -> Position | None:
-        return await self.c.repo.get_position(position_id)
+        return await self._c.repo.get_position(position_id)
 
     async def find_open_position(self, symbol: str) -> Position | None:
         canonical = await self.known_symbol(symbol) or symbol
-        return next((p for p in self.c.manager.open_positions() if p.symbol == canonical), None)
+        return next((p for p in self._c.manager.open_positions() if p.symbol == canonical), None)
 
     async def close_position(self, position_id: str, by: str) -> CloseResult:
         log.info("close of %s asked by %s", position_id, by)
-        return await self.c.trading.close(position_id, CloseReason.MANUAL)
+        return await self._c.trading.close(position_id, CloseReason.MANUAL)
 
     async def panic(self, by: str) -> PanicCompleted:
         """Cancel every order, close every position at market (hedge legs too), pause entries."""
-        done = await self.c.trading.panic(by)
+        done = await self._c.trading.panic(by)
         await self.hedge.stop_round()
         return done
 
     async def pause(self, by: str) -> bool:
-        return await self.c.risk.pause(PauseReason.MANUAL, by)
+        return await self._c.risk.pause(PauseReason.MANUAL, by)
 
     async def resume(self, by: str) -> bool:
-        return await self.c.risk.resume(by)
+        return await self._c.risk.resume(by)
 
     # --- reading -------------------------------------------------------------------------------------
     async def status(self) -> StatusView:
@@ -404,14 +408,14 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
         return await self.queries.status(self.next_scan_at(), venue_down_since=down)
 
     async def balance(self) -> Balance:
-        return await self.c.broker.balance()
+        return await self._c.broker.balance()
 
     async def pnl(self, period: str) -> PnlStats:
         """``period`` in today, 7d, 30d, all (ValueError otherwise)."""
         return await self.queries.pnl(period)
 
     async def history(self, n: int = 10) -> list[Position]:
-        return await self.c.repo.closed_positions(limit=max(1, min(n, 100)))
+        return await self._c.repo.closed_positions(limit=max(1, min(n, 100)))
 
     async def chart_data(self, symbol: str, timeframe: str = "15m", limit: int = 120) -> ChartData:
         """Candles plus the levels and fills of the symbol's open (or last) position.
@@ -423,20 +427,20 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls):
 
     # --- runtime settings --------------------------------------------------------------------------
     def runtime_settings(self) -> dict[str, str]:
-        return self.c.runtime.as_text()
+        return self._c.runtime.as_text()
 
     async def update_setting(self, key: str, value: str) -> SettingUpdate:
         """Validate, persist and apply one runtime setting (it then overrides the environment)."""
         if key not in SPECS:
             return SettingUpdate(False, key, error=SettingError.UNKNOWN_KEY, detail=", ".join(SPECS))
         try:
-            parsed = self.c.runtime.validate(key, value)
+            parsed = self._c.runtime.validate(key, value)
         except ValueError as exc:
             return SettingUpdate(False, key, error=SettingError.INVALID_VALUE, detail=str(exc))
-        await self.c.runtime.set(key, parsed)
+        await self._c.runtime.set(key, parsed)
         if key == "scan_interval_min":
-            self.c.jobs.reschedule("scan", float(parsed))  # type: ignore[arg-type]
+            self._c.jobs.reschedule("scan", float(parsed))  # type: ignore[arg-type]
         return SettingUpdate(True, key, value=str(parsed))
 
     def next_scan_at(self) -> datetime | None:
-        return self.c.jobs.next_run("scan")
+        return self._c.jobs.next_run("scan")

@@ -36,7 +36,7 @@ FRESH_LIVE_POLLS = 3  # live data: this many polling intervals, at least FRESH_R
 
 
 class OutsideWorld:
-    c: Components
+    _c: Components
     clock: Clock
     started: bool
     failure: StorageFailed | None
@@ -58,13 +58,13 @@ class OutsideWorld:
         started = time.perf_counter()
         try:
             async with asyncio.timeout(3):
-                await self.c.repo.kv_get("readyz")
+                await self._c.repo.kv_get("readyz")
             checks["database"] = {"ok": self.failure is None, "ms": round((time.perf_counter() - started) * 1000, 1)}
             if self.failure is not None:
                 checks["database"]["error"] = self.failure.fault.value
         except Exception as exc:
             checks["database"] = {"ok": False, "error": type(exc).__name__}
-        venue = self.c.settings.exchange.name if self.c.replay is None else "replay"
+        venue = self._c.settings.exchange.name if self._c.replay is None else "replay"
         down = self.venue_down
         checks["venue"] = {"ok": self.started and down is None and self.venue_failure is None, "venue": venue}
         if down is not None:
@@ -72,8 +72,8 @@ class OutsideWorld:
         if self.venue_failure is not None:
             checks["venue"]["error"] = type(self.venue_failure).__name__
         limit = FRESH_REPLAY_S
-        if self.c.replay is None:
-            limit = max(FRESH_REPLAY_S, FRESH_LIVE_POLLS * self.c.settings.market.poll_seconds)
+        if self._c.replay is None:
+            limit = max(FRESH_REPLAY_S, FRESH_LIVE_POLLS * self._c.settings.market.poll_seconds)
         if self.last_tick_at is None:
             checks["market_data"] = {"ok": False, "error": "no price yet"}
         else:
@@ -92,7 +92,7 @@ class OutsideWorld:
         admin's paste or forward: the caller shows the card) or ``channel`` (a listed channel's post:
         cards go to the usual chats). ``key`` makes it idempotent (a post's id); default: the text and
         the minute."""
-        intake = self.c.intake
+        intake = self._c.intake
         assert intake is not None
         parsed = parse_text(text)
         if isinstance(parsed, ParseFailure):
@@ -107,7 +107,7 @@ class OutsideWorld:
     async def backup_now(self) -> Path:
         """A consistent copy of the SQLite database in SP_BACKUP__DIR (older ones pruned);
         ``BackupError`` for PostgreSQL (its message is the pg_dump recipe)."""
-        settings = self.c.settings
+        settings = self._c.settings
         db = backups.sqlite_path(settings.database_url)
         path = await asyncio.to_thread(backups.backup, db, Path(settings.backup.dir), LiveClock().now(),
                                        settings.backup.keep)
@@ -116,7 +116,7 @@ class OutsideWorld:
 
     async def latest_backup(self) -> Path | None:
         """The newest backup file of this database (None: none yet; BackupError for PostgreSQL)."""
-        settings = self.c.settings
+        settings = self._c.settings
         found = backups.backups(Path(settings.backup.dir), backups.sqlite_path(settings.database_url))
         return found[-1] if found else None
 
@@ -129,26 +129,26 @@ class OutsideWorld:
     def _schedule_backups(self) -> None:
         """Every SP_BACKUP__INTERVAL_H hours on a SQLite database (not during replays: their clock
         runs through history)."""
-        settings = self.c.settings
-        if settings.backup.interval_h <= 0 or self.c.replay is not None:
+        settings = self._c.settings
+        if settings.backup.interval_h <= 0 or self._c.replay is not None:
             return
         if not settings.database_url.startswith("sqlite"):
             return
-        self.c.jobs.add("backup", self._backup_job, settings.backup.interval_h * 60)
+        self._c.jobs.add("backup", self._backup_job, settings.backup.interval_h * 60)
 
     async def trades_csv(self) -> bytes:
         """Every closed trade as CSV (UTF-8)."""
-        return (await closed_trades(self.c.repo)).encode("utf-8")
+        return (await closed_trades(self._c.repo)).encode("utf-8")
 
     def listens_to_channel(self, chat_id: int) -> bool:
         """Whether posts of this channel are read as signals (SP_HOOKS__CHANNELS)."""
-        return chat_id in self.c.settings.hooks.channels
+        return chat_id in self._c.settings.hooks.channels
 
     alert_router: AlertRouter | None = None
     serve_outside = True  # False for backtests
 
     async def _start_outside(self) -> None:
-        settings = self.c.settings
+        settings = self._c.settings
         if not self.serve_outside:
             return
         if settings.http.enabled:
@@ -161,7 +161,7 @@ class OutsideWorld:
 
             raise StartupError(str(exc)) from None
         if channels:
-            self.alert_router = AlertRouter(ChannelOutbox(self.c.db), channels, self.c.bus, self.clock,
+            self.alert_router = AlertRouter(ChannelOutbox(self._c.db), channels, self._c.bus, self.clock,
                                             timedelta(hours=settings.telegram.alert_max_age_h))
             self.alert_router.start()
 
@@ -176,14 +176,14 @@ class OutsideWorld:
         from engine.metrics import Metrics
         from engine.preflight import StartupError
 
-        self.metrics = metrics = Metrics(self.c)
-        assert self.c.intake is not None
-        self.c.intake.on_outcome = metrics.signal_outcome
+        self.metrics = metrics = Metrics(self._c)
+        assert self._c.intake is not None
+        self._c.intake.on_outcome = metrics.signal_outcome
         server = build_server(self, metrics)  # type: ignore[arg-type]
         try:
             await server.start()
         except OSError as exc:
-            http = self.c.settings.http
+            http = self._c.settings.http
             raise StartupError(f"SP_HTTP__HOST/SP_HTTP__PORT: cannot listen on {http.host}:{http.port} "
                                f"({exc.strerror or exc})") from None
         self.http = server

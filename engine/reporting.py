@@ -39,32 +39,32 @@ def version() -> str:
 
 
 class Reporting:
-    c: Components
+    _c: Components
     clock: Clock
 
     async def profit(self) -> ProfitView:
         """Every closed trade: return %, win rate, profit factor, best and worst pair, average duration."""
-        bal = await self.c.broker.balance()
-        closed = await self.c.repo.closed_positions()
-        return stats.profit(closed, bal.wallet, bal.currency, len(self.c.manager.open_positions()))
+        bal = await self._c.broker.balance()
+        closed = await self._c.repo.closed_positions()
+        return stats.profit(closed, bal.wallet, bal.currency, len(self._c.manager.open_positions()))
 
     async def periods(self, kind: str, count: int = 7) -> PeriodTable:
         """The last ``count`` UTC days (``daily``) or weeks (``weekly``); ValueError for another kind."""
         if kind not in PERIOD_KINDS:
             raise ValueError(f"unknown period kind {kind!r}: use daily or weekly")
-        bal = await self.c.broker.balance()
-        closed = await self.c.repo.closed_positions()
+        bal = await self._c.broker.balance()
+        closed = await self._c.repo.closed_positions()
         return stats.periods(closed, bal.wallet, bal.currency, kind, max(1, min(count, 60)), self.clock.now().date())
 
     async def performance(self) -> Performance:
         """Net PnL per pair, best first."""
-        bal = await self.c.broker.balance()
-        return stats.performance(await self.c.repo.closed_positions(), bal.wallet, bal.currency)
+        bal = await self._c.broker.balance()
+        return stats.performance(await self._c.repo.closed_positions(), bal.wallet, bal.currency)
 
     async def stake(self, signal: Signal) -> Stake | None:
         """What confirming ``signal`` would put at stake now (sized as the risk gate sizes it); None when
         the market or the balance cannot be read."""
-        c = self.c
+        c = self._c
         try:
             market = await (c.market.market if c.broker.paper else c.broker.market)(signal.symbol)
             bal = await c.broker.balance()
@@ -76,7 +76,7 @@ class Reporting:
 
     async def about(self) -> About:
         """Version, paper or live, execution mode, venue (``replay`` on recorded data) and market count."""
-        c = self.c
+        c = self._c
         venue = "replay" if c.replay is not None else c.settings.exchange.name
         try:
             markets = len(await c.market.symbols())
@@ -86,4 +86,4 @@ class Reporting:
 
     def setting_sources(self) -> dict[str, str]:
         """Where each runtime setting's value comes from: chat (wins over the environment), env, default."""
-        return dict(self.c.runtime.sources)
+        return dict(self._c.runtime.sources)

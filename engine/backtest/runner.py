@@ -25,7 +25,7 @@ from engine.clock import ManualClock
 from engine.domain.models import CloseReason, Position
 from engine.domain.values import timeframe_seconds
 from engine.market.replay import ReplayMarketData
-from engine.wiring import EPOCH, build
+from engine.wiring import EPOCH, Components, build
 
 if TYPE_CHECKING:
     from engine.facade import Engine
@@ -78,7 +78,7 @@ async def run_backtest(settings: Settings, data_dir: Path, symbols: list[str], t
         engine.serve_outside = False  # no HTTP server, backups or alerts beyond Telegram for a backtest
         try:
             await engine.start(run_feed=False, run_jobs=False)  # the engine's one start routine
-            return await _replay(engine, progress)
+            return await _replay(engine, c, progress)
         finally:
             await engine.stop()
 
@@ -105,9 +105,9 @@ def _scratch_pragmas(dbapi_conn: object, _record: object) -> None:
     cursor.close()
 
 
-async def _replay(engine: Engine, progress: Progress | None) -> BacktestResult:
-    """The started engine's replay, bar by bar, with the equity curve the report needs kept in memory."""
-    c = engine.c
+async def _replay(engine: Engine, c: Components, progress: Progress | None) -> BacktestResult:
+    """The started engine (built here from ``c``)'s replay, bar by bar, with the equity curve the report
+    needs kept in memory."""
     market = c.replay
     assert market is not None
     c.runtime.values["execution_mode"] = "auto"

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def build_server(engine: Engine, metrics: Metrics) -> HttpServer:
     settings = engine.settings
     secret = settings.hooks.tradingview_secret
-    intake = engine.c.intake
+    intake = engine.intake
     assert intake is not None
     routes = tradingview_routes(intake, secret.get_secret_value() if secret else None,
                                 halted=lambda: engine.failure is not None, on_bad_secret=metrics.bad_secret)

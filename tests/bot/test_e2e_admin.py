@@ -36,7 +36,7 @@ async def test_panic_with_three_open_positions(live_bot) -> None:  # type: ignor
     orders = [line for line in lines if "order " in line]
     assert sorted(line.split(":")[0] for line in positions) == [
         "✅ position ETH/BTC", "✅ position LTC/BTC", "✅ position XMR/BTC"]
-    closed = {p.symbol: p for p in await engine.c.repo.closed_positions()}
+    closed = {p.symbol: p for p in await engine.repository.closed_positions()}
     for line in positions:  # the PnL and, beside it, the return on the position's margin
         pos = closed[line.split(":")[0].removeprefix("✅ position ")]
         margin = pos.entry_price * pos.qty / pos.leverage

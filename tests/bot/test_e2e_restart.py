@@ -78,7 +78,7 @@ async def test_tp2_filled_while_the_bot_was_down_is_told_as_a_reply_to_the_card_
     tg.press_button(ADMIN, card, "Confirm")
     entry = await tg.wait_sent(ADMIN, contains="Entry filled")
     assert entry.reply_to_message_id == card.message_id
-    pid = first.engine.c.manager.open_positions()[0].id
+    pid = first.engine.manager.open_positions()[0].id
     await until(lambda: len([a for a in fake.algo_orders.values() if a.is_open]) == 3, what="stop and targets")
     tp1 = next(a for a in fake.algo_orders.values() if a.client_algo_id == f"sp-{pid}-tp1-0")
     fake.set_price(VID, tp1.trigger_price)

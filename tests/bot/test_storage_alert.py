@@ -16,7 +16,7 @@ from tests.bot.conftest import ADMIN, ADMIN2
 
 async def make_gone(engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Every connection from now on opens a file in a folder that does not exist."""
-    db = engine.c.db
+    db = engine.database
     sync = db.engine.sync_engine
     event.remove(sync, "do_connect", db._on_connect)
 

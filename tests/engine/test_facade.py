@@ -122,7 +122,7 @@ async def test_panic_closes_everything_once_and_pauses(engine_factory) -> None: 
     orders = [i for i in first.items if i.kind == "order"]
     assert len(orders) == 9 and all(i.ok for i in orders)  # a stop and two targets each
     assert await engine.positions() == []
-    assert (await engine.c.broker.open_orders()) == []
+    assert (await engine.broker.open_orders()) == []
     status = await engine.status()
     assert status.trading_state == "paused"
     sig = await engine.analyse("ADA/BTC")
@@ -142,12 +142,12 @@ async def test_restart_mid_position_resumes_without_duplicates(engine_factory, d
     events = record(second)
     views = await second.positions()
     assert [v.position.id for v in views] == [opened.id]
-    venue_orders = await second.c.broker.open_orders()
+    venue_orders = await second.broker.open_orders()
     assert sorted(o.client_id for o in venue_orders) == sorted(
         [f"sp-{opened.id}-sl-0", f"sp-{opened.id}-tp1-0", f"sp-{opened.id}-tp2-0"])
     await tick(second, "ETH/BTC", sig.targets[0].price)
     assert [e.target for e in events if isinstance(e, TargetHit)] == [1]
     await tick(second, "ETH/BTC", sig.targets[1].price)
     assert any(isinstance(e, PositionClosed) for e in events)
-    fills = await second.c.repo.fills_for(opened.id)
+    fills = await second.repository.fills_for(opened.id)
     assert len(fills) == 3 and len({f.trade_id for f in fills}) == 3

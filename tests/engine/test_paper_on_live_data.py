@@ -29,7 +29,7 @@ async def test_paper_on_live_data_never_touches_the_account(tmp_path: Path) -> N
         engine = await Engine.create(settings)
         try:
             await engine.start(run_feed=False, run_jobs=False)
-            assert engine.c.broker.paper and engine.c.currency == "USDT"
+            assert engine.broker.paper and (await engine.balance()).currency == "USDT"
             assert (await engine.balance()).equity == Decimal("10000")
             symbol = await engine.known_symbol("xrp")
             assert symbol == "XRP/USDT:USDT"

@@ -28,7 +28,7 @@ async def test_running_replay_counts_ttl_in_wall_clock_time(engine_factory) -> N
     assert sig is not None
     # two replayed hours pass (the expire job runs at every replayed bar) — seconds of real time
     await _wait_until(lambda: engine.clock.now() >= sig.created_at + timedelta(hours=2))
-    assert await engine.c.signals.expire() == []
+    assert await engine.signals.expire() == []
     assert (await engine.get_signal(sig.id)).status is SignalStatus.RAISED
     result = await engine.confirm(sig.id, by="1")
     assert result.outcome is ConfirmOutcome.OPENED, result
@@ -37,14 +37,14 @@ async def test_running_replay_counts_ttl_in_wall_clock_time(engine_factory) -> N
 async def test_wall_clock_ttl_expires_after_real_minutes(engine_factory) -> None:  # type: ignore[no-untyped-def]
     engine = await engine_factory(scan={"signal_ttl_min": 15})
     wall = ManualClock(datetime(2030, 1, 1, tzinfo=UTC))
-    engine.c.signals.expiry_clock = engine.c.trading.expiry_clock = wall  # as start() does on a running replay
+    engine.count_ttl_in(wall)  # as start() does on a running replay
     await engine.step_market(1)
     sig = await engine.analyse("ETH/BTC")
     assert sig is not None and sig.expires_at == wall.now() + timedelta(minutes=15)
     await engine.step_market(48)  # four replayed hours: still alive
-    assert await engine.c.signals.expire() == []
+    assert await engine.signals.expire() == []
     wall.set(wall.now() + timedelta(minutes=15))
-    assert [s.id for s in await engine.c.signals.expire()] == [sig.id]
+    assert [s.id for s in await engine.signals.expire()] == [sig.id]
     late = await engine.confirm(sig.id, by="1")
     assert late.outcome is ConfirmOutcome.REJECTED and late.reason is RejectReason.SIGNAL_EXPIRED
 
@@ -69,7 +69,7 @@ def _count_signal_queries(engine) -> list[str]:  # type: ignore[no-untyped-def]
         if "signals" in statement:
             seen.append(statement)
 
-    event.listen(engine.c.db.engine.sync_engine, "before_cursor_execute", record)
+    event.listen(engine.database.engine.sync_engine, "before_cursor_execute", record)
     return seen
 
 
@@ -81,7 +81,7 @@ async def test_bars_cost_no_query_while_nothing_can_expire(engine_factory) -> No
     queries = _count_signal_queries(engine)
     await engine.step_market(24)  # two replayed hours: the expire job ran on every bar
     assert queries == []
-    assert engine.c.jobs.next_run("expire") is not None
+    assert engine.jobs.next_run("expire") is not None
     assert (await engine.get_signal(sig.id)).status is SignalStatus.RAISED
 
 
@@ -102,9 +102,9 @@ async def test_signal_expires_at_its_ttl_also_after_a_restart(engine_factory, db
     await engine.stop()
 
     again = await engine_factory(url, **sections)  # a restart: the deadline comes back from the database
-    assert again.c.signals.next_expiry == second.expires_at
+    assert again.signals.next_expiry == second.expires_at
     while again.clock.now() < second.expires_at:
         assert (await again.get_signal(second.id)).status is SignalStatus.RAISED
         await again.step_market(1)
     assert (await again.get_signal(second.id)).status is SignalStatus.EXPIRED
-    assert again.c.signals.next_expiry is None
+    assert again.signals.next_expiry is None

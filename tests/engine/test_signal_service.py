@@ -13,7 +13,7 @@ async def test_a_raised_signal_is_not_raised_again_also_after_a_restart(engine_f
     url = db_url_factory()
     engine = await engine_factory(url, **SECTIONS)
     await engine.step_market(1)  # the first scan: every symbol scores at least 0
-    raised = await engine.c.repo.signals_with_status(SignalStatus.RAISED)
+    raised = await engine.repository.signals_with_status(SignalStatus.RAISED)
     assert len(raised) == 4
     assert (await engine.scan_now()).raised == ()  # their signals are still raised
     await engine.stop()

@@ -35,7 +35,7 @@ AUTO = {"risk": {"execution_mode": "auto"}, "scan": {"min_score": 55}}
 async def reopen_read_only(engine: Engine, path: Path) -> None:
     """Every connection made from now on opens the same file read-only (what SQLite does when the
     operating system refuses to write it); the pooled ones are dropped."""
-    db = engine.c.db
+    db = engine.database
     sync = db.engine.sync_engine
     event.remove(sync, "do_connect", db._on_connect)
 
@@ -60,7 +60,7 @@ async def postgres_read_only(engine: Engine, read_only: bool = True) -> None:
             await conn.execute(text(f'alter database "{name}" set default_transaction_read_only = {setting}'))
     finally:
         await admin.dispose()
-    await engine.c.db.engine.dispose()
+    await engine.database.engine.dispose()
 
 
 @pytest.mark.parametrize("backend", _BACKENDS)
@@ -81,9 +81,9 @@ async def test_a_read_only_database_mid_run_stops_entries_keeps_protection_and_s
     async def on_event(ev: Event) -> None:
         events.append(ev)
         if isinstance(ev, ScanCompleted) and not broken.is_set():
-            open_now = engine.c.manager.open_positions()
-            resting = {o.client_id for o in await engine.c.broker.open_orders()}
-            legs = {p.id: {o.client_id for o in engine.c.manager.orders_of(p.id)
+            open_now = engine.manager.open_positions()
+            resting = {o.client_id for o in await engine.broker.open_orders()}
+            legs = {p.id: {o.client_id for o in engine.manager.orders_of(p.id)
                            if o.client_id in resting and o.leg.startswith((Leg.STOP, Leg.TARGET))}
                     for p in open_now}
             if open_now and all(any(Leg.STOP.value in c for c in ids) for ids in legs.values()):
@@ -110,11 +110,11 @@ async def test_a_read_only_database_mid_run_stops_entries_keeps_protection_and_s
         # the feed has stopped, and no job runs any more even when all of them are due
         assert engine._tasks == []
         count = len(events)
-        await engine.c.jobs.on_bar(engine.clock.now() + timedelta(days=1))
+        await engine.jobs.on_bar(engine.clock.now() + timedelta(days=1))
         assert len(events) == count
         assert not [e for e in events[at_failure:] if isinstance(e, PositionOpened | SignalRaised)]
         # protective orders stay where they were on the venue
-        resting = {o.client_id for o in await engine.c.broker.open_orders()}
+        resting = {o.client_id for o in await engine.broker.open_orders()}
         for ids in protected.values():
             assert ids <= resting, (ids, resting)
         # a confirmation is refused

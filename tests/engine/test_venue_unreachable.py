@@ -100,12 +100,12 @@ async def test_live_mode_reconciles_with_the_exchange_once_it_answers(tmp_path: 
     fake = FakeBinance()
     try:
         await engine.start(run_feed=False, run_jobs=False)
-        assert engine.venue_down is not None and not engine.c.broker.started
+        assert engine.venue_down is not None and not engine.broker.started
         status = await engine.status()
         assert status.balance is None and status.venue_down_since is not None  # no request while it is down
         await _retry_until_up(clock, fake, port, failures=2)
         up = await events.wait_for(VenueConnected, timeout=15)
-        assert up.markets == 3 and engine.c.broker.started
+        assert up.markets == 3 and engine.broker.started
         assert fake.count("/fapi/v3/account") >= 1  # keys checked, balance read
         assert fake.count("/fapi/v1/openOrders") >= 1  # reconciled with the venue's orders
         assert (await engine.status()).balance.equity == Decimal("10000")  # type: ignore[union-attr]

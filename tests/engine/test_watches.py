@@ -34,7 +34,7 @@ async def test_watches_end_when_the_position_closes_and_when_the_card_expires(tm
                             database={"url": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"})
         clock = ManualClock(datetime.now(UTC))
         engine = await Engine.create(settings, clock=clock)
-        market = engine.c.market
+        market = engine.market
         market.exchange.timeout_on_exit = 0
         try:
             await engine.start(run_jobs=False)  # the live price feed runs
@@ -55,7 +55,7 @@ async def test_watches_end_when_the_position_closes_and_when_the_card_expires(tm
             assert card is not None and market.watched == {XRP}
             await until(lambda: subscribed(fake, "ticker") == {"xrpusdt"})
             clock.set(card.expires_at + timedelta(seconds=1))
-            assert [s.id for s in await engine.c.signals.expire()] == [card.id]
+            assert [s.id for s in await engine.signals.expire()] == [card.id]
             assert market.watched == frozenset()
             await until(lambda: subscribed(fake, "ticker") == set())
         finally:
@@ -77,6 +77,6 @@ async def test_cards_still_raised_at_start_are_watched(tmp_path: Path) -> None:
         second = await Engine.create(settings)
         try:
             await second.start(run_feed=False, run_jobs=False)
-            assert second.c.market.watched == {XRP}
+            assert second.market.watched == {XRP}
         finally:
             await second.stop()

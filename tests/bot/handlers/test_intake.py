@@ -34,7 +34,7 @@ def channel_post(chat_id: int, text: str) -> Update:
 
 async def prices(h) -> tuple:  # type: ignore[no-untyped-def]
     await h.engine.step_market(1)
-    price = await h.engine.c.market.price("ETH/BTC")
+    price = await h.engine.market.price("ETH/BTC")
     return price, (price * 97 / 100).quantize(price), (price * 104 / 100).quantize(price)
 
 
@@ -59,7 +59,7 @@ async def test_forward_without_a_stop_gets_the_missing_field(unit_bot) -> None: 
                                           "Nothing was traded.")
     await h.feed(forwarded(ADMIN, "Good morning, the market looks calm"))
     assert "the symbol (e.g. BTC/USDT) is missing" in h.session.texts(ADMIN)[-1]
-    assert await h.engine.c.repo.signals_with_status(SignalStatus.RAISED) == []
+    assert await h.engine.repository.signals_with_status(SignalStatus.RAISED) == []
     assert await h.engine.positions() == []
 
 
@@ -78,7 +78,7 @@ async def test_listed_channel_post_raises_a_card_once(unit_bot) -> None:  # type
     await h.feed(post)
     await h.feed(post)  # delivered twice: one signal
     await h.feed(channel_post(-100999, f"ETHBTC long entry {price} sl {stop} tp {tp}"))  # not listed
-    raised = await h.engine.c.repo.signals_with_status(SignalStatus.RAISED)
+    raised = await h.engine.repository.signals_with_status(SignalStatus.RAISED)
     assert len(raised) == 1 and raised[0].source == "channel"
     cards = [m for m in h.session.of(SendMessage) if "From: channel post" in m.text]
     assert sorted(c.chat_id for c in cards) == sorted([ADMIN, ADMIN2])  # one card per admin chat

@@ -153,7 +153,7 @@ async def test_a_card_below_the_minimum_score_says_so_and_confirm_takes_a_second
     first = button_data(card, "Confirm")
     assert first == f"sg:low:{signal_id}"
     await h.feed(callback_update(ADMIN, first, message_id=1000))
-    assert h.engine.c.manager.open_positions() == []  # the first tap opened nothing
+    assert h.engine.manager.open_positions() == []  # the first tap opened nothing
     assert "Tap Confirm again" in (answers(h)[-1].text or "")
     markup = h.session.of(EditMessageReplyMarkup)[-1]
     second = button_data(markup, "Confirm")

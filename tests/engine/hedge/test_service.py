@@ -53,7 +53,7 @@ async def test_one_venue_down_the_other_leg_keeps_its_protection(engine_factory,
     assert rnd.leg("s").state is LegState.CLOSED and rnd.leg("s").reason is LegExit.STOP
     assert rnd.leg("l").state is LegState.OPEN  # untouched while its venue is down: it goes on alone
     assert [p.side.value for p in await venues["l"].broker.positions()] == ["long"]
-    stored = await engine.c.repo.pending_alerts()
+    stored = await engine.repository.pending_alerts()
     assert any(isinstance(a.event, HedgeEvent) and a.event.kind is HedgeAlert.VENUE_DOWN for a in stored)
 
 

@@ -36,7 +36,7 @@ async def test_json_alert_becomes_a_card_with_planned_levels(engine_factory) -> 
     engine = await hook_engine(engine_factory)
     raised: list[SignalRaised] = []
     engine.bus.subscribe(SignalRaised, raised.append)
-    price = await engine.c.market.price("ETH/BTC")
+    price = await engine.market.price("ETH/BTC")
     status, answer = await post(engine, {"symbol": "BINANCE:ETHBTC", "side": "buy", "id": "alert-1"})
     assert status == 201, answer
     assert answer["status"] == "raised" and answer["state"] == "raised" and answer["symbol"] == "ETH/BTC"
@@ -57,7 +57,7 @@ async def test_plain_text_alert_in_auto_mode_opens_a_position(engine_factory) ->
     engine = await hook_engine(engine_factory, mode="auto")
     opened: list[PositionOpened] = []
     engine.bus.subscribe(PositionOpened, opened.append)
-    price = await engine.c.market.price("LTC/BTC")
+    price = await engine.market.price("LTC/BTC")
     stop = (price * 97 / 100).quantize(price)
     tps = [(price * k / 100).quantize(price) for k in (103, 105, 108)]
     body = f"long LTCBTC stop={stop} tp1={tps[0]} tp2={tps[1]} tp3={tps[2]} leverage=3 id=7"
@@ -82,7 +82,7 @@ async def test_wrong_secret_is_a_404_and_bad_bodies_get_reasons(engine_factory) 
     assert status == 400 and answer["field"] == "side"
     status, answer = await post(engine, {"symbol": "NOPEBTC", "side": "sell"})
     assert status == 422 and "unknown symbol" in answer["error"]
-    price = await engine.c.market.price("ETH/BTC")
+    price = await engine.market.price("ETH/BTC")
     status, answer = await post(engine, {"symbol": "ETHBTC", "side": "buy", "stop": str(price * 2)})
     assert status == 422 and answer["field"] == "stop"  # a long's stop above the price: refused, not guessed
     status, answer = await post(engine, b"x" * (17 * 1024))
@@ -92,7 +92,7 @@ async def test_wrong_secret_is_a_404_and_bad_bodies_get_reasons(engine_factory) 
     async with aiohttp.ClientSession() as session, session.get(
             f"http://127.0.0.1:{engine.http.port}/nowhere") as resp:
         assert resp.status == 404
-    assert await engine.c.repo.signals_with_status(SignalStatus.RAISED) == []
+    assert await engine.repository.signals_with_status(SignalStatus.RAISED) == []
 
 
 async def test_rate_limited_per_source(engine_factory) -> None:  # type: ignore[no-untyped-def]

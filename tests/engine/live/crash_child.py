@@ -41,7 +41,7 @@ async def trade(job: dict) -> None:
     await engine.start(run_feed=True, run_jobs=False)
     say(f"ready {os.getpid()}")
     while True:
-        busy = {p.symbol for p in engine.c.manager.open_positions()}
+        busy = {p.symbol for p in engine.manager.open_positions()}
         for symbol in job["symbols"]:
             if symbol in busy:
                 continue

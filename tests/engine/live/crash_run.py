@@ -317,12 +317,12 @@ async def kill_run(run: int, lab: CrashLab, rng: random.Random, *, kills: int = 
             end = None
             if finish:
                 deadline = loop.time() + HANG_GUARD
-                while (fake.positions or engine.c.manager.open_positions()) and loop.time() < deadline:
+                while (fake.positions or engine.manager.open_positions()) and loop.time() < deadline:
                     driver.step()
                     await asyncio.sleep(0.01)
-                await engine._reconcile_job()
+                await engine.reconcile_now()
                 end = await audit(fake, engine)
-                if fake.positions or engine.c.manager.open_positions():
+                if fake.positions or engine.manager.open_positions():
                     notes.append(f"positions still open {HANG_GUARD:.0f} s after the restart")
         finally:
             await engine.stop()

@@ -179,7 +179,7 @@ async def audit(fake: Any, engine: Engine) -> Audit:
             report.unknown_fills.append(f"{key}: venue {venue_fills[key]} database {db_fills[key]}")
 
     db_amounts: dict[str, Decimal] = {}
-    for pos in await engine.c.repo.open_positions():
+    for pos in await engine.repository.open_positions():
         db_amounts[VENUE_ID[pos.symbol]] = db_amounts.get(VENUE_ID[pos.symbol], D(0)) + signed(pos)
     venue_amounts = {symbol: p.amt for (symbol, _), p in fake.positions.items()}
     for symbol in set(db_amounts) | set(venue_amounts):
@@ -203,7 +203,7 @@ async def _all_fills(engine: Engine) -> dict[tuple[str, str], tuple[Decimal, Dec
 
     from engine.storage.tables import FillRow
 
-    async with engine.c.db.session() as session:
+    async with engine.database.session() as session:
         rows = (await session.exec(select(FillRow))).all()
     return {(r.client_id, r.trade_id): (D(r.qty), D(r.price)) for r in rows}
 

@@ -52,7 +52,7 @@ async def test_a_fill_made_while_the_bot_was_down_is_applied_once_at_restart(fak
     assert [e.target for e in log.of(TargetHit)] == [1] and len(log.of(StopMovedToBreakeven)) == 1
     (stop,) = resting_stops(fake, "BTCUSDT")
     assert stop.client_algo_id == f"sp-{pos.id}-sl-1" and stop.qty == after.remaining
-    assert len(await second.c.repo.fills_for(pos.id)) == 2  # entry and TP1, each once
+    assert len(await second.repository.fills_for(pos.id)) == 2  # entry and TP1, each once
     assert (await audit(fake, second)).ok
 
 
@@ -68,10 +68,10 @@ async def test_an_old_stop_left_resting_next_to_the_moved_one_is_cancelled(fake,
     assert sorted(s.client_algo_id for s in resting_stops(fake, "ETHUSDT")) == [
         f"sp-{pos.id}-sl-0", f"sp-{pos.id}-sl-1"]
 
-    await engine._reconcile_job()
+    await engine.reconcile_now()
 
     assert [s.client_algo_id for s in resting_stops(fake, "ETHUSDT")] == [f"sp-{pos.id}-sl-1"]
-    old = next(o for o in engine.c.manager.orders_of(pos.id) if o.client_id == f"sp-{pos.id}-sl-0")
+    old = next(o for o in engine.manager.orders_of(pos.id) if o.client_id == f"sp-{pos.id}-sl-0")
     assert old.status is OrderStatus.CANCELLED
     assert (await engine.get_position(pos.id)).state is PositionState.OPEN
     report = await audit(fake, engine)
@@ -119,7 +119,7 @@ async def test_a_stop_never_sent_before_a_crash_that_cannot_be_sent_now_closes_a
     log = EventLog(second)
     await second.start(run_feed=False, run_jobs=False)
 
-    closed = await second.c.repo.position_for_signal(sig.id)
+    closed = await second.repository.position_for_signal(sig.id)
     assert closed.state is PositionState.CLOSED and closed.close_reason is CloseReason.STOP, closed
     assert [e.code for e in log.of(EngineError)].count(ErrorCode.STOP_NOT_PLACED) == 1
     ours = sorted(a.client_algo_id for a in fake.algo_orders.values())

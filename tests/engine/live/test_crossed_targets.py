@@ -80,7 +80,7 @@ async def test_price_past_tp1_between_entry_fill_and_target_placement_takes_tp1_
                 what="the stop moved to breakeven on the venue")
     assert _algo(fake, f"sp-{pid}-sl-1").trigger_price == be.new_stop
     assert _algo(fake, f"sp-{pid}-tp2-0").is_open
-    orders = {o.client_id: o for o in await engine.c.repo.orders_for(pid)}
+    orders = {o.client_id: o for o in await engine.repository.orders_for(pid)}
     assert orders[f"sp-{pid}-tp1-0"].status is OrderStatus.REJECTED
     assert orders[f"sp-{pid}-tp1-1"].type is OrderType.MARKET
     after = await engine.get_position(pid)
@@ -117,7 +117,7 @@ async def test_price_past_tp1_and_tp2_while_down_before_the_targets_were_sent_cl
     assert _kinds(log) == ["OrderFilled", "TargetHit", "OrderFilled", "TargetHit", "PositionClosed"]
     final = await second.get_position(pid)
     assert final.state is PositionState.CLOSED and [e.reason for e in final.exits] == ["tp1", "tp2"]
-    fills = sorted(f.client_id for f in await second.c.repo.fills_for(pid))
+    fills = sorted(f.client_id for f in await second.repository.fills_for(pid))
     assert fills == [f"sp-{pid}-en-0", f"sp-{pid}-tp1-1", f"sp-{pid}-tp2-1"]
     assert [e for e in log.of(EngineError) if e.code is not ErrorCode.RECONCILED] == []
     assert log.of(EngineError) == []  # re-sent targets and their fills are the normal lifecycle

@@ -47,7 +47,7 @@ async def test_twenty_percent_faults_over_a_long_run_end_with_database_and_excha
 
         async def trader(symbol: str) -> None:  # what a user confirming every signal would do
             while len(opened) < ROUNDS:
-                busy = {p.symbol for p in engine.c.manager.open_positions()}
+                busy = {p.symbol for p in engine.manager.open_positions()}
                 if symbol not in busy and (VENUE_ID[symbol], "BOTH") not in fake.positions:
                     sig = await _try(engine.analyse(symbol))
                     if sig is not None and len(opened) < ROUNDS:
@@ -62,7 +62,7 @@ async def test_twenty_percent_faults_over_a_long_run_end_with_database_and_excha
             while True:
                 driver.step()
                 if loop.time() - last >= 1.0:
-                    await _try(engine._reconcile_job())  # the scheduler logs a failed run; so do we
+                    await _try(engine.reconcile_now())  # the scheduler logs a failed run; so do we
                     last = loop.time()
                 await asyncio.sleep(0.02)
 
@@ -74,12 +74,12 @@ async def test_twenty_percent_faults_over_a_long_run_end_with_database_and_excha
             requests = len(fake.requests)
             fake.fault_rate = 0.0  # the faults stop: what is open plays out, reconciliation has its say
             settle = loop.time() + 120  # a hang guard
-            while loop.time() < settle and (fake.positions or engine.c.manager.open_positions()):
+            while loop.time() < settle and (fake.positions or engine.manager.open_positions()):
                 await asyncio.sleep(0.05)
         finally:
             background.cancel()
             await asyncio.gather(background, return_exceptions=True)
-        await engine._reconcile_job()
+        await engine.reconcile_now()
         report = await audit(fake, engine)
 
         repairs = [e.detail for e in log.of(EngineError) if e.code is ErrorCode.RECONCILED]
@@ -94,7 +94,7 @@ async def test_twenty_percent_faults_over_a_long_run_end_with_database_and_excha
         # as "orphans"; an orphan is still possible when every look-up after a timeout failed)
         wrong = ("entries_failed", "orders_resent", "orders_lost", "closed_on_exchange", "unknown_positions")
         assert not [r for r in repairs if any(w in r for w in wrong)], repairs
-        assert fake.positions == {} and engine.c.manager.open_positions() == []
+        assert fake.positions == {} and engine.manager.open_positions() == []
         for pid in opened:
             pos = await engine.get_position(pid)
             assert pos.state in (PositionState.CLOSED, PositionState.FAILED), pos

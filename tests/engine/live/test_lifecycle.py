@@ -72,7 +72,7 @@ async def test_entry_stop_and_targets_rest_on_the_exchange_then_tp1_breakeven_th
     assert _algo(fake, f"sp-{pid}-sl-1").status == "CANCELED" and fake.positions == {}
     final = await engine.get_position(pid)
     assert final.state is PositionState.CLOSED and final.remaining == 0
-    fills = await engine.c.repo.fills_for(pid)
+    fills = await engine.repository.fills_for(pid)
     assert sorted(f.client_id for f in fills) == sorted([f"sp-{pid}-en-0", f"sp-{pid}-tp1-0", f"sp-{pid}-tp2-0"])
     assert sum(e.qty for e in final.exits) == final.qty
     report = await audit(fake, engine)

@@ -19,7 +19,7 @@ async def test_a_rate_limited_reconciliation_is_one_warning_without_a_traceback(
     engine = await live_engine(fake)
     clock = ManualClock(engine.clock.now())
     jobs = Jobs(clock, replay=True)  # the engine's own reconcile job, run when its time comes
-    jobs.add("reconcile", engine._reconcile_job, 5, run_now=True)
+    jobs.add("reconcile", engine.reconcile_now, 5, run_now=True)
     fake.fault_retry_after = 0
     fake.faults.inject("*", "rate_limit", count=20)  # more than the client's retries
     with caplog.at_level(logging.INFO):

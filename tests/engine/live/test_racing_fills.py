@@ -49,7 +49,7 @@ async def _open_then_drop_the_stream(engine: Engine, fake):  # type: ignore[no-u
     log = EventLog(engine)
     await engine.start(run_feed=False, run_jobs=False)
     pos = await open_position(engine, log, fake, BTC)
-    stream = engine.c.broker.stream
+    stream = engine.broker.stream
     await fake.drop_ws()
     await until(lambda: not stream.up, what="the user-data stream down")
     return log, pos
@@ -61,11 +61,11 @@ def _position_events(log: EventLog) -> list[str]:
 
 async def test_tp1_and_tp2_between_two_polls_tell_tp1_tp2_and_closed_only(engine, fake) -> None:  # type: ignore[no-untyped-def]
     log, pos = await _open_then_drop_the_stream(engine, fake)
-    polls = engine.c.broker.stream.polls
+    polls = engine.broker.stream.polls
     fake.set_price(VID, _algo(fake, f"sp-{pos.id}-tp2-0").trigger_price)  # both targets fire at once
 
     closed = await log.wait_for(PositionClosed, timeout=30)  # a hang guard
-    assert engine.c.broker.stream.polls > polls and not engine.c.broker.stream.up  # learnt by polling
+    assert engine.broker.stream.polls > polls and not engine.broker.stream.up  # learnt by polling
     assert closed.reason is CloseReason.TARGET and closed.pnl > 0
     assert [e.target for e in log.of(TargetHit)] == [1, 2]
     assert log.of(EngineError) == [] and log.of(StopMovedToBreakeven) == []
@@ -96,6 +96,6 @@ async def test_tp1_and_the_stop_between_two_polls_tell_tp1_and_the_stop_only(eng
     assert [e.reason for e in final.exits] == ["tp1", "stop"] and final.remaining == 0
     assert closed.pnl == final.realized_pnl
     await until(lambda: not any(a.is_open for a in fake.algo_orders.values()), what="TP2 cancelled")
-    assert not [o for o in await engine.c.repo.orders_for(pos.id) if not o.status.is_final]
+    assert not [o for o in await engine.repository.orders_for(pos.id) if not o.status.is_final]
     report = await audit(fake, engine)
     assert report.ok and report.trades == 3, report

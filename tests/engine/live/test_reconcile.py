@@ -102,12 +102,12 @@ async def test_the_periodic_job_puts_back_a_stop_cancelled_on_the_exchange(fake,
     engine = await live_engine(fake)
     log = EventLog(engine)
     pos = await open_position(engine, log, fake, ETH)
-    due = engine.c.jobs.next_run("reconcile")  # scheduled every SP_EXCHANGE__RECONCILE_MIN (5) minutes
+    due = engine.jobs.next_run("reconcile")  # scheduled every SP_EXCHANGE__RECONCILE_MIN (5) minutes
     assert due is not None and timedelta(minutes=4) < due - engine.clock.now() <= timedelta(minutes=5)
     fake.exchange.cancel_algo(None, f"sp-{pos.id}-sl-0")
     assert resting_stops(fake, "ETHUSDT") == []
 
-    await engine._reconcile_job()  # what the scheduler runs every SP_EXCHANGE__RECONCILE_MIN minutes
+    await engine.reconcile_now()  # what the scheduler runs every SP_EXCHANGE__RECONCILE_MIN minutes
 
     (stop,) = resting_stops(fake, "ETHUSDT")
     assert stop.client_algo_id == f"sp-{pos.id}-sl-1" and stop.qty == pos.remaining
@@ -137,7 +137,7 @@ async def test_a_position_closed_by_hand_on_the_exchange_is_closed_in_the_databa
     assert [(e.price, e.qty) for e in closed.exits] == [(exit_price, pos.remaining)]  # the real fill, not a guess
     gross = (exit_price - closed.entry_price) * closed.qty * closed.side.sign
     assert closed.realized_pnl == gross - closed.fees and closed.realized_pnl > 0
-    assert [f.price for f in await second.c.repo.fills_for(pos.id)][-1] == exit_price
+    assert [f.price for f in await second.repository.fills_for(pos.id)][-1] == exit_price
     assert not any(a.is_open for a in fake.algo_orders.values())  # its stop and targets were cancelled
     (summary,) = _reconciled(log)
     assert "closed_on_exchange=1" in summary.detail

@@ -33,7 +33,7 @@ async def test_stop_timeout_whose_order_reached_the_exchange_rests_once(fake, li
     pos = await open_position(engine, log, fake, ETH)
     (stop,) = resting_stops(fake, "ETHUSDT")
     assert stop.client_algo_id == f"sp-{pos.id}-sl-0" and fake.count("POST /fapi/v1/algoOrder") == 3
-    orders = {o.client_id: o for o in engine.c.manager.orders_of(pos.id)}
+    orders = {o.client_id: o for o in engine.manager.orders_of(pos.id)}
     assert orders[f"sp-{pos.id}-sl-0"].status is OrderStatus.OPEN
     assert not [e for e in log.of(EngineError) if e.code is ErrorCode.STOP_NOT_PLACED]
     assert (await audit(fake, engine)).ok

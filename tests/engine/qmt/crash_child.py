@@ -34,7 +34,7 @@ async def trade(url: str, db_url: str) -> None:
         if not await rig.step():
             break
         try:
-            opened = engine.c.manager.open_positions()
+            opened = engine.manager.open_positions()
             if not opened:
                 sig = await engine.analyse(STOCK)
                 if sig is not None and sig.side is Side.LONG:

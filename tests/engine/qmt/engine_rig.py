@@ -79,6 +79,7 @@ class Rig:
     engine: Engine
     broker: QmtBroker
     sim: LocalSim | RemoteSim
+    replay: ReplayMarketData  # the engine's market source, built here
     day: Any = None
 
     async def tick(self, tick: PriceTick) -> None:
@@ -91,16 +92,14 @@ class Rig:
 
     async def settle(self) -> None:
         await self.broker.poll()
-        await self.engine.c.manager.process_inbox()
+        await self.engine.manager.process_inbox()
 
     async def step(self, n: int = 1) -> bool:
         """``n`` replayed candles; the replay clock saved as the engine saves it (a restart resumes)."""
-        replay = self.engine.c.replay
-        assert replay is not None
         for _ in range(n):
-            if not await replay.step(self.tick, None):
+            if not await self.replay.step(self.tick, None):
                 return False
-            await self.engine.c.repo.kv_put(REPLAY_CLOCK_KEY, self.engine.clock.now().isoformat())
+            await self.engine.repository.kv_put(REPLAY_CLOCK_KEY, self.engine.clock.now().isoformat())
         return True
 
     async def close(self) -> None:
@@ -120,6 +119,6 @@ async def start_rig(srv: Running | str, db_url: str, **sections: dict[str, Any])
     broker.triggers.store = KvStateStore(components.repo)
     engine = Engine(components)
     await engine.start(run_feed=False, run_jobs=False)
-    rig = Rig(engine, broker, sim)
+    rig = Rig(engine, broker, sim, replay)
     await rig.step()
     return rig

@@ -52,13 +52,13 @@ async def test_sigkill_at_each_commit_point_never_sends_an_order_twice(tmp_path:
         rig = await start_rig(srv, db_url)
         try:
             await rig.settle()
-            ours = sum((p.remaining for p in rig.engine.c.manager.open_positions()), Decimal(0))
+            ours = sum((p.remaining for p in rig.engine.manager.open_positions()), Decimal(0))
             venue = sum((Decimal(p.volume) for p in srv.sim.positions.values() if p.stock_code == STOCK),
                         Decimal(0))
             assert ours == venue
-            recorded = {f.trade_id for pos in await rig.engine.c.repo.open_positions()
-                        for f in await rig.engine.c.repo.fills_for(pos.id)}
-            open_remarks = {f"sp-{p.id}-" for p in rig.engine.c.manager.open_positions()}
+            recorded = {f.trade_id for pos in await rig.engine.repository.open_positions()
+                        for f in await rig.engine.repository.fills_for(pos.id)}
+            open_remarks = {f"sp-{p.id}-" for p in rig.engine.manager.open_positions()}
             venue_trades = {t["traded_id"] for t in srv.sim.trades
                             if any(str(t["order_remark"]).startswith(r) for r in open_remarks)}
             assert venue_trades <= recorded

@@ -39,7 +39,7 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
             await rig.settle()
             pos = result.position
             assert pos is not None
-            pos = await rig.engine.c.repo.get_position(pos.id)
+            pos = await rig.engine.repository.get_position(pos.id)
             assert pos.state is PositionState.OPEN and pos.leverage == 1
             assert pos.qty % 100 == 0 and pos.qty > 0
             assert pos.qty * pos.entry_price <= D(1_000_000) * D("0.10")  # the per-stock cap (10 %)
@@ -56,7 +56,7 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
             await rig.engine.on_tick(PriceTick(STOCK, below, now))
             await rig.settle()
             assert len(srv.sim.orders) == 1
-            assert (await rig.engine.c.repo.get_position(pos.id)).state is PositionState.OPEN
+            assert (await rig.engine.repository.get_position(pos.id)).state is PositionState.OPEN
             (notice,) = [e for e in errors if e.code is ErrorCode.MARKET_RULE]  # the user is told why
             assert notice.position_id == pos.id and "cannot be sold yet (T+1)" in notice.detail
             # the next trading day: the first price below the stop (the opening one here) sends it
@@ -66,7 +66,7 @@ async def test_a_long_entry_in_lots_t_plus_1_and_the_watched_stop(tmp_path):
             srv.sim.set_price(STOCK, float(below))
             await rig.engine.on_tick(PriceTick(STOCK, below, rig.engine.clock.now()))
             await rig.settle()
-            done = await rig.engine.c.repo.get_position(pos.id)
+            done = await rig.engine.repository.get_position(pos.id)
             assert done.state is PositionState.CLOSED and done.close_reason is CloseReason.STOP
             sells = [o for o in srv.sim.orders.values() if o.order_type == 24]
             assert len(sells) == 1 and sells[0].traded_volume == pos.qty
