@@ -17,7 +17,7 @@ log = logging.getLogger("engine")
 
 class HedgeControls:
     hedge: HedgeService
-    c: Any  # the engine's components (jobs)
+    _c: Any  # the engine's components (jobs)
     bus: EventBus
 
     async def hedge_start(self, symbol: str, size: Decimal | None, by: str) -> HedgeStart:
@@ -43,7 +43,7 @@ class HedgeControls:
             log.warning("hedge round not recovered yet: %s", exc)
         if not self.hedge.settings.paper and self.hedge.settings.venues:
             await self._reconcile_venues()
-            self.c.jobs.add("reconcile-venues", self._reconcile_venues, self.hedge.settings.exchange.reconcile_min)
+            self._c.jobs.add("reconcile-venues", self._reconcile_venues, self.hedge.settings.exchange.reconcile_min)
 
     async def _reconcile_venues(self) -> None:
         """Each named venue reconciled; what needs a human is raised as for the default venue (``RECONCILED``)."""
