@@ -37,9 +37,8 @@ from engine.hedge.store import KvHedgeStore  # noqa: E402
 from engine.market.base import PriceTick  # noqa: E402
 from engine.market.replay import ReplayMarketData  # noqa: E402
 from engine.storage.db import Database  # noqa: E402
-from engine.storage.kv_store import KvStateStore  # noqa: E402
 from engine.storage.repository import Repository  # noqa: E402
-from engine.venues import build_paper_venue  # noqa: E402
+from engine.venues import build_paper_venue, paper_store  # noqa: E402
 from tests.engine.hedge.data import flat, write_venue  # noqa: E402
 
 SYMBOL = "SOL/USDT"
@@ -56,7 +55,7 @@ async def measure(tmp: Path, resting: bool, samples: int) -> list[float]:
         write_venue(tmp, name, flat(10))
         market = ReplayMarketData(tmp / name, clock, base_timeframe="1m", symbols=[SYMBOL], warmup=0, speed=0)
         venues.append(build_paper_venue(name, settings, clock, market,
-                                        store=KvStateStore(repo, prefix=f"venue:{name}:")))
+                                        store=paper_store(db, name)))
     short, long = venues
     short.resting_stops = resting
     for v in venues:

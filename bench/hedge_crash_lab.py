@@ -33,9 +33,8 @@ from engine.hedge.store import KvHedgeStore  # noqa: E402
 from engine.market.base import PriceTick  # noqa: E402
 from engine.market.replay import ReplayMarketData  # noqa: E402
 from engine.storage.db import Database  # noqa: E402
-from engine.storage.kv_store import KvStateStore  # noqa: E402
 from engine.storage.repository import Repository  # noqa: E402
-from engine.venues import VenueHandle, build_paper_venue  # noqa: E402
+from engine.venues import VenueHandle, build_paper_venue, paper_store  # noqa: E402
 from tests.engine.hedge.data import write_venue  # noqa: E402
 
 SYMBOL = "SOL/USDT"
@@ -57,7 +56,7 @@ async def lab(db_url: str, data: Path) -> tuple[Database, Any, dict[str, VenueHa
     for role, name in (("s", "aster"), ("l", "backpack")):
         market = ReplayMarketData(data / name, clock, base_timeframe="1m", symbols=[SYMBOL], warmup=0, speed=0)
         venues[role] = build_paper_venue(name, settings, clock, market,
-                                         store=KvStateStore(repo, prefix=f"venue:{name}:"))
+                                         store=paper_store(db, name))
     venues["l"].resting_stops = False  # one venue without resting stops: the engine closes that leg
     runner = HedgeRunner(KvHedgeStore(repo), clock, venues["s"], venues["l"], Rules(Decimal("0.8"), Decimal("1.2")))
     for role, v in venues.items():

@@ -107,6 +107,8 @@ TEXT_ZH = {
     "SP_EXCHANGE__API_SECRET": "实盘交易 API secret（从不写入日志）",
     "SP_EXCHANGE__TESTNET": "使用交易所测试网",
     "SP_EXCHANGE__BASE_URL": "替换交易所 REST 和 websocket 的主机（网关、测试）",
+    "SP_EXCHANGE__PRIVATE_KEY": "用钱包签名的交易所所用的钱包私钥（aster：API 钱包的私钥；从不写入日志）",
+    "SP_EXCHANGE__WALLET": "用钱包签名的交易所（aster）上账户的钱包地址；为空 = 私钥对应的地址",
     "SP_EXCHANGE__RECONCILE_MIN": "与交易所对账的间隔（分钟）",
     "SP_QMT__URL": "交易所名为 qmt 时：QMT 桥接服务器地址，例如 http://127.0.0.1:8000（signalpilot qmt-server）",
     "SP_QMT__TOKEN": "交易所名为 qmt 时：桥接服务器的 X-Token（从不写入日志）",
@@ -148,6 +150,9 @@ TEXT_ZH = {
     "SP_VENUES__<NAME>__API_SECRET": "该交易所的交易 API secret（从不写入日志）",
     "SP_VENUES__<NAME>__TESTNET": "使用该交易所的测试网",
     "SP_VENUES__<NAME>__BASE_URL": "替换该交易所 REST 和 websocket 的主机（网关、测试）",
+    "SP_VENUES__<NAME>__PRIVATE_KEY": "该交易所的钱包私钥，用于以钱包签名的交易所（aster：API 钱包的私钥；"
+                                      "从不写入日志）",
+    "SP_VENUES__<NAME>__WALLET": "该交易所账户的钱包地址（aster）；为空 = 私钥对应的地址",
     "SP_HEDGE__SHORT_VENUE": "空头腿所在交易所（SP_VENUES__<NAME> 中的名称，或 default 表示 SP_EXCHANGE）",
     "SP_HEDGE__LONG_VENUE": "多头腿所在交易所",
     "SP_HEDGE__SIZE_USDT": "每条腿的名义价值（USDT）",

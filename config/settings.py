@@ -279,6 +279,12 @@ class ExchangeSettings(Section):
     testnet: bool = Field(False, description="use the venue's testnet")
     base_url: str | None = Field(None, description="replaces the venue's REST and websocket host "
                                                    "(gateways, tests)")
+    private_key: SecretStr | None = Field(None, description="wallet private key that signs requests on venues "
+                                                            "that sign with a wallet (aster: the API wallet's "
+                                                            "key; never logged)")
+    wallet: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{40}$",
+                               description="the account's wallet address on a wallet-signed venue (aster); "
+                                           "empty = the address of the private key")
     reconcile_min: int = Field(5, ge=1, description="minutes between reconciliations with the exchange")
 
 
@@ -292,11 +298,18 @@ class VenueSettings(Section):
     testnet: bool = Field(False, description="use this venue's testnet")
     base_url: str | None = Field(None, description="replaces this venue's REST and websocket host "
                                                    "(gateways, tests)")
+    private_key: SecretStr | None = Field(None, description="this venue's wallet private key, on venues that "
+                                                            "sign with a wallet (aster: the API wallet's key; "
+                                                            "never logged)")
+    wallet: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{40}$",
+                               description="this venue's account wallet address (aster); empty = the address "
+                                           "of the private key")
 
     def as_exchange(self, name: str) -> ExchangeSettings:
         """The same venue in the shape of the default venue's section."""
         return ExchangeSettings(name=self.exchange or name, api_key=self.api_key, api_secret=self.api_secret,
-                                testnet=self.testnet, base_url=self.base_url)
+                                testnet=self.testnet, base_url=self.base_url, private_key=self.private_key,
+                                wallet=self.wallet)
 
 
 class HedgeSettings(Section):
@@ -390,8 +403,10 @@ class Settings(BaseSettings):
         if self.mode == "live" and self.exchange.name == "qmt":
             if not self.qmt.url or self.qmt.token is None:
                 raise ValueError("live mode with SP_EXCHANGE__NAME=qmt needs SP_QMT__URL and SP_QMT__TOKEN")
-        elif self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None):
-            raise ValueError("live mode needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET")
+        elif self.mode == "live" and (self.exchange.api_key is None or self.exchange.api_secret is None) \
+                and self.exchange.private_key is None:
+            raise ValueError("live mode needs SP_EXCHANGE__API_KEY and SP_EXCHANGE__API_SECRET "
+                             "(or SP_EXCHANGE__PRIVATE_KEY on a wallet-signed venue such as aster)")
         return self
 
     @property

@@ -84,18 +84,24 @@ def venue_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def paper_store(db: Any, name: str) -> Any:
+    """Where the named venue ``name`` keeps its paper account: its own rows of the ``paper_*`` tables
+    (key ``venue:<name>``), never those of the engine's own paper venue (``default``) or another venue."""
+    from engine.storage.paper_rows import PaperRows
+
+    return PaperRows(db, venue=f"venue:{name.lower()}")
+
+
 def build_paper_venue(name: str, settings: Settings, clock: Clock, market: MarketData, *,
                       store: Any = None, currency: str = "USDT") -> VenueHandle:
-    """A simulated venue on ``market``: its own paper account, saved under its own key (``store``:
-    a ``StateStore``, engine.brokers.paper_text)."""
+    """A simulated venue on ``market``: its own paper account, in its own rows (``store``: ``paper_store``)."""
     from engine.brokers.paper import PaperBroker
-    from engine.brokers.paper_text import TextPaperStore
 
     broker_settings = settings.broker
     if broker_settings.paper_balance is None:
         broker_settings = broker_settings.model_copy(update={"paper_balance": default_paper_balance(currency)})
     broker = PaperBroker(broker_settings, clock, market.market,
-                         store=TextPaperStore(store) if store is not None else None, currency=currency)
+                         store=store, currency=currency)
     broker.name = f"paper:{name}"
     return VenueHandle(name, broker, market)
 

@@ -155,6 +155,7 @@ class Order:
     avg_price: Decimal | None = None
     fee: Decimal = ZERO
     error: str | None = None
+    venue: str = "default"  # the venue it was placed on (``SP_VENUES__<NAME>``; ``default`` = SP_EXCHANGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +204,7 @@ class Fill:
     fee: Decimal
     ts: datetime
     is_maker: bool = False
+    venue: str = "default"  # the venue the trade happened on
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +282,7 @@ class Position:
     best_price: Decimal | None = None  # most favourable price since entry (trailing)
     liquidation_price: Decimal | None = None
     exits: tuple[Exit, ...] = field(default_factory=tuple)
+    venue: str = "default"  # the venue it is held on
 
     @property
     def is_open(self) -> bool:

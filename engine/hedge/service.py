@@ -27,12 +27,13 @@ from engine.clock import Clock
 from engine.domain.hedge import HedgeAlert, HedgeEvent, HedgeRound
 from engine.domain.values import HUNDRED
 from engine.hedge.plan import PlanRefused
+from engine.hedge.reconcile import VenueReport, reconcile_venue
 from engine.hedge.replay import daily_loss_reached, runner_for
 from engine.hedge.round import HedgeRunner
 from engine.hedge.store import KvHedgeStore
 from engine.market.base import PriceTick
 from engine.tasks import cancel_all, spawn
-from engine.venues import VenueHandle, build_live_venue, exchange_settings
+from engine.venues import DEFAULT, VenueHandle, build_live_venue, exchange_settings, paper_store
 
 log = logging.getLogger("engine.hedge")
 
@@ -76,15 +77,13 @@ class HedgeService:
 
     # --- lifecycle -------------------------------------------------------------------------------
     def _build_venues(self) -> dict[str, VenueHandle]:
-        from engine.storage.kv_store import KvStateStore
-
         hs, exchanges = self.settings.hedge, exchange_settings(self.settings)
         out = {}
         for role, name in (("s", hs.short_venue), ("l", hs.long_venue)):
             if name.lower() not in exchanges:
                 raise KeyError(name)
             out[role] = build_live_venue(name.lower(), exchanges[name.lower()], self.settings, self.clock,
-                                         store=KvStateStore(self._repo, prefix=f"venue:{name.lower()}:"))
+                                         store=paper_store(self._repo.db, name))
         return out
 
     async def _ensure_runner(self) -> HedgeRunner:
@@ -108,6 +107,22 @@ class HedgeService:
             self.symbol, self.size = rnd.symbol, rnd.size
             self.symbols = {leg.role: leg.symbol or rnd.symbol for leg in rnd.legs}
             self._follow()
+
+    async def reconcile(self) -> list[VenueReport]:
+        """Live: each named venue the hedge trades on, as the default venue is reconciled (at start and
+        every ``SP_EXCHANGE__RECONCILE_MIN``): orphan orders of ours cancelled, strangers reported."""
+        hs = self.settings.hedge
+        wanted = {hs.short_venue.lower(), hs.long_venue.lower()}
+        if self.settings.paper or not self.settings.venues or (
+                self.venues is None and not wanted <= set(exchange_settings(self.settings))):
+            return []
+        runner = await self._ensure_runner()
+
+        async def rounds() -> list[HedgeRound | None]:
+            return [runner.round, *await self.store.active()]
+
+        return [await reconcile_venue(handle.name, handle.broker, self._repo, rounds)
+                for handle in (self.venues or {}).values() if handle.name != DEFAULT]
 
     async def stop(self) -> None:
         await cancel_all(self._tasks)

@@ -104,7 +104,7 @@ def live(orders: list[Order] | tuple[Order, ...]) -> list[Order]:
 # --- opening ---------------------------------------------------------------------------------------
 def open_position(signal: Signal, position_id: str, qty: Decimal, now: datetime, *, single_target: bool,
                   trailing_pct: Decimal = ZERO, time_stop_at: datetime | None = None,
-                  liquidation_price: Decimal | None = None) -> Transition:
+                  liquidation_price: Decimal | None = None, venue: str = "default") -> Transition:
     targets = signal.targets
     if single_target or len(targets) == 1:
         targets = (Target(targets[0].price, ONE),)
@@ -113,16 +113,16 @@ def open_position(signal: Signal, position_id: str, qty: Decimal, now: datetime,
         state=PositionState.PENDING, qty=qty, remaining=ZERO, entry_price=signal.entry,
         stop_price=signal.stop, initial_stop=signal.stop, targets=targets, leverage=signal.leverage,
         created_at=now, trailing_pct=trailing_pct, time_stop_at=time_stop_at,
-        liquidation_price=liquidation_price,
+        liquidation_price=liquidation_price, venue=venue,
     )
     entry = Order(client_id=client_order_id(position_id, Leg.ENTRY.value, 0), position_id=position_id,
                   leg=Leg.ENTRY.value, symbol=signal.symbol, action=signal.side.entry_action,
-                  type=OrderType.MARKET, qty=qty, created_at=now)
+                  type=OrderType.MARKET, qty=qty, created_at=now, venue=venue)
     return Transition(pos, (entry,), (PlaceOrder(entry),))
 
 
 def stop_order(pos: Position, seq: int, trigger: Decimal, qty: Decimal, now: datetime) -> Order:
-    return Order(client_id=client_order_id(pos.id, Leg.STOP.value, seq), position_id=pos.id,
+    return Order(client_id=client_order_id(pos.id, Leg.STOP.value, seq), position_id=pos.id, venue=pos.venue,
                  leg=Leg.STOP.value, symbol=pos.symbol, action=pos.side.exit_action,
                  type=OrderType.STOP_MARKET, qty=qty, created_at=now, trigger_price=trigger, reduce_only=True)
 
@@ -133,6 +133,7 @@ def _protective_orders(pos: Position, ctx: Context, now: datetime) -> list[Order
                                                                           ctx.market.qty_step), strict=True)):
         leg = f"tp{i + 1}"
         orders.append(Order(client_id=client_order_id(pos.id, leg, 0), position_id=pos.id, leg=leg,
+                            venue=pos.venue,
                             symbol=pos.symbol, action=pos.side.exit_action, type=OrderType.TAKE_PROFIT,
                             qty=part, created_at=now, price=target.price, reduce_only=True))
     return orders
@@ -297,7 +298,7 @@ def take_target(pos: Position, orders: list[Order], refused: Order, now: datetim
     if qty <= 0:
         return None
     take = Order(client_id=client_order_id(pos.id, refused.leg, next_attempt(orders, refused.leg)),
-                 position_id=pos.id, leg=refused.leg, symbol=pos.symbol, action=pos.side.exit_action,
+                 position_id=pos.id, venue=pos.venue, leg=refused.leg, symbol=pos.symbol, action=pos.side.exit_action,
                  type=OrderType.MARKET, qty=qty, created_at=now, reduce_only=True)
     return Transition(pos, (take,), (PlaceOrder(take),))
 
@@ -323,6 +324,7 @@ def missing_targets(pos: Position, orders: list[Order], ctx: Context, now: datet
         if qty <= 0:
             continue
         found.append(Order(client_id=client_order_id(pos.id, leg, next_attempt(orders, leg)), position_id=pos.id,
+                           venue=pos.venue,
                            leg=leg, symbol=pos.symbol, action=pos.side.exit_action, type=OrderType.TAKE_PROFIT,
                            qty=qty, created_at=now, price=pos.targets[n - 1].price, reduce_only=True))
     return found
@@ -388,6 +390,7 @@ def close(pos: Position, orders: list[Order], reason: CloseReason, now: datetime
     if pos.state is not PositionState.OPEN or pos.remaining <= 0 or _close_pending(orders):
         return None
     order = Order(client_id=client_order_id(pos.id, Leg.CLOSE.value, pos.close_seq), position_id=pos.id,
+                  venue=pos.venue,
                   leg=Leg.CLOSE.value, symbol=pos.symbol, action=pos.side.exit_action, type=OrderType.MARKET,
                   qty=pos.remaining, created_at=now, reduce_only=True)
     new_pos = replace(pos, close_reason=reason, close_seq=pos.close_seq + 1)

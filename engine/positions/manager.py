@@ -373,6 +373,7 @@ class PositionManager:
         if pos is None:
             log.warning("fill for unknown position %s", fill.client_id)
             return
+        fill = replace(fill, venue=pos.venue)  # recorded as a trade of the position's venue
         orders = self.orders_of(pos.id) or await self.repo.orders_for(pos.id)
         order = self._book.order(pos.id, fill.client_id) or next(
             (o for o in orders if o.client_id == fill.client_id), None)

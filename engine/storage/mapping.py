@@ -82,6 +82,7 @@ def position_to_row(p: Position) -> PositionRow:
         close_reason=p.close_reason.value if p.close_reason else None, breakeven=p.breakeven,
         stop_seq=p.stop_seq, stop_kind=p.stop_kind, close_seq=p.close_seq, trailing_pct=p.trailing_pct, time_stop_at=p.time_stop_at,
         best_price=p.best_price, liquidation_price=p.liquidation_price, exits_json=_exits_json(p.exits),
+        venue=p.venue,
     )
 
 
@@ -95,6 +96,7 @@ def row_to_position(r: PositionRow) -> Position:
         close_reason=CloseReason(r.close_reason) if r.close_reason else None, breakeven=r.breakeven,
         stop_seq=r.stop_seq, stop_kind=r.stop_kind, close_seq=r.close_seq, trailing_pct=r.trailing_pct, time_stop_at=r.time_stop_at,
         best_price=r.best_price, liquidation_price=r.liquidation_price, exits=_exits(r.exits_json),
+        venue=r.venue or "default",
     )
 
 
@@ -104,7 +106,7 @@ def order_to_row(o: Order, now: datetime) -> OrderRow:
         type=o.type.value, qty=o.qty, price=o.price, trigger_price=o.trigger_price,
         reduce_only=o.reduce_only, status=o.status.value, exchange_id=o.exchange_id,
         filled_qty=o.filled_qty, avg_price=o.avg_price, fee=o.fee, error=o.error,
-        created_at=o.created_at, updated_at=now,
+        created_at=o.created_at, updated_at=now, venue=o.venue,
     )
 
 
@@ -114,15 +116,17 @@ def row_to_order(r: OrderRow) -> Order:
         action=OrderAction(r.action), type=OrderType(r.type), qty=r.qty, created_at=r.created_at,
         price=r.price, trigger_price=r.trigger_price, reduce_only=r.reduce_only,
         status=OrderStatus(r.status), exchange_id=r.exchange_id, filled_qty=r.filled_qty,
-        avg_price=r.avg_price, fee=r.fee, error=r.error,
+        avg_price=r.avg_price, fee=r.fee, error=r.error, venue=r.venue or "default",
     )
 
 
 def fill_to_row(f: Fill, position_id: str | None) -> FillRow:
     return FillRow(trade_id=f.trade_id, client_id=f.client_id, position_id=position_id, symbol=f.symbol,
-                   action=f.action.value, qty=f.qty, price=f.price, fee=f.fee, is_maker=f.is_maker, ts=f.ts)
+                   action=f.action.value, qty=f.qty, price=f.price, fee=f.fee, is_maker=f.is_maker, ts=f.ts,
+                   venue=f.venue)
 
 
 def row_to_fill(r: FillRow) -> Fill:
     return Fill(trade_id=r.trade_id, client_id=r.client_id, symbol=r.symbol, action=OrderAction(r.action),
-                qty=r.qty, price=r.price, fee=r.fee, ts=r.ts, is_maker=r.is_maker)
+                qty=r.qty, price=r.price, fee=r.fee, ts=r.ts, is_maker=r.is_maker,
+                venue=r.venue or "default")

@@ -1,7 +1,8 @@
 """The paper venue's account in its own tables: one row per order, position, fill and symbol
 leverage, and one for the wallet. ``statements`` turns a ``PaperChanges`` into the statements of a
 transaction (the position manager's unit of work); ``PaperRows`` is the venue's ``PaperStore`` (load at start, and
-saves of its own when no manager drives it)."""
+saves of its own when no manager drives it). Every row carries its venue's name (``default``: the
+engine's own paper venue; the hedge's paper venues by their names), so two paper venues never share rows."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ _LEVERAGE = PaperLeverageRow.__table__  # type: ignore[attr-defined]
 _ACCOUNT = PaperAccountRow.__table__  # type: ignore[attr-defined]
 
 
+DEFAULT = "default"
+
+
 def _order(o: PaperOrder) -> dict[str, Any]:
     return {"client_id": o.client_id, "seq": o.seq, "symbol": o.symbol, "action": o.action.value,
             "type": o.type.value, "qty": o.qty, "created_at": o.created_at, "price": o.price,
@@ -48,50 +52,61 @@ def _position(p: PaperPosition) -> dict[str, Any]:
             "leverage": p.leverage}
 
 
-def statements(dialect: str, changes: PaperChanges) -> list[Statement]:
-    """The statements writing the rows that changed (run in the caller's transaction)."""
+def statements(dialect: str, changes: PaperChanges, venue: str = DEFAULT) -> list[Statement]:
+    """The statements writing the rows of ``venue`` that changed (run in the caller's transaction)."""
+    def rows(items: Any) -> list[dict[str, Any]]:
+        return [{**item, "venue": venue} for item in items]
+
     out: list[Statement] = []
     if changes.account is not None:
         wallet, order_seq, trade_seq, liq_seq = changes.account
-        out += upsert(dialect, _ACCOUNT, [{"id": 1, "wallet": wallet, "order_seq": order_seq,
-                                           "trade_seq": trade_seq, "liq_seq": liq_seq}])
-    out += upsert(dialect, _LEVERAGE, [{"symbol": s, "leverage": v} for s, v in changes.leverage.items()])
+        out += upsert(dialect, _ACCOUNT, rows([{"id": 1, "wallet": wallet, "order_seq": order_seq,
+                                                "trade_seq": trade_seq, "liq_seq": liq_seq}]))
+    out += upsert(dialect, _LEVERAGE, rows({"symbol": s, "leverage": v} for s, v in changes.leverage.items()))
     gone = [s for s, p in changes.positions.items() if p is None]
     if gone:
-        out.append((delete(_POSITIONS).where(col(PaperPositionRow.symbol).in_(gone)), None))
-    out += upsert(dialect, _POSITIONS, [_position(p) for p in changes.positions.values() if p is not None])
-    out += upsert(dialect, _ORDERS, [_order(o) for o in changes.orders])
-    out += upsert(dialect, _FILLS, [_fill(f) for f in changes.fills])
+        out.append((delete(_POSITIONS).where(col(PaperPositionRow.venue) == venue,
+                                             col(PaperPositionRow.symbol).in_(gone)), None))
+    out += upsert(dialect, _POSITIONS, rows(_position(p) for p in changes.positions.values() if p is not None))
+    out += upsert(dialect, _ORDERS, rows(_order(o) for o in changes.orders))
+    out += upsert(dialect, _FILLS, rows(_fill(f) for f in changes.fills))
     if changes.forgotten:
-        out.append((delete(_FILLS).where(col(PaperFillRow.client_id).in_(changes.forgotten)), None))
-        out.append((delete(_ORDERS).where(col(PaperOrderRow.client_id).in_(changes.forgotten)), None))
+        out.append((delete(_FILLS).where(col(PaperFillRow.venue) == venue,
+                                         col(PaperFillRow.client_id).in_(changes.forgotten)), None))
+        out.append((delete(_ORDERS).where(col(PaperOrderRow.venue) == venue,
+                                          col(PaperOrderRow.client_id).in_(changes.forgotten)), None))
     return out
 
 
 class PaperRows:
-    """The ``PaperStore`` of the paper venue over the ``paper_*`` tables."""
+    """The ``PaperStore`` of one paper venue (``venue``) over the ``paper_*`` tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, venue: str = DEFAULT) -> None:
         self._db = db
+        self.venue = venue
 
     async def load(self) -> PaperState | None:
         async with self._db.session() as s:
-            account = await s.get(PaperAccountRow, 1)
+            account = await s.get(PaperAccountRow, self.venue)
             if account is None:
                 return None
-            leverage = {r.symbol: r.leverage for r in (await s.exec(select(PaperLeverageRow))).all()}
+            mine = self.venue
+            leverage = {r.symbol: r.leverage for r in (await s.exec(
+                select(PaperLeverageRow).where(PaperLeverageRow.venue == mine))).all()}
             positions = {r.symbol: PaperPosition(symbol=r.symbol, side=Side(r.side), qty=r.qty, entry=r.entry,
                                                  margin=r.margin, leverage=r.leverage)
-                         for r in (await s.exec(select(PaperPositionRow))).all()}
+                         for r in (await s.exec(select(PaperPositionRow).where(PaperPositionRow.venue == mine))).all()}
             orders = {r.client_id: PaperOrder(
                 seq=r.seq, client_id=r.client_id, symbol=r.symbol, action=OrderAction(r.action),
                 type=OrderType(r.type), qty=r.qty, created_at=r.created_at, price=r.price,
                 trigger_price=r.trigger_price, reduce_only=r.reduce_only, leverage=r.leverage,
                 reserved=r.reserved, status=OrderStatus(r.status), filled_qty=r.filled_qty,
                 avg_price=r.avg_price, fee=r.fee, updated_at=r.updated_at)
-                for r in (await s.exec(select(PaperOrderRow).order_by(col(PaperOrderRow.seq)))).all()}
+                for r in (await s.exec(select(PaperOrderRow).where(PaperOrderRow.venue == mine)
+                                        .order_by(col(PaperOrderRow.seq)))).all()}
             fills: dict[str, list[Fill]] = {}
-            for r in (await s.exec(select(PaperFillRow).order_by(col(PaperFillRow.ts)))).all():
+            for r in (await s.exec(select(PaperFillRow).where(PaperFillRow.venue == mine)
+                                    .order_by(col(PaperFillRow.ts)))).all():
                 fills.setdefault(r.client_id, []).append(Fill(
                     trade_id=r.trade_id, client_id=r.client_id, symbol=r.symbol, action=OrderAction(r.action),
                     qty=r.qty, price=r.price, fee=r.fee, ts=r.ts, is_maker=r.is_maker))
@@ -101,4 +116,4 @@ class PaperRows:
                           order_seq=account.order_seq, trade_seq=account.trade_seq, liq_seq=account.liq_seq)
 
     async def save(self, changes: PaperChanges) -> None:
-        await run(self._db, statements(dialect_of(self._db), changes))
+        await run(self._db, statements(dialect_of(self._db), changes, self.venue))

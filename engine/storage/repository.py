@@ -7,7 +7,7 @@ one transaction; the crash-test hook (engine/crashpoints.py) runs right after it
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -117,7 +117,9 @@ class Repository:
         steps += upsert(dialect, _ORDERS, [_row_dict(order_to_row(o, unit.now or o.created_at), _ORDERS)
                                            for o in latest.values()])
         if unit.fills:
-            steps.append((_INSERT_FILL, [_row_dict(fill_to_row(f, unit.fill_position), _FILLS, skip="id")
+            venue = unit.position.venue if unit.position is not None else None  # a fill is its position's venue's
+            steps.append((_INSERT_FILL, [_row_dict(fill_to_row(replace(f, venue=venue) if venue else f,
+                                                               unit.fill_position), _FILLS, skip="id")
                                          for f in unit.fills]))
         steps += upsert(dialect, _KV, [{"key": k, "value": v} for k, v in unit.kv.items()])
         if unit.venue:
@@ -134,9 +136,12 @@ class Repository:
             row = await s.get(PositionRow, position_id)
             return row_to_position(row) if row else None
 
-    async def open_positions(self) -> list[Position]:
+    async def open_positions(self, venue: str | None = None) -> list[Position]:
+        """Positions not closed, oldest first; of one venue when ``venue`` is given."""
         async with self.db.session() as s:
             q = select(PositionRow).where(col(PositionRow.state).in_(_OPEN_STATES)).order_by(col(PositionRow.created_at))
+            if venue is not None:
+                q = q.where(col(PositionRow.venue) == venue)
             return [row_to_position(r) for r in (await s.exec(q)).all()]
 
     async def position_for_signal(self, signal_id: str) -> Position | None:
@@ -176,10 +181,12 @@ class Repository:
                 found[r.position_id].append(row_to_order(r))
         return found
 
-    async def live_orders(self) -> list[Order]:
-        """Orders not final (NEW or OPEN), oldest first."""
+    async def live_orders(self, venue: str | None = None) -> list[Order]:
+        """Orders not final (NEW or OPEN), oldest first; of one venue when ``venue`` is given."""
         async with self.db.session() as s:
             q = select(OrderRow).where(col(OrderRow.status).in_(_LIVE_ORDER)).order_by(col(OrderRow.created_at))
+            if venue is not None:
+                q = q.where(col(OrderRow.venue) == venue)
             return [row_to_order(r) for r in (await s.exec(q)).all()]
 
     async def fills_for(self, position_id: str) -> list[Fill]:

@@ -73,6 +73,7 @@ class PositionRow(SQLModel, table=True):
     best_price: Decimal | None = money(nullable=True)
     liquidation_price: Decimal | None = money(nullable=True)
     exits_json: str = Field(sa_column=Column(Text, nullable=False))
+    venue: str = Field(default="default", max_length=32, index=True)
 
 
 class OrderRow(SQLModel, table=True):
@@ -96,6 +97,7 @@ class OrderRow(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
     created_at: datetime = when()
     updated_at: datetime = when()
+    venue: str = Field(default="default", max_length=32, index=True)
 
 
 class FillRow(SQLModel, table=True):
@@ -113,6 +115,7 @@ class FillRow(SQLModel, table=True):
     fee: Decimal = money()
     is_maker: bool = False
     ts: datetime = when(index=True)
+    venue: str = Field(default="default", max_length=32, index=True)
 
 
 class KvRow(SQLModel, table=True):
@@ -186,11 +189,12 @@ class OutboxChannelRow(SQLModel, table=True):
 
 # --- the paper venue's own account: one row per thing, written when it changes ------------------------
 class PaperAccountRow(SQLModel, table=True):
-    """The paper account's wallet and counters (one row, id 1)."""
+    """A paper venue's wallet and counters (one row per venue)."""
 
     __tablename__ = "paper_account"
 
-    id: int = Field(default=1, primary_key=True)
+    venue: str = Field(default="default", primary_key=True, max_length=32)  # one account per paper venue
+    id: int = Field(default=1)
     wallet: Decimal = money()
     order_seq: int = 0
     trade_seq: int = 0
@@ -200,6 +204,7 @@ class PaperAccountRow(SQLModel, table=True):
 class PaperLeverageRow(SQLModel, table=True):
     __tablename__ = "paper_leverage"
 
+    venue: str = Field(default="default", primary_key=True, max_length=32)
     symbol: str = Field(primary_key=True, max_length=40)
     leverage: int
 
@@ -207,6 +212,7 @@ class PaperLeverageRow(SQLModel, table=True):
 class PaperPositionRow(SQLModel, table=True):
     __tablename__ = "paper_positions"
 
+    venue: str = Field(default="default", primary_key=True, max_length=32)
     symbol: str = Field(primary_key=True, max_length=40)
     side: str = Field(max_length=8)
     qty: Decimal = money()
@@ -218,6 +224,7 @@ class PaperPositionRow(SQLModel, table=True):
 class PaperOrderRow(SQLModel, table=True):
     __tablename__ = "paper_orders"
 
+    venue: str = Field(default="default", primary_key=True, max_length=32)
     client_id: str = Field(primary_key=True, max_length=48)
     seq: int = Field(index=True)
     symbol: str = Field(max_length=40)
@@ -240,6 +247,7 @@ class PaperOrderRow(SQLModel, table=True):
 class PaperFillRow(SQLModel, table=True):
     __tablename__ = "paper_fills"
 
+    venue: str = Field(default="default", primary_key=True, max_length=32)
     trade_id: str = Field(primary_key=True, max_length=64)
     client_id: str = Field(index=True, max_length=48)
     symbol: str = Field(max_length=40)

@@ -5,6 +5,7 @@ The one place where ``SP_EXCHANGE__BASE_URL`` is applied: the host of every REST
 with ``ws``/``wss`` for ``http``/``https``. Testnet (``SP_EXCHANGE__TESTNET``) uses ccxt's
 sandbox urls. Keys are registered with ``engine.brokers.errors.register_secret`` here, so any
 message that later carries them is redacted — including ccxt's own DEBUG log of request headers.
+A wallet-signed venue (Aster) gets ``SP_..._PRIVATE_KEY`` as ccxt's ``privateKey`` credential.
 """
 
 from __future__ import annotations
@@ -81,7 +82,14 @@ def make_exchange(settings: ExchangeSettings, *, pro: bool = False, venue: Venue
         register_secret(secret)
         config["apiKey"] = key
         config["secret"] = secret
+    if settings.private_key is not None:
+        private_key = settings.private_key.get_secret_value()
+        register_secret(private_key)
+        register_secret(private_key.removeprefix("0x"))
+        config["privateKey"] = private_key
     exchange = cls(config)
+    if settings.private_key is not None:
+        venue.use_wallet(exchange, settings.wallet)
     if settings.testnet:
         try:
             exchange.set_sandbox_mode(True)

@@ -30,7 +30,8 @@ def build_broker(settings: ExchangeSettings, clock: Clock, *, testnet: bool | No
     pro = streams and venue.websocket
     exchange = make_exchange(settings, pro=pro, venue=venue, rate_limit=rate_limit, timeout_ms=timeout_ms)
     has_keys = bool(settings.api_key and settings.api_key.get_secret_value()
-                    and settings.api_secret and settings.api_secret.get_secret_value())
+                    and settings.api_secret and settings.api_secret.get_secret_value()) \
+        or bool(settings.private_key and settings.private_key.get_secret_value())
     return CcxtBroker(exchange, venue, clock, has_keys=has_keys, streams=pro, stream_config=stream_config)
 
 
@@ -43,6 +44,6 @@ def build_live_market(settings: ExchangeSettings, clock: Clock, *, poll_seconds:
     from engine.market.live import LiveMarketData
 
     venue = venue_for(settings.name)
-    public = settings.model_copy(update={"api_key": None, "api_secret": None})
+    public = settings.model_copy(update={"api_key": None, "api_secret": None, "private_key": None})
     exchange = make_exchange(public, pro=venue.websocket, venue=venue, rate_limit=rate_limit)
     return LiveMarketData(exchange, venue, clock, poll_seconds=poll_seconds, **options)

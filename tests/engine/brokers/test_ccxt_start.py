@@ -133,4 +133,4 @@ def test_unknown_exchange_name_is_a_clear_error():
     with pytest.raises(BrokerError, match="SP_EXCHANGE__NAME='kraken' is not supported"):
         venue_for("kraken")
     assert venue_for("binance").name == "binanceusdm"
-    assert venue_for("bybit").tested is False and venue_for("aster").tested is False
+    assert venue_for("bybit").tested is False and venue_for("aster").tested is True

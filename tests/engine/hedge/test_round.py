@@ -20,9 +20,8 @@ from engine.hedge.store import KvHedgeStore, MemoryHedgeStore
 from engine.market.base import PriceTick
 from engine.market.replay import ReplayMarketData
 from engine.storage.db import Database
-from engine.storage.kv_store import KvStateStore
 from engine.storage.repository import Repository
-from engine.venues import VenueHandle, build_paper_venue
+from engine.venues import VenueHandle, build_paper_venue, paper_store
 from tests.engine.hedge.data import flat, write_venue
 
 RULES = Rules(D("0.8"), D("1.2"))
@@ -34,7 +33,7 @@ def venue(tmp: Path, name: str, clock: ManualClock, repo: Repository | None, bal
         write_venue(tmp, name, flat())
     market = ReplayMarketData(folder, clock, base_timeframe="1m", symbols=["SOL/USDT"], warmup=0, speed=0)
     settings = Settings(_env_file=None, broker={"paper_balance": balance}, telegram={"token": None})  # type: ignore[call-arg]
-    store = KvStateStore(repo, prefix=f"venue:{name}:") if repo is not None else None
+    store = paper_store(repo.db, name) if repo is not None else None
     return build_paper_venue(name, settings, clock, market, store=store)
 
 

@@ -19,13 +19,13 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from . import auth, errors, routes_account, routes_orders, routes_public
+from . import aster, auth, errors, routes_account, routes_orders, routes_public
 from .faults import Budget, Faults, weight_of
 from .markets import DEFAULT_SYMBOLS, SymbolSpec
 from .matching import Exchange
 from .ws import WsHub
 
-PUBLIC, KEY, SIGNED = "public", "key", "signed"
+PUBLIC, KEY, SIGNED, ASTER = "public", "key", "signed", "aster"
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,13 @@ def _route_table() -> dict:
     table.update({key: (handler, SIGNED) for key, handler in routes_orders.ROUTES.items()})
     table.update({key: (handler, SIGNED) for key, handler in routes_account.SIGNED_ROUTES.items()})
     table.update({key: (handler, KEY) for key, handler in routes_account.KEY_ROUTES.items()})
+    return table
+
+
+def _aster_table(binance: dict) -> dict:
+    public, private = aster.routes(binance)
+    table = {key: (handler, PUBLIC) for key, handler in public.items()}
+    table.update({key: (handler, ASTER) for key, handler in private.items()})
     return table
 
 
@@ -65,6 +72,9 @@ class FakeBinance:
         self.ws = WsHub(self)
         self.exchange.listeners.append(self.ws.publish_user)
         self._routes = _route_table()
+        self._aster_routes = _aster_table(self._routes)
+        # Aster accounts: user wallet -> the signer wallets it approved (``add_aster_wallet``)
+        self.aster_wallets: dict[str, set[str]] = {aster.TEST_USER: {aster.address_of(aster.TEST_SIGNER_KEY)}}
         self._closing = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -135,6 +145,10 @@ class FakeBinance:
     def add_key(self, api_key: str, secret: str) -> None:
         self.keys[api_key] = secret
 
+    def add_aster_wallet(self, user: str, signer: str) -> None:
+        """Let ``signer`` (an address) sign Aster v3 requests for the account ``user``."""
+        self.aster_wallets.setdefault(user.lower(), set()).add(signer.lower())
+
     def load_klines(self, symbol: str, interval: str, rows: list[list]) -> None:
         """Rows are [open time ms, open, high, low, close, volume]; prices become Decimal."""
         self.klines[(symbol, interval)] = [[int(r[0])] + [Decimal(str(v)) for v in r[1:6]] for r in rows]
@@ -199,7 +213,10 @@ class FakeBinance:
         now = self.now_ms()
         self.requests.append(RecordedRequest(method, path, visible, now))
         self.counts[f"{method} {path}"] += 1
-        route = self._routes.get((method, path))
+        if "X-MBX-APIKEY" not in request.headers and "signer" in params:  # Aster's v3 signing
+            route = self._aster_routes.get((method, path))
+        else:
+            route = self._routes.get((method, path)) or self._aster_routes.get((method, path))
         if route is None:
             return self._json({"code": -5000, "msg": f"Path {path}, Method {method} is invalid"}, 404)
         fault = self.faults.take(method, path)
@@ -223,7 +240,9 @@ class FakeBinance:
 
     def _dispatch(self, route, request: web.Request, raw_query: str, raw_body: str, params: dict):
         handler, security = route
-        if security in (KEY, SIGNED):
+        if security == ASTER:
+            aster.check_signed(raw_query, raw_body, params, self.aster_wallets, self.now_ms())
+        elif security in (KEY, SIGNED):
             secret = auth.check_key(request.headers, self.keys)
             if security == SIGNED:
                 auth.check_signed(raw_query, raw_body, params, secret, self.now_ms())

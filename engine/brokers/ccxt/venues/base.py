@@ -103,6 +103,12 @@ class Venue:
         free = dec(cur.get("free") or 0)
         return Balance(currency=self.settle, wallet=total, equity=total, free=free)
 
+    def use_wallet(self, exchange: Any, wallet: str | None) -> None:
+        """Set up a client signing with a wallet private key (``SP_..._PRIVATE_KEY``)."""
+        from engine.brokers.errors import BrokerError
+
+        raise BrokerError(f"{self.name} signs with an API key and secret, not a wallet private key")
+
     def after_base_url(self, exchange: Any, base: str) -> None:
         """Adjust a client whose hosts were replaced (``SP_EXCHANGE__BASE_URL``)."""
 
