@@ -7,10 +7,7 @@ A bad value raises ``SettingsError`` whose message names the variable and why;
 
 from __future__ import annotations
 
-import difflib
-import os
 import re
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,6 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from config.markets import HedgeSettings, QmtSettings
 from config.outside import AlertSettings, BackupSettings, HooksSettings, HttpSettings
 from config.pairs import parse_scale_in, parse_targets
 
@@ -45,7 +43,6 @@ CsvStr = Annotated[list[str], NoDecode]
 CsvInt = Annotated[list[int], NoDecode]
 
 _TIMEFRAME = re.compile(r"^[1-9][0-9]*[mhdw]$")
-_ASHARE = re.compile(r"^[0-9]{6}\.(SH|SZ)$")
 
 
 def check_timeframe(value: str) -> str:
@@ -312,53 +309,6 @@ class VenueSettings(Section):
                                 wallet=self.wallet)
 
 
-class HedgeSettings(Section):
-    short_venue: str = Field("aster", description="venue of the short leg (a name from SP_VENUES__<NAME>, or "
-                                                  "default for SP_EXCHANGE)")
-    long_venue: str = Field("backpack", description="venue of the long leg")
-    size_usdt: Decimal = Field(Decimal("25"), gt=0, description="notional of each leg, in USDT")
-    leverage: int = Field(1, ge=1, le=125, description="leverage of both legs (isolated margin)")
-    stop_pct: Decimal = Field(Decimal("0.8"), gt=0, lt=100, description="a leg losing this much (%) is closed")
-    take_pct: Decimal = Field(Decimal("1.2"), gt=0, lt=1000,
-                              description="a leg gaining this much (%) gets a reduce-only limit at this "
-                                          "distance from its entry")
-    take_fallback: Literal["keep", "cancel"] = Field(
-        "keep", description="when the price falls back below the take-profit trigger: keep the limit, or "
-                            "cancel it (placed again at the next trigger)")
-    monitor_seconds: float = Field(5.0, gt=0, description="seconds between checks of the legs (streamed "
-                                                          "prices are checked as they come)")
-    fill_timeout_s: float = Field(10.0, gt=0, description="an opening leg not filled within this many "
-                                                          "seconds is given up and the other leg closed")
-    max_hold_min: int = Field(240, ge=1, description="force-close a round after this many minutes")
-    mode: Literal["single", "continuous"] = Field("single", description="one round, or rounds one after "
-                                                                        "another")
-    cooldown_s: int = Field(60, ge=0, description="continuous mode: seconds between two rounds")
-
-
-class QmtSettings(Section):
-    url: str | None = Field(None, description="exchange name qmt: the QMT bridge server, e.g. "
-                                              "http://127.0.0.1:8000 (signalpilot qmt-server)")
-    token: SecretStr | None = Field(None, description="exchange name qmt: the bridge's X-Token (never logged)")
-    poll_seconds: float = Field(2.0, gt=0, description="seconds between polls of the bridge for fills")
-    timeout_seconds: float = Field(10.0, gt=0, description="HTTP timeout of one bridge request")
-    max_orders_per_min: int = Field(5, ge=1, description="A-share orders a minute the broker sends at most")
-    stock_cap_pct: Decimal = Field(Decimal("10"), gt=0, le=100, description="one stock's value at most, as % "
-                                                                            "of total assets")
-    st_symbols: CsvStr = Field(default_factory=list, description="ST stocks (daily price limit ±5 %), "
-                                                                 "e.g. 600001.SH,000004.SZ")
-
-    _split_st = field_validator("st_symbols", mode="before")(_split)
-
-    @field_validator("st_symbols")
-    @classmethod
-    def _check_st(cls, value: list[str]) -> list[str]:
-        codes = [v.upper() for v in value]
-        bad = [v for v in codes if not _ASHARE.match(v)]
-        if bad:
-            raise ValueError(f"{', '.join(bad)}: not an A-share code (use e.g. 600001.SH, 000004.SZ)")
-        return codes
-
-
 class DatabaseSettings(Section):
     url: str | None = Field(None, description="empty = sqlite+aiosqlite:///data/paper.db (paper) or "
                                               "data/live.db (live); PostgreSQL: "
@@ -442,6 +392,8 @@ def load_settings(**overrides: object) -> Settings:
             name = _env_name(tuple(err.get("loc", ())))
             msg = err.get("msg", "invalid").removeprefix("Value error, ")
             if err.get("type") == "extra_forbidden":  # SP_<SECTION>__<typo>
+                from config.variables import unknown_variable_lines, unknown_variables
+
                 lines += unknown_variable_lines(unknown_variables({name: ""}, None), ignored=False)
                 continue
             lines.append(f"{name}: {msg}")
@@ -454,54 +406,3 @@ def load_settings(**overrides: object) -> Settings:
 
 
 # --- unknown variables -----------------------------------------------------------------------------
-RESERVED_PREFIXES = ("SP_TEST_",)  # used by the test suite, not by the bot
-
-
-def setting_names(model: type[BaseModel] = Settings, prefix: str = "SP_") -> list[str]:
-    """Every variable name the Settings model reads: ``SP_MODE``, ``SP_MARKET`` (a section as JSON),
-    ``SP_MARKET__SOURCE``, …"""
-    names = []
-    for name, field in model.model_fields.items():
-        ann = field.annotation
-        names.append(f"{prefix}{name.upper()}")
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            names += setting_names(ann, f"{prefix}{name.upper()}__")
-    return names
-
-
-def unknown_variables(environ: Mapping[str, str | None] | None = None,
-                      env_file: str | os.PathLike[str] | None = ".env") -> list[tuple[str, str | None]]:
-    """``(name, closest valid name or None)`` for each ``SP_`` variable (environment and ``env_file``)
-    that no setting reads: such a variable is otherwise silently ignored."""
-    from dotenv import dotenv_values
-
-    seen: dict[str, None] = {}
-    for key in (os.environ if environ is None else environ):
-        seen[key] = None
-    if env_file is not None and Path(env_file).is_file():
-        for key in dotenv_values(env_file):
-            seen[key] = None
-    valid = setting_names()
-    unknown = []
-    for key in seen:
-        upper = key.upper()
-        if not upper.startswith("SP_") or upper in valid or upper.startswith(RESERVED_PREFIXES):
-            continue
-        if _venue_variable(upper):
-            continue
-        close = difflib.get_close_matches(upper, valid, n=1, cutoff=0.75)
-        unknown.append((key, close[0] if close else None))
-    return unknown
-
-
-def _venue_variable(name: str) -> bool:
-    """``SP_VENUES__<NAME>__<FIELD>`` with a field of ``VenueSettings`` (any venue name)."""
-    parts = name.split("__")
-    return (len(parts) == 3 and parts[0] == "SP_VENUES" and bool(parts[1])
-            and parts[2].lower() in VenueSettings.model_fields)
-
-
-def unknown_variable_lines(unknown: list[tuple[str, str | None]], *, ignored: bool = True) -> list[str]:
-    what = " is not a SignalPilot setting" + (" and is ignored" if ignored else "")
-    return [name + what + (f": did you mean {close}?" if close else " (see config/example.env)")
-            for name, close in unknown]

@@ -13,7 +13,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from config.settings import Settings, unknown_variable_lines, unknown_variables
+from config.settings import Settings
+from config.variables import unknown_variable_lines, unknown_variables
 from engine.clock import Clock, LiveClock
 
 

@@ -79,7 +79,7 @@ def test_bad_setting_exits_2_without_echoing_secrets(tmp_path: Path) -> None:
 
 
 def test_unknown_variables_name_the_closest_setting(tmp_path: Path) -> None:
-    from config.settings import setting_names, unknown_variable_lines, unknown_variables
+    from config.variables import setting_names, unknown_variable_lines, unknown_variables
 
     names = setting_names()
     assert {"SP_MODE", "SP_MARKET", "SP_MARKET__SOURCE", "SP_DATABASE__URL", "SP_TELEGRAM__TOKEN"} <= set(names)

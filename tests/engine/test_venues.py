@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from config.settings import load_settings, unknown_variables
+from config.settings import load_settings
+from config.variables import unknown_variables
 from engine.preflight import startup_problems
 from engine.venues import DEFAULT, VenueRegistry, exchange_settings, venue_problems
 
