@@ -49,7 +49,8 @@ class FillRouter:
         self.venue = venue
         self.orders: dict[str, Tracked] = {}
         self._by_exchange_id: dict[str, str] = {}
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        # trade key → whether it went to one of our orders (False: under the venue's own client id)
+        self._seen: OrderedDict[str, bool] = OrderedDict()
         self._memory = memory
         self._handler: FillHandler | None = None
         self._backlog: list[Fill] = []
@@ -156,9 +157,12 @@ class FillRouter:
         may have become it (its child id is not known yet) — unless ``force``.
         """
         key = convert.trade_key(raw)
-        if key in self._seen:
-            return True
+        ours = self._seen.get(key)
         client_id = self.resolve(raw)
+        if ours is not None and (ours or client_id is None or client_id not in self.orders):
+            return True
+        # not seen, or handed on earlier under the venue's own id (the child order of a triggered
+        # conditional one of ours was not known then, so the engine could not apply it): now it is ours
         if client_id is None:
             own = self._own_client_id(raw)
             liquidation = own.startswith(self.venue.liquidation_ids) if self.venue.liquidation_ids else False
@@ -169,9 +173,9 @@ class FillRouter:
             client_id = f"liq-{own}" if liquidation else own
             if not liquidation:
                 log.info("fill %s of an order the bot did not place (client id %s)", key, client_id)
-        self._remember(key)
         item = convert.fill(raw, client_id)
         tracked = self.orders.get(client_id)
+        self._remember(key, tracked is not None)
         if tracked is not None:
             tracked.reported += item.qty
             if tracked.conditional:
@@ -202,7 +206,7 @@ class FillRouter:
                 pass
         return [raw for raw, _ in self.pending]
 
-    def _remember(self, key: str) -> None:
-        self._seen[key] = None
+    def _remember(self, key: str, ours: bool) -> None:
+        self._seen[key] = ours
         if len(self._seen) > self._memory:
             self._seen.popitem(last=False)

@@ -157,3 +157,24 @@ def test_router_maps_a_child_trade_that_came_before_its_algo_update_and_tags_liq
     assert [f.client_id for f in got] == ["liq-autoclose-20240101", "sp-p1-tp1-0"]
     assert router.offer(_trade(7, 4000000009, "algo1000000002"), now=0.2) is True and len(got) == 2  # once
     assert router.watching() == []  # triggered, filled and reported: settled
+
+
+def test_a_child_trade_forced_out_before_its_algo_update_reaches_our_order_when_found_again():
+    """The stream forced a child's trade out under the venue's id (its algo update came too late);
+    the REST look-up finds it again once the child is known: it goes to our take-profit, once."""
+    from engine.brokers.ccxt.fills import FillRouter
+    from engine.brokers.ccxt.venues import venue_for
+
+    router = FillRouter(venue_for("binanceusdm"))
+    got = []
+    router.set_handler(got.append)
+    router.track("sp-p1-tp1-0", BTC, conditional=True, exchange_id="1000000002")
+    router.offer(_trade(7, 4000000009, "algo1000000002"), now=0.0, force=True)
+    assert [f.client_id for f in got] == ["algo1000000002"]  # the engine knows no such order
+    router.learn({"id": "1000000002", "clientOrderId": "sp-p1-tp1-0", "symbol": BTC, "status": "closed",
+                  "amount": 0.005, "filled": 0.0, "info": {"aid": 1000000002, "caid": "sp-p1-tp1-0",
+                                                            "ai": "4000000009", "aq": "0.005"}})
+    assert router.offer(_trade(7, 4000000009, "algo1000000002"), now=5.0, force=True) is True
+    assert [f.client_id for f in got] == ["algo1000000002", "sp-p1-tp1-0"]
+    router.offer(_trade(7, 4000000009, "algo1000000002"), now=10.0, force=True)
+    assert len(got) == 2 and router.watching() == []  # once, and settled
