@@ -389,6 +389,9 @@ class PositionManager:
         if order is not None and changes.orphaned(pos, order):
             await changes.close_orphan(self, pos, orders, order, fill)
             return
+        if order is not None and changes.late_entry(pos, order):
+            await changes.open_late_entry(self, pos, orders, order, fill)
+            return
         if not pos.is_open:
             log.warning("fill %s for a finished position %s", fill.client_id, pos.id)
             await self._commit(Unit(None, [lc.apply_fill_to_order(order, fill)] if order else [], (fill,), pos.id))
