@@ -197,3 +197,30 @@ async def test_an_entry_filled_whole_as_its_cancel_arrives_is_protected(fake, li
     assert saved.state is PositionState.OPEN and saved.close_reason is None
     report = await audit(fake, r.engine)
     assert report.ok, report
+
+
+async def test_a_partial_fill_while_the_bot_is_down_is_found_at_restart_and_managed_at_the_timeout(
+        fake, live_engine, db_url_factory) -> None:  # type: ignore[no-untyped-def]
+    db_url = db_url_factory()
+    clock = ShiftedClock()
+    first = await live_engine(fake, db_url, clock=clock, risk=LIMIT)
+    r = Rig(first, fake, clock, EventLog(first))
+    pos = await r.resting_entry()
+    await first.stop()
+    part = share(pos.qty, "50")
+    fake.fill_order(f"sp-{pos.id}-en-0", part)  # while the bot is down
+
+    again = await live_engine(fake, db_url, clock=clock, start=False, risk=LIMIT)
+    r = Rig(again, fake, clock, EventLog(again))
+    r.price = fake.exchange.tickers[VID].last
+    await again.start(run_feed=False, run_jobs=False)  # recovery applies the missed fill
+    await r.filled(pos.id, part)
+    assert again.manager.position(pos.id).state is PositionState.PENDING  # the rest still rests
+    assert venue_order(fake, f"sp-{pos.id}-en-0").status == "PARTIALLY_FILLED"
+    await r.tick(minutes=16)
+    opened = await r.log.wait_for(PositionOpened)
+    assert opened.position.qty == part
+    assert venue_order(fake, f"sp-{pos.id}-en-0").status == "CANCELED"
+    await r.protected(pos.id, part)
+    report = await audit(fake, again)
+    assert report.ok, report
