@@ -92,3 +92,27 @@ async def test_scale_in_parts_left_resting_are_cancelled_on_the_venue_when_the_p
     await until(lambda: resting(fake, pid) == {} and fake.positions == {}, what="parts cancelled, flat")
     report = await audit(fake, engine)
     assert report.ok, report
+
+
+async def test_a_part_filled_in_pieces_is_protected_from_its_first_piece_on(fake, live_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = await live_engine(fake, start=False, risk=SCALE)
+    log = EventLog(engine)
+    await engine.start(run_feed=False, run_jobs=False)
+    sig = await engine.analyse(BTC)
+    result = await engine.confirm(sig.id, by="1")
+    pid, s = result.position.id, sig.side.sign
+    first = (await log.wait_for(PositionOpened)).position.qty
+    await until(lambda: f"sp-{pid}-tp2-0" in resting(fake, pid), what="the targets")
+    await engine.on_tick(PriceTick(BTC, fake.exchange.tickers[VID].last, engine.clock.now()))
+    part = resting(fake, pid)[f"sp-{pid}-sc-0"]
+    piece = (part.qty / 2).quantize(Decimal("0.001"))  # type: ignore[attr-defined]
+    fake.fill_order(f"sp-{pid}-sc-0", piece)  # a counterparty takes half of the resting part
+    resized = await log.wait_for(PositionResized)
+    assert resized.position.remaining == first + piece
+    await until(lambda: f"sp-{pid}-sl-1" in resting(fake, pid) and f"sp-{pid}-sl-0" not in resting(fake, pid),
+                what="the stop re-sized for the piece")
+    assert resting(fake, pid)[f"sp-{pid}-sl-1"].qty == first + piece  # type: ignore[attr-defined]
+    assert fake.positions[(VID, "BOTH")].amt == (first + piece) * s
+    assert f"sp-{pid}-sc-0" in resting(fake, pid)  # the rest of the part keeps resting
+    report = await audit(fake, engine)
+    assert report.ok, report
