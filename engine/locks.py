@@ -14,5 +14,5 @@ def free(lock: asyncio.Lock) -> bool:
     """Not held and nobody waiting for it (asyncio's own test before it hands the lock over)."""
     if lock.locked():
         return False
-    waiters = getattr(lock, "_waiters", None)
+    waiters = lock._waiters  # (None until someone waited)
     return not waiters or all(w.cancelled() for w in waiters)

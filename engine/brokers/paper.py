@@ -217,7 +217,7 @@ class PaperBroker:
     # --- matching --------------------------------------------------------------------------------
     async def on_price(self, tick: PriceTick) -> None:
         """Set the mark; liquidate a crossed position; then fill triggered orders in a fixed order."""
-        if self._deferred and self._loaded and free(self._lock) and self._state.idle(tick.symbol):
+        if self._deferred and self._loaded and self._state.idle(tick.symbol) and free(self._lock):
             # a quiet symbol (no position, no resting order): only the mark moves. Nothing can fill,
             # its exposure is nil and the manager takes the (absent) changes: the same as below, in O(1)
             self._marks[tick.symbol] = tick.price
