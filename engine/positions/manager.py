@@ -97,7 +97,8 @@ class PositionManager:
 
     def positions_on(self, symbol: str) -> list[Position]:
         """The open positions of ``symbol``, in the order of ``open_positions`` (without looking at the others)."""
-        return [p for p in self._book.of_symbol(symbol) if p.is_open]
+        held = self._book.of_symbol(symbol)
+        return [p for p in held if p.is_open] if held else held
 
     def position(self, position_id: str) -> Position | None:
         """An open (or pending) position as the manager holds it; None once it is over."""
