@@ -51,6 +51,7 @@ from engine.domain.models import (
     position_id_of,
 )
 from engine.domain.reasons import ErrorCode
+from engine.locks import free
 from engine.market.base import PriceTick
 from engine.positions import changes, flat, refusals
 from engine.positions import lifecycle as lc
@@ -94,6 +95,11 @@ class PositionManager:
     # --- queries ---------------------------------------------------------------------------------
     def open_positions(self) -> list[Position]:
         return self._book.positions()
+
+    def positions_on(self, symbol: str) -> list[Position]:
+        """The open positions of ``symbol``, in the order of ``open_positions`` (without looking at the others)."""
+        held = self._book.of_symbol(symbol)
+        return [p for p in held if p.is_open] if held else held
 
     def position(self, position_id: str) -> Position | None:
         """An open (or pending) position as the manager holds it; None once it is over."""
@@ -208,14 +214,17 @@ class PositionManager:
             self._take_fills()
         await self._flush()
 
-    def _take_fills(self) -> None:
+    def _take_fills(self) -> bool:
+        """Queue the venue's new fills; whether any fill waits in the queue."""
         if self._journal is not None:
             self._inbox.extend(self._journal.take_fills())
+        return bool(self._inbox)
 
     async def on_tick(self, tick: PriceTick) -> None:
         await self.broker.on_price(tick)
-        async with self._lock:
-            await self._drain()
+        if not free(self._lock) or self._take_fills() or self._uow.pending:  # else _drain has nothing to do
+            async with self._lock:
+                await self._drain()
         for held in self._book.of_symbol(tick.symbol):
             pid = held.id
             pos = self._book.get(pid)
