@@ -1,0 +1,237 @@
+"""SQLite's writer: a lifecycle step's statements in one transaction on a plain sqlite3 connection,
+executed right in the event loop's thread.
+
+A small commit in WAL mode at ``synchronous=NORMAL`` writes a few pages to the WAL file and syncs
+nothing: tens of microseconds, less than handing the step to a worker thread and waking up again.
+When ``run_here`` returns the transaction is in the WAL file (the operating system's cache): a
+killed process loses nothing; a power cut may lose the last steps (``synchronous=NORMAL``'s trade).
+
+- Each statement is compiled once per set of columns with SQLAlchemy's SQLite dialect and executed
+  through the DB-API (``executemany``), its values converted by SQLAlchemy's own bind processors:
+  the same SQL and the same stored values as through a SQLAlchemy connection, without its per-call
+  work.
+- The event loop never waits for a lock: ``BEGIN IMMEDIATE`` with ``busy_timeout=0``. When another
+  connection holds the write lock (the async engine's, whose transaction needs the event loop to
+  finish, or another process), ``run_here`` says so and the caller runs the step in a worker thread
+  (``run_waiting``) on a second connection that waits for it like every other connection does.
+- Checkpoints never land on a step: automatic checkpoints are off on both connections; every
+  ``CHECKPOINT_EVERY`` commits a background thread runs a PASSIVE checkpoint (which never blocks a
+  writer) on a connection of its own, so the checkpoint's fsyncs happen off the event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql.base import Executable
+
+log = logging.getLogger("engine.storage")
+
+Statement = tuple[Executable, list[dict[str, Any]] | None]  # a statement and its rows (None: none)
+
+CHECKPOINT_EVERY = 32  # commits between two background checkpoints (a step writes a few pages)
+WAIT_MS = 5000  # how long the worker-thread connection waits for a lock held elsewhere
+_BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: someone else holds the lock
+_DIALECT = SQLiteDialect_pysqlite()
+_CACHE_SIZE = 256
+
+
+class _Compiled:
+    """A statement's SQL for one set of columns, the order of its values and their converters."""
+
+    __slots__ = ("sql", "names", "convert", "own")
+
+    def __init__(self, stmt: Executable, keys: tuple[str, ...] | None) -> None:
+        """``keys``: the columns of the rows it is executed with; None: with its own values."""
+        compiled = stmt.compile(dialect=_DIALECT, column_keys=list(keys or ()))  # type: ignore[call-arg]
+        if "POSTCOMPILE" in compiled.string:
+            raise TypeError("the SQLite writer takes rows of plain values, not expanding IN lists")
+        names = tuple(compiled.positiontup or ())
+        missing = set(names) - set(keys or ())
+        if keys is not None and missing:
+            raise TypeError(f"values missing from the rows: {sorted(missing)}")
+        self.sql = compiled.string
+        self.names = names
+        self.convert: tuple[Callable[[Any], Any] | None, ...] = tuple(
+            compiled.binds[n].type.bind_processor(_DIALECT) for n in names)
+        self.own = compiled.construct_params() if keys is None else {}
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        return [row[n] if c is None else c(row[n]) for n, c in zip(self.names, self.convert, strict=True)]
+
+
+_compiled: dict[tuple[Executable, tuple[str, ...]], _Compiled] = {}
+
+
+def _compile(stmt: Executable, keys: tuple[str, ...]) -> _Compiled:
+    found = _compiled.get((stmt, keys))
+    if found is None:
+        found = _Compiled(stmt, keys)
+        if len(_compiled) >= _CACHE_SIZE:  # statements are built once (module level): this never fills
+            _compiled.clear()
+        _compiled[(stmt, keys)] = found
+    return found
+
+
+def _busy(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.OperationalError) and isinstance(code, int) and (code & 0xFF) in _BUSY
+
+
+class Busy(Exception):
+    """The write lock is held elsewhere (or the connection is in use by another thread)."""
+
+
+class SqliteWriter:
+    """The writing connections of one SQLite file (see the module's docstring)."""
+
+    def __init__(self, url: str) -> None:
+        cargs, cparams = _DIALECT.create_connect_args(make_url(url.replace("+aiosqlite", "+pysqlite", 1)))
+        self._cargs = cargs
+        self._cparams = {**cparams, "isolation_level": None, "check_same_thread": False}
+        self._here: sqlite3.Connection | None = None  # the event loop's: never waits
+        self._waiting: sqlite3.Connection | None = None  # a worker thread's: waits for the lock
+        self._here_lock = threading.Lock()
+        self._waiting_lock = threading.Lock()
+        self._commits = 0
+        self._checkpoints = _Checkpointer(self._connect)
+        self.closed = False
+
+    def _connect(self, wait_ms: int) -> sqlite3.Connection:
+        conn = sqlite3.connect(*self._cargs, **self._cparams)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in the background
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    # --- executing a step ------------------------------------------------------------------------
+    def run_here(self, statements: Sequence[Statement]) -> bool:
+        """Execute ``statements`` in one transaction without waiting: False (nothing written) when
+        the write lock is held elsewhere or the connection is busy in another thread."""
+        if not self._here_lock.acquire(blocking=False):
+            return False
+        try:
+            if self._here is None:
+                self._here = self._connect(0)
+            self._execute(self._here, statements, here=True)
+            return True
+        except Busy:
+            return False
+        finally:
+            self._here_lock.release()
+
+    def run_waiting(self, statements: Sequence[Statement]) -> None:
+        """Execute ``statements`` in one transaction, waiting for the write lock (a worker thread)."""
+        with self._waiting_lock:
+            if self._waiting is None:
+                self._waiting = self._connect(WAIT_MS)
+            self._execute(self._waiting, statements, here=False)
+
+    def _execute(self, conn: sqlite3.Connection, statements: Sequence[Statement], *, here: bool) -> None:
+        """One transaction; ``here``: a lock held elsewhere raises ``Busy`` (nothing written)."""
+        sql = "BEGIN IMMEDIATE"
+        try:
+            conn.execute(sql)
+            for stmt, rows in statements:
+                if rows:
+                    compiled = _compile(stmt, tuple(rows[0]))
+                    sql = compiled.sql
+                    conn.executemany(sql, [compiled.values(r) for r in rows])
+                elif rows is None:  # a statement with its own values: compiled each time
+                    compiled = _Compiled(stmt, None)
+                    sql = compiled.sql
+                    conn.execute(sql, compiled.values(compiled.own))
+            sql = "COMMIT"
+            conn.execute(sql)
+        except BaseException as exc:
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the failure that matters is ``exc``
+            if isinstance(exc, sqlite3.Error):
+                if here and _busy(exc):
+                    raise Busy() from exc
+                raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from exc
+            raise
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0:
+            self._checkpoints.request()
+
+    # --- the end ---------------------------------------------------------------------------------
+    def checkpoint(self) -> None:
+        """Ask for a checkpoint now (it runs in the background)."""
+        self._checkpoints.request()
+
+    def close(self) -> None:
+        self.closed = True
+        self._checkpoints.stop()
+        for lock, name in ((self._here_lock, "_here"), (self._waiting_lock, "_waiting")):
+            with lock:
+                conn = getattr(self, name)
+                if conn is not None:
+                    conn.close()
+                    setattr(self, name, None)
+
+
+class _Checkpointer:
+    """A daemon thread running PASSIVE checkpoints on its own connection when asked."""
+
+    def __init__(self, connect: Callable[[int], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._wake = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.done = 0  # checkpoints run (tests and benchmarks read it)
+
+    def request(self) -> None:
+        with self._lock:
+            if self._stopping:
+                return
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
+                self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            thread = self._thread
+        self._wake.set()
+        if thread is not None:
+            thread.join()
+
+    def _loop(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                self._wake.wait()
+                self._wake.clear()
+                if self._stopping:
+                    return
+                try:
+                    if conn is None:
+                        conn = self._connect(0)
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self.done += 1
+                except Exception as exc:  # the next commit's own error tells what matters
+                    log.debug("background checkpoint failed: %s", exc)
+                    if conn is not None:
+                        conn.close()
+                        conn = None
+        finally:
+            if conn is not None:
+                conn.close()
