@@ -170,6 +170,7 @@ class Database:
             # pysqlite commits DDL on its own: a separate engine with explicit BEGIN/COMMIT makes the
             # migration all or nothing, so a kill half-way never leaves a database that cannot start
             engine = create_async_engine(self.url)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)  # the file is in WAL mode from the start
             event.listen(engine.sync_engine, "connect", _sqlite_explicit_transactions)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
             try:

@@ -25,12 +25,14 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 log = logging.getLogger("engine.storage")
 
@@ -50,7 +52,7 @@ class _Compiled:
 
     def __init__(self, stmt: Executable, keys: tuple[str, ...] | None) -> None:
         """``keys``: the columns of the rows it is executed with; None: with its own values."""
-        compiled = stmt.compile(dialect=_DIALECT, column_keys=list(keys or ()))  # type: ignore[call-arg]
+        compiled = cast(SQLCompiler, cast(ClauseElement, stmt).compile(dialect=_DIALECT, column_keys=list(keys or ())))
         if "POSTCOMPILE" in compiled.string:
             raise TypeError("the SQLite writer takes rows of plain values, not expanding IN lists")
         names = tuple(compiled.positiontup or ())
@@ -60,11 +62,18 @@ class _Compiled:
         self.sql = compiled.string
         self.names = names
         self.convert: tuple[Callable[[Any], Any] | None, ...] = tuple(
-            compiled.binds[n].type.bind_processor(_DIALECT) for n in names)
-        self.own = compiled.construct_params() if keys is None else {}
+            _converter(compiled.binds[n].type) for n in names)
+        self.own: dict[str, Any] = dict(compiled.construct_params() or {}) if keys is None else {}
 
     def values(self, row: dict[str, Any]) -> list[Any]:
         return [row[n] if c is None else c(row[n]) for n, c in zip(self.names, self.convert, strict=True)]
+
+
+def _converter(type_: Any) -> Callable[[Any], Any] | None:
+    """SQLAlchemy's bind processor of ``type_`` on SQLite, or the type's own one-call equivalent
+    (``sqlite_value``: engine/storage/types.py)."""
+    fast = getattr(type_, "sqlite_value", None)
+    return fast if fast is not None else type_.dialect_impl(_DIALECT).bind_processor(_DIALECT)
 
 
 _compiled: dict[tuple[Executable, tuple[str, ...]], _Compiled] = {}
@@ -83,6 +92,12 @@ def _compile(stmt: Executable, keys: tuple[str, ...]) -> _Compiled:
 def _busy(exc: BaseException) -> bool:
     code = getattr(exc, "sqlite_errorcode", None)
     return isinstance(exc, sqlite3.OperationalError) and isinstance(code, int) and (code & 0xFF) in _BUSY
+
+
+def _wrapped(exc: sqlite3.Error, sql: str | None) -> StatementError:
+    """The driver's error as SQLAlchemy gives it (``OperationalError``, ``IntegrityError``…), as
+    callers of the async engine see it; the values written are left out."""
+    return DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True)
 
 
 class Busy(Exception):
@@ -105,14 +120,26 @@ class SqliteWriter:
         self.closed = False
 
     def _connect(self, wait_ms: int) -> sqlite3.Connection:
-        conn = sqlite3.connect(*self._cargs, **self._cparams)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn = sqlite3.connect(*self._cargs, **self._cparams)  # type: ignore[call-overload]
+        except sqlite3.Error as exc:
+            raise _wrapped(exc, None) from exc
+        try:
             conn.execute(f"PRAGMA busy_timeout={int(wait_ms)}")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":  # (set once, kept by the file)
+                try:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise  # (busy: another connection switches it; transactions work either way)
+            conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in the background
-        except BaseException:
+        except BaseException as exc:
             conn.close()
+            if isinstance(exc, sqlite3.Error):
+                if wait_ms == 0 and _busy(exc):
+                    raise Busy() from exc
+                raise _wrapped(exc, None) from exc
             raise
         return conn
 
@@ -164,16 +191,17 @@ class SqliteWriter:
             if isinstance(exc, sqlite3.Error):
                 if here and _busy(exc):
                     raise Busy() from exc
-                raise DBAPIError.instance(sql, None, exc, sqlite3.Error, hide_parameters=True) from exc
+                raise _wrapped(exc, sql) from exc
             raise
         self._commits += 1
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoints.request()
 
     # --- the end ---------------------------------------------------------------------------------
-    def checkpoint(self) -> None:
-        """Ask for a checkpoint now (it runs in the background)."""
-        self._checkpoints.request()
+    @property
+    def checkpoints(self) -> int:
+        """Background checkpoints run so far."""
+        return self._checkpoints.done
 
     def close(self) -> None:
         self.closed = True
@@ -187,20 +215,23 @@ class SqliteWriter:
 
 
 class _Checkpointer:
-    """A daemon thread running PASSIVE checkpoints on its own connection when asked."""
+    """A daemon thread running PASSIVE checkpoints on its own connection when asked (one asked
+    for and not run yet when it is stopped still runs: a clean stop leaves a short WAL)."""
 
     def __init__(self, connect: Callable[[int], sqlite3.Connection]) -> None:
         self._connect = connect
         self._wake = threading.Event()
+        self._asked = False
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.done = 0  # checkpoints run (tests and benchmarks read it)
+        self.done = 0  # checkpoints run
 
     def request(self) -> None:
         with self._lock:
             if self._stopping:
                 return
+            self._asked = True
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="sqlite-checkpoint", daemon=True)
                 self._thread.start()
@@ -220,18 +251,22 @@ class _Checkpointer:
             while True:
                 self._wake.wait()
                 self._wake.clear()
-                if self._stopping:
+                with self._lock:
+                    asked, self._asked = self._asked, False
+                    stopping = self._stopping
+                if asked:
+                    try:
+                        if conn is None:
+                            conn = self._connect(0)
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                        self.done += 1
+                    except Exception as exc:  # a step's own commit tells what matters
+                        log.debug("background checkpoint failed: %s", exc)
+                        if conn is not None:
+                            conn.close()
+                            conn = None
+                if stopping:
                     return
-                try:
-                    if conn is None:
-                        conn = self._connect(0)
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                    self.done += 1
-                except Exception as exc:  # the next commit's own error tells what matters
-                    log.debug("background checkpoint failed: %s", exc)
-                    if conn is not None:
-                        conn.close()
-                        conn = None
         finally:
             if conn is not None:
                 conn.close()
