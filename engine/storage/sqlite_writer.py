@@ -16,7 +16,11 @@ killed process loses nothing; a power cut may lose the last steps (``synchronous
   (``run_waiting``) on a second connection that waits for it like every other connection does.
 - Checkpoints never land on a step: automatic checkpoints are off on both connections; every
   ``CHECKPOINT_EVERY`` commits a background thread runs a PASSIVE checkpoint (which never blocks a
-  writer) on a connection of its own, so the checkpoint's fsyncs happen off the event loop.
+  writer) on a connection of its own, so the checkpoint's fsyncs happen off the event loop. The
+  WAL starts over at the first step after a checkpoint that found no step committed meanwhile;
+  when steps never pause (a replay, a benchmark) and the WAL passes ``WAL_LIMIT``, the thread
+  waits for a pause (``QUIET_S``, at most ``QUIET_WAIT_S``) and runs a RESTART checkpoint, which
+  holds the steps back (they wait in a worker thread) for the few frames written since.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -38,7 +43,10 @@ log = logging.getLogger("engine.storage")
 
 Statement = tuple[Executable, list[dict[str, Any]] | None]  # a statement and its rows (None: none)
 
-CHECKPOINT_EVERY = 32  # commits between two background checkpoints (a step writes a few pages)
+CHECKPOINT_EVERY = 32  # commits between two background checkpoints (a step writes a few dozen pages)
+WAL_LIMIT = 64 * 2**20  # bytes of WAL past which the background thread makes it start over
+QUIET_S = 0.002  # ... once no step has been committed for this long
+QUIET_WAIT_S = 0.1  # ... or after waiting this long for such a pause
 WAIT_MS = 5000  # how long the worker-thread connection waits for a lock held elsewhere
 _BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: someone else holds the lock
 _DIALECT = SQLiteDialect_pysqlite()
@@ -116,7 +124,8 @@ class SqliteWriter:
         self._here_lock = threading.Lock()
         self._waiting_lock = threading.Lock()
         self._commits = 0
-        self._checkpoints = _Checkpointer(self._connect)
+        self._last_commit = time.monotonic()
+        self._checkpoints = _Checkpointer(self._connect, lambda: self._last_commit)
         self.closed = False
 
     def _connect(self, wait_ms: int) -> sqlite3.Connection:
@@ -134,6 +143,7 @@ class SqliteWriter:
                         raise  # (busy: another connection switches it; transactions work either way)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA wal_autocheckpoint=0")  # checkpoints run in the background
+            conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")  # the file's size when the WAL starts over
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):
@@ -194,14 +204,15 @@ class SqliteWriter:
                 raise _wrapped(exc, sql) from exc
             raise
         self._commits += 1
+        self._last_commit = time.monotonic()
         if self._commits % CHECKPOINT_EVERY == 0:
             self._checkpoints.request()
 
     # --- the end ---------------------------------------------------------------------------------
     @property
-    def checkpoints(self) -> int:
-        """Background checkpoints run so far."""
-        return self._checkpoints.done
+    def checkpoints(self) -> tuple[int, int]:
+        """Background checkpoints run so far: (PASSIVE, RESTART)."""
+        return self._checkpoints.done, self._checkpoints.restarts
 
     def close(self) -> None:
         self.closed = True
@@ -215,17 +226,19 @@ class SqliteWriter:
 
 
 class _Checkpointer:
-    """A daemon thread running PASSIVE checkpoints on its own connection when asked (one asked
-    for and not run yet when it is stopped still runs: a clean stop leaves a short WAL)."""
+    """A daemon thread running checkpoints on its own connection when asked (see the module's
+    docstring); one asked for and not run yet when it is stopped still runs."""
 
-    def __init__(self, connect: Callable[[int], sqlite3.Connection]) -> None:
+    def __init__(self, connect: Callable[[int], sqlite3.Connection], last_commit: Callable[[], float]) -> None:
         self._connect = connect
+        self._last_commit = last_commit
         self._wake = threading.Event()
         self._asked = False
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.done = 0  # checkpoints run
+        self.done = 0  # PASSIVE checkpoints run
+        self.restarts = 0  # RESTART checkpoints run
 
     def request(self) -> None:
         with self._lock:
@@ -257,9 +270,8 @@ class _Checkpointer:
                 if asked:
                     try:
                         if conn is None:
-                            conn = self._connect(0)
-                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                        self.done += 1
+                            conn = self._connect(int(QUIET_WAIT_S * 1000))
+                        self._checkpoint(conn, stopping)
                     except Exception as exc:  # a step's own commit tells what matters
                         log.debug("background checkpoint failed: %s", exc)
                         if conn is not None:
@@ -270,3 +282,14 @@ class _Checkpointer:
         finally:
             if conn is not None:
                 conn.close()
+
+    def _checkpoint(self, conn: sqlite3.Connection, stopping: bool) -> None:
+        _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        self.done += 1
+        if frames * conn.execute("PRAGMA page_size").fetchone()[0] <= WAL_LIMIT:
+            return
+        deadline = time.monotonic() + QUIET_WAIT_S
+        while not stopping and time.monotonic() < deadline and time.monotonic() - self._last_commit() < QUIET_S:
+            time.sleep(QUIET_S / 2)
+        conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+        self.restarts += 1

@@ -164,7 +164,7 @@ async def test_the_wal_is_checkpointed_in_the_background(tmp_path: Path) -> None
     for n in range(sqlite_writer.CHECKPOINT_EVERY):
         await repo.commit(Unit(_position(f"p{n}"), now=T0))
     await db.close()  # waits for the checkpoint asked for
-    assert writer.checkpoints == 1
+    assert writer.checkpoints == (1, 0)
     assert len(_read(tmp_path / "w.db", "select id from positions")) == sqlite_writer.CHECKPOINT_EVERY
 
 
@@ -180,3 +180,18 @@ def test_values_are_stored_as_sqlalchemy_stores_them() -> None:
             assert type_.sqlite_value(value) == reference(value), value
     with pytest.raises(ValueError):
         UtcDateTime.sqlite_value(datetime(2026, 1, 1))  # noqa: DTZ001 - a naive time is refused, as before
+
+
+async def test_a_wal_that_never_pauses_is_made_to_start_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_writer, "CHECKPOINT_EVERY", 4)
+    monkeypatch.setattr(sqlite_writer, "WAL_LIMIT", 16 * 4096)  # a few steps' worth of pages
+    db = await _database(tmp_path)
+    writer = db.writer
+    assert writer is not None
+    repo = Repository(db)
+    for n in range(40):
+        await repo.commit(Unit(_position(f"p{n}"), now=T0))
+    await db.close()  # waits for the last checkpoint asked for
+    passive, restarts = writer.checkpoints
+    assert passive >= 1 and restarts >= 1
+    assert len(_read(tmp_path / "w.db", "select id from positions")) == 40
