@@ -24,7 +24,7 @@ be told from one that is the engine's. The load average at start and end and the
 the output. Targets (issue 9): to hand-off p99 < 1 ms for quiet, TP1 and stop ticks; open < 5 ms;
 RSS < 200 MB.
 
-    .venv/bin/python bench/bench_latency.py [--positions 1000] [--symbols 200] [--samples 200]
+    .venv/bin/python bench/bench_latency.py [--positions 1000] [--symbols 200] [--samples 200] [--gc-freeze]
 """
 
 from __future__ import annotations
@@ -230,6 +230,9 @@ async def main() -> None:
     ap.add_argument("--positions", type=int, default=1000)
     ap.add_argument("--symbols", type=int, default=200)
     ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--gc-freeze", action="store_true",
+                    help="gc.freeze() once the positions are open (what the engine does NOT do today): "
+                         "shows how much of the tail is the cyclic GC walking long-lived objects")
     args = ap.parse_args()
     at_start = load()
     symbols = [f"S{i:03d}USDT" for i in range(args.symbols)]
@@ -267,6 +270,10 @@ async def main() -> None:
             await mgr.open(signal(10_000 + i, symbols[i], per_symbol, clock.now()), D("1"), single_target=False,
                            trailing_pct=D(0), time_stop=None, liquidation_price=None)
 
+        if args.gc_freeze:
+            gc.collect()
+            gc.freeze()
+            print("gc.freeze() after the set-up (--gc-freeze)")
         gcs = GcTimer()
         ref_n = calibrate()
         for name, step in (("quiet", quiet), ("TP1", tp1), ("stop", stop), ("open", opening)):
@@ -275,8 +282,10 @@ async def main() -> None:
         print(f"open positions at the end: {len(mgr.open_positions())}")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         wal = Path(tmp) / "bench.db-wal"
-        print(f"SQLite: {db.writer.checkpoints if db.writer else 0} background checkpoints (PASSIVE, RESTART), WAL "
-              f"{wal.stat().st_size / 2**20 if wal.exists() else 0:.1f} MB at the end")
+        if db.writer is not None:
+            print(f"SQLite: {db.writer.checkpoints} background checkpoints (PASSIVE, RESTART), "
+                  f"{db.writer.waited} steps waited for the lock in a thread, WAL "
+                  f"{wal.stat().st_size / 2**20 if wal.exists() else 0:.1f} MB at the end")
         print(f"peak RSS {rss:.0f} MB  | load average {load()} (at start {at_start})")
 
 

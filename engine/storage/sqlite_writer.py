@@ -124,6 +124,7 @@ class SqliteWriter:
         self._here_lock = threading.Lock()
         self._waiting_lock = threading.Lock()
         self._commits = 0
+        self.waited = 0  # steps handed to a worker thread because the lock was held elsewhere
         self._last_commit = time.monotonic()
         self._checkpoints = _Checkpointer(self._connect, lambda: self._last_commit)
         self.closed = False
@@ -158,6 +159,7 @@ class SqliteWriter:
         """Execute ``statements`` in one transaction without waiting: False (nothing written) when
         the write lock is held elsewhere or the connection is busy in another thread."""
         if not self._here_lock.acquire(blocking=False):
+            self.waited += 1
             return False
         try:
             if self._here is None:
@@ -165,6 +167,7 @@ class SqliteWriter:
             self._execute(self._here, statements, here=True)
             return True
         except Busy:
+            self.waited += 1
             return False
         finally:
             self._here_lock.release()
