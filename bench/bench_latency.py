@@ -138,6 +138,7 @@ class Step:
     after_db: float
     commits: int
     gc: float
+    waited: int  # commits that waited for the lock in a worker thread (SQLite)
 
 
 class GcTimer:
@@ -167,12 +168,14 @@ def figures(name: str, steps: list[Step], reference: list[float]) -> str:
     hand = [s.handoff for s in steps]
     decision = [s.handoff - s.handoff_db for s in steps]
     gcs = [s.gc for s in steps if s.gc]
+    waited = sum(s.waited for s in steps)
     return (f"{name:5} n={len(steps)}  TO HAND-OFF {pp(hand)} ms  (decision {pp(decision)} | commit "
             f"{pp([s.handoff_db for s in steps])})\n"
             f"{'':13}after it (ack commit, publish) {pp([s.after for s in steps])} ms  (commit "
             f"{pp([s.after_db for s in steps])})  | whole step {pp([s.handoff + s.after for s in steps])} ms"
             f"  | commits/step {statistics.mean(s.commits for s in steps):.1f}\n"
-            f"{'':13}GC pauses inside {len(gcs)} steps (max {max(gcs, default=0) * 1e3:.2f} ms)  | reference "
+            f"{'':13}GC pauses inside {len(gcs)} steps (max {max(gcs, default=0) * 1e3:.2f} ms)  | {waited} commits "
+            f"waited for the lock  | reference "
             f"work (fixed CPU, interleaved) {pp(reference)} ms")
 
 
@@ -198,11 +201,12 @@ def work(n: int) -> int:
     return x
 
 
-async def measure(step, count: int, gcs: GcTimer, ref_n: int) -> tuple[list[Step], list[float]]:  # type: ignore[no-untyped-def]
+async def measure(step, count: int, gcs: GcTimer, ref_n: int, db: Database) -> tuple[list[Step], list[float]]:  # type: ignore[no-untyped-def]
     steps, reference = [], []
     for i in range(count):
         Marks.log = []
         spent = gcs.spent
+        waited = db.writer.waited if db.writer else 0
         t0 = time.perf_counter()
         await step(i)
         t1 = time.perf_counter()
@@ -211,7 +215,7 @@ async def measure(step, count: int, gcs: GcTimer, ref_n: int) -> tuple[list[Step
         commits = [(s, e) for kind, s, e in Marks.log if kind == "commit"]
         steps.append(Step(handoff=handoff - t0, handoff_db=sum(e - s for s, e in commits if e <= handoff),
                           after=t1 - handoff, after_db=sum(e - s for s, e in commits if e > handoff),
-                          commits=len(commits), gc=gc_in))
+                          commits=len(commits), gc=gc_in, waited=(db.writer.waited if db.writer else 0) - waited))
         t = time.perf_counter()  # the same machine's noise on work of a fixed size, right after
         work(ref_n)
         reference.append(time.perf_counter() - t)
@@ -277,14 +281,14 @@ async def main() -> None:
         gcs = GcTimer()
         ref_n = calibrate()
         for name, step in (("quiet", quiet), ("TP1", tp1), ("stop", stop), ("open", opening)):
-            steps, reference = await measure(step, samples, gcs, ref_n)
+            steps, reference = await measure(step, samples, gcs, ref_n, db)
             print(figures(name, steps, reference))
         print(f"open positions at the end: {len(mgr.open_positions())}")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         wal = Path(tmp) / "bench.db-wal"
         if db.writer is not None:
             print(f"SQLite: {db.writer.checkpoints} background checkpoints (PASSIVE, RESTART), "
-                  f"{db.writer.waited} steps waited for the lock in a thread, WAL "
+                  f"{db.writer.waited} commits waited for the lock in a thread (set-up included), WAL "
                   f"{wal.stat().st_size / 2**20 if wal.exists() else 0:.1f} MB at the end")
         print(f"peak RSS {rss:.0f} MB  | load average {load()} (at start {at_start})")
 
