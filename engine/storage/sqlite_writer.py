@@ -127,7 +127,6 @@ class SqliteWriter:
         self.waited = 0  # steps handed to a worker thread because the lock was held elsewhere
         self._last_commit = time.monotonic()
         self._checkpoints = _Checkpointer(self._connect, lambda: self._last_commit)
-        self.closed = False
 
     def _connect(self, wait_ms: int) -> sqlite3.Connection:
         try:
@@ -218,7 +217,7 @@ class SqliteWriter:
         return self._checkpoints.done, self._checkpoints.restarts
 
     def close(self) -> None:
-        self.closed = True
+        """Run the checkpoint asked for, if any, and close the connections."""
         self._checkpoints.stop()
         for lock, name in ((self._here_lock, "_here"), (self._waiting_lock, "_waiting")):
             with lock:
