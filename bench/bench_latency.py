@@ -138,7 +138,7 @@ class Step:
     after_db: float
     commits: int
     gc: float
-    waited: int  # commits that waited for the lock in a worker thread (SQLite)
+    waited: int  # commits that found the write lock held and tried again (SQLite)
 
 
 class GcTimer:
@@ -175,7 +175,7 @@ def figures(name: str, steps: list[Step], reference: list[float]) -> str:
             f"{pp([s.after_db for s in steps])})  | whole step {pp([s.handoff + s.after for s in steps])} ms"
             f"  | commits/step {statistics.mean(s.commits for s in steps):.1f}\n"
             f"{'':13}GC pauses inside {len(gcs)} steps (max {max(gcs, default=0) * 1e3:.2f} ms)  | {waited} commits "
-            f"waited for the lock  | reference "
+            f"found the lock held  | reference "
             f"work (fixed CPU, interleaved) {pp(reference)} ms")
 
 
@@ -288,7 +288,7 @@ async def main() -> None:
         wal = Path(tmp) / "bench.db-wal"
         if db.writer is not None:
             print(f"SQLite: {db.writer.checkpoints} background checkpoints (PASSIVE, RESTART), "
-                  f"{db.writer.waited} commits waited for the lock in a thread (set-up included), WAL "
+                  f"{db.writer.waited} commits found the lock held and tried again (set-up included), WAL "
                   f"{wal.stat().st_size / 2**20 if wal.exists() else 0:.1f} MB at the end")
         print(f"peak RSS {rss:.0f} MB  | load average {load()} (at start {at_start})")
 

@@ -10,21 +10,23 @@ killed process loses nothing; a power cut may lose the last steps (``synchronous
   through the DB-API (``executemany``), its values converted by SQLAlchemy's own bind processors:
   the same SQL and the same stored values as through a SQLAlchemy connection, without its per-call
   work.
-- The event loop never waits for a lock: ``BEGIN IMMEDIATE`` with ``busy_timeout=0``. When another
+- The event loop never blocks on a lock: ``BEGIN IMMEDIATE`` with ``busy_timeout=0``. When another
   connection holds the write lock (the async engine's, whose transaction needs the event loop to
-  finish, or another process), ``run_here`` says so and the caller runs the step in a worker thread
-  (``run_waiting``) on a second connection that waits for it like every other connection does.
+  finish; a checkpoint; another process), ``run`` tries again after a millisecond, the loop free
+  meanwhile, then every ten, for up to ``WAIT_S`` (then "database is locked", as a busy timeout
+  says it) — no worker thread, and no sleep of SQLite's busy handler (1, 2, 5, 10… ms) either.
 - Checkpoints never land on a step: automatic checkpoints are off on both connections; every
   ``CHECKPOINT_EVERY`` commits a background thread runs a PASSIVE checkpoint (which never blocks a
   writer) on a connection of its own, so the checkpoint's fsyncs happen off the event loop. The
   WAL starts over at the first step after a checkpoint that found no step committed meanwhile;
   when steps never pause (a replay, a benchmark) and the WAL passes ``WAL_LIMIT``, the thread
   waits for a pause (``QUIET_S``, at most ``QUIET_WAIT_S``) and runs a RESTART checkpoint, which
-  holds the steps back (they wait in a worker thread) for the few frames written since.
+  holds the steps back (they try again) for the few frames written since.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
@@ -47,7 +49,9 @@ CHECKPOINT_EVERY = 32  # commits between two background checkpoints (a step writ
 WAL_LIMIT = 64 * 2**20  # bytes of WAL past which the background thread makes it start over
 QUIET_S = 0.002  # ... once no step has been committed for this long
 QUIET_WAIT_S = 0.1  # ... or after waiting this long for such a pause
-WAIT_MS = 5000  # how long the worker-thread connection waits for a lock held elsewhere
+WAIT_S = 5.0  # how long a step waits for a lock held elsewhere (as busy_timeout=5000 elsewhere)
+_RETRY_FAST = 0.001, 0.02  # try again every millisecond for the first 20 ms ...
+_RETRY_SLOW = 0.01  # ... then every 10 ms
 _BUSY = (5, 6)  # SQLITE_BUSY, SQLITE_LOCKED: someone else holds the lock
 _DIALECT = SQLiteDialect_pysqlite()
 _CACHE_SIZE = 256
@@ -119,12 +123,10 @@ class SqliteWriter:
         cargs, cparams = _DIALECT.create_connect_args(make_url(url.replace("+aiosqlite", "+pysqlite", 1)))
         self._cargs = cargs
         self._cparams = {**cparams, "isolation_level": None, "check_same_thread": False}
-        self._here: sqlite3.Connection | None = None  # the event loop's: never waits
-        self._waiting: sqlite3.Connection | None = None  # a worker thread's: waits for the lock
-        self._here_lock = threading.Lock()
-        self._waiting_lock = threading.Lock()
+        self._here: sqlite3.Connection | None = None  # never waits for a lock
+        self._here_lock = threading.Lock()  # (a step from another thread's event loop tries again)
         self._commits = 0
-        self.waited = 0  # steps handed to a worker thread because the lock was held elsewhere
+        self.waited = 0  # steps that found the lock held elsewhere and tried again
         self._last_commit = time.monotonic()
         self._checkpoints = _Checkpointer(self._connect, lambda: self._last_commit)
 
@@ -147,39 +149,46 @@ class SqliteWriter:
         except BaseException as exc:
             conn.close()
             if isinstance(exc, sqlite3.Error):
-                if wait_ms == 0 and _busy(exc):
+                if _busy(exc):
                     raise Busy() from exc
                 raise _wrapped(exc, None) from exc
             raise
         return conn
 
     # --- executing a step ------------------------------------------------------------------------
-    def run_here(self, statements: Sequence[Statement]) -> bool:
-        """Execute ``statements`` in one transaction without waiting: False (nothing written) when
-        the write lock is held elsewhere or the connection is busy in another thread."""
+    async def run(self, statements: Sequence[Statement]) -> None:
+        """Execute ``statements`` in one transaction, in this thread; while the write lock is held
+        elsewhere, try again with the event loop free meanwhile (see the module's docstring)."""
+        start = None
+        while True:
+            try:
+                self.run_here(statements)
+                return
+            except Busy as busy:
+                now = time.monotonic()
+                if start is None:
+                    start = now
+                    self.waited += 1
+                if now - start >= WAIT_S:
+                    locked = busy.__cause__ if isinstance(busy.__cause__, sqlite3.Error) \
+                        else sqlite3.OperationalError("database is locked")
+                    raise _wrapped(locked, "BEGIN IMMEDIATE") from busy
+                await asyncio.sleep(_RETRY_FAST[0] if now - start < _RETRY_FAST[1] else _RETRY_SLOW)
+
+    def run_here(self, statements: Sequence[Statement]) -> None:
+        """Execute ``statements`` in one transaction without waiting: ``Busy`` (nothing written)
+        when the write lock is held elsewhere or the connection is in use by another thread."""
         if not self._here_lock.acquire(blocking=False):
-            self.waited += 1
-            return False
+            raise Busy()
         try:
             if self._here is None:
                 self._here = self._connect(0)
-            self._execute(self._here, statements, here=True)
-            return True
-        except Busy:
-            self.waited += 1
-            return False
+            self._execute(self._here, statements)
         finally:
             self._here_lock.release()
 
-    def run_waiting(self, statements: Sequence[Statement]) -> None:
-        """Execute ``statements`` in one transaction, waiting for the write lock (a worker thread)."""
-        with self._waiting_lock:
-            if self._waiting is None:
-                self._waiting = self._connect(WAIT_MS)
-            self._execute(self._waiting, statements, here=False)
-
-    def _execute(self, conn: sqlite3.Connection, statements: Sequence[Statement], *, here: bool) -> None:
-        """One transaction; ``here``: a lock held elsewhere raises ``Busy`` (nothing written)."""
+    def _execute(self, conn: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+        """One transaction; a lock held elsewhere raises ``Busy`` (nothing written)."""
         sql = "BEGIN IMMEDIATE"
         try:
             conn.execute(sql)
@@ -201,7 +210,7 @@ class SqliteWriter:
                 except sqlite3.Error:
                     pass  # the failure that matters is ``exc``
             if isinstance(exc, sqlite3.Error):
-                if here and _busy(exc):
+                if _busy(exc):
                     raise Busy() from exc
                 raise _wrapped(exc, sql) from exc
             raise
@@ -219,12 +228,10 @@ class SqliteWriter:
     def close(self) -> None:
         """Run the checkpoint asked for, if any, and close the connections."""
         self._checkpoints.stop()
-        for lock, name in ((self._here_lock, "_here"), (self._waiting_lock, "_waiting")):
-            with lock:
-                conn = getattr(self, name)
-                if conn is not None:
-                    conn.close()
-                    setattr(self, name, None)
+        with self._here_lock:
+            if self._here is not None:
+                self._here.close()
+                self._here = None
 
 
 class _Checkpointer:

@@ -1,12 +1,11 @@
 """Writing many rows cheaply: insert-or-update many rows of one table in one statement (PostgreSQL
 and SQLite speak the same ``INSERT … ON CONFLICT DO UPDATE``; built once per table and dialect, so
 SQLAlchemy compiles it once), and ``run`` — a list of such statements in one transaction: on SQLite
-right in the event loop's thread (``Database.writer``, engine/storage/sqlite_writer.py; in a worker
-thread only while another connection holds the write lock), else on one async connection."""
+right in the event loop's thread (``Database.writer``, engine/storage/sqlite_writer.py), else on
+one async connection."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -55,8 +54,7 @@ async def run(db: Database, statements: Sequence[Statement]) -> None:
     writer = db.writer
     if writer is not None:
         try:
-            if not writer.run_here(statements):  # the write lock is held elsewhere: wait for it in a thread
-                await asyncio.to_thread(writer.run_waiting, statements)
+            await writer.run(statements)
         except Exception as exc:
             failure = db.failure(exc)
             if failure is not None:

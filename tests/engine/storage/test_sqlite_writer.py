@@ -1,8 +1,9 @@
 """The SQLite writer (lifecycle steps written in the event loop's thread): a step is in the file for
 every other connection once its commit returns; a write lock held by another connection — even an
-ORM session whose transaction needs the event loop to finish — makes the step wait in a worker
-thread instead of blocking the loop; failures are still classified and reported once; a failed
-step writes nothing; the WAL is checkpointed in the background."""
+ORM session whose transaction needs the event loop to finish — makes the step try again with the
+loop free, and one held too long is a transient error, not a storage failure; failures are still
+classified and reported once; a failed step writes nothing; the WAL is checkpointed in the
+background and made to start over when steps never pause."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from engine.domain.events import StorageFault
 from engine.domain.models import CloseReason, Fill, Position, PositionState, Target
@@ -107,6 +108,26 @@ async def test_a_lock_held_by_another_process_is_waited_for(tmp_path: Path) -> N
         assert not step.done()
         holder.execute("rollback")
         await step
+        assert await Repository(db).get_position("p1") == _position("p1")
+    finally:
+        holder.close()
+        await db.close()
+
+
+async def test_a_lock_held_too_long_is_a_transient_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite_writer, "WAIT_S", 0.05)
+    db = await _database(tmp_path)
+    reports: list[StorageFault] = []
+    db.on_fault = lambda fault, detail: reports.append(fault)
+    holder = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    try:
+        holder.execute("begin immediate")
+        with pytest.raises(OperationalError) as raised:
+            await Repository(db).commit(Unit(_position("p1"), now=T0))
+        assert "locked" in str(raised.value) and not isinstance(raised.value, StorageUnavailable)
+        assert reports == [] and db.fault is None
+        holder.execute("rollback")
+        await Repository(db).commit(Unit(_position("p1"), now=T0))  # and it works once the lock is free
         assert await Repository(db).get_position("p1") == _position("p1")
     finally:
         holder.close()
