@@ -123,6 +123,7 @@ async def build(workdir: Path, symbols: list[str]) -> tuple[PositionManager, Man
     risk = RiskService(RiskSettings(), repo, bus, clock, paper=True)
     mgr = PositionManager(repo, broker, bus, clock, markets, taker_fee=D("0.0004"),
                           breakeven_buffer_pct=D("0.05"), paper=True, on_realized=risk.book)
+    await mgr.load()  # as the engine's start-up recovery does
     return mgr, clock, db
 
 

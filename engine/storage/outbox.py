@@ -63,6 +63,12 @@ def _adapter(cls: type[Event]) -> TypeAdapter[Event]:
     return adapter
 
 
+def warm_up() -> None:
+    """Build every alert's encoder now (at start), not at the first step that writes one."""
+    for cls in ALERTS:
+        _adapter(cls)
+
+
 def values(event: Event) -> dict[str, Any]:
     """Every column of the event's outbox row but its generated ``seq`` (not settled yet)."""
     cls = type(event)

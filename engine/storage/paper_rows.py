@@ -22,7 +22,7 @@ from engine.storage.tables import (
     PaperOrderRow,
     PaperPositionRow,
 )
-from engine.storage.upsert import Statement, dialect_of, run, upsert
+from engine.storage.upsert import Statement, dialect_of, run, upsert, upsert_statement
 
 _ORDERS = PaperOrderRow.__table__  # type: ignore[attr-defined]
 _FILLS = PaperFillRow.__table__  # type: ignore[attr-defined]
@@ -79,6 +79,13 @@ def statements(dialect: str, changes: PaperChanges, venue: str = DEFAULT) -> lis
         out.append((_DELETE_FILLS, forgotten))
         out.append((_DELETE_ORDER, forgotten))
     return out
+
+
+def shapes() -> list[tuple[Any, tuple[str, ...]]]:
+    """Every statement ``statements`` may return, with its rows' columns (compiled at start)."""
+    out: list[tuple[Any, tuple[str, ...]]] = [(upsert_statement("sqlite", table), tuple(c.name for c in table.columns))
+                                              for table in (_ACCOUNT, _LEVERAGE, _POSITIONS, _ORDERS, _FILLS)]
+    return out + [(stmt, ("v", "k")) for stmt in (_DELETE_POSITION, _DELETE_FILLS, _DELETE_ORDER)]
 
 
 class PaperRows:

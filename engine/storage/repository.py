@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +20,7 @@ from engine import crashpoints
 from engine.brokers.paper_state import PaperChanges
 from engine.domain.events import Event
 from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
-from engine.storage import outbox, paper_rows
+from engine.storage import outbox, paper_rows, sqlite_writer
 from engine.storage.db import Database
 from engine.storage.mapping import (
     fill_values,
@@ -44,7 +45,7 @@ from engine.storage.tables import (
     SignalRow,
     UserPrefRow,
 )
-from engine.storage.upsert import Statement, dialect_of, run, upsert
+from engine.storage.upsert import Statement, dialect_of, run, upsert, upsert_statement
 
 _POSITIONS = PositionRow.__table__  # type: ignore[attr-defined]
 _ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
@@ -128,6 +129,24 @@ class Repository:
         await run(self.db, steps)
         # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
         crashpoints.committed(unit.position, unit.orders, unit.fills[0] if unit.fills else None)
+
+    def warm_up(self) -> None:
+        """Build now (at start) what the first step of each kind would otherwise build in its
+        commit: the alerts' encoders and, on SQLite, the unit's statements compiled for the writer."""
+        outbox.warm_up()
+        if self.db.writer is None:
+            return
+
+        def columns(table: Any, skip: str = "") -> tuple[str, ...]:
+            return tuple(c.name for c in table.columns if c.name != skip)
+
+        shapes = [(upsert_statement("sqlite", _POSITIONS, _POSITION_FIXED), columns(_POSITIONS)),
+                  (upsert_statement("sqlite", _ORDERS, _ORDER_FIXED), columns(_ORDERS)),
+                  (upsert_statement("sqlite", _KV), columns(_KV)),
+                  (_INSERT_FILL, columns(_FILLS, "id")), (_INSERT_ALERT, columns(_OUTBOX, "seq")),
+                  *paper_rows.shapes()]
+        for stmt, keys in shapes:
+            sqlite_writer.prepare(stmt, keys)
 
     async def get_position(self, position_id: str) -> Position | None:
         async with self.db.session() as s:

@@ -31,7 +31,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -88,13 +88,23 @@ def _converter(type_: Any) -> Callable[[Any], Any] | None:
     return fast if fast is not None else type_.dialect_impl(_DIALECT).bind_processor(_DIALECT)
 
 
-_compiled: dict[tuple[Executable, tuple[str, ...]], _Compiled] = {}
+_compiled: dict[tuple[Executable, frozenset[str]], _Compiled] = {}
 
 
-def _compile(stmt: Executable, keys: tuple[str, ...]) -> _Compiled:
+def prepare(stmt: Executable, keys: Iterable[str]) -> None:
+    """Compile ``stmt`` for rows with these columns now (at start) rather than at its first step."""
+    _compile(stmt, frozenset(keys))
+
+
+def compiled_statements() -> int:
+    """How many (statement, columns) shapes are compiled in this process."""
+    return len(_compiled)
+
+
+def _compile(stmt: Executable, keys: frozenset[str]) -> _Compiled:
     found = _compiled.get((stmt, keys))
     if found is None:
-        found = _Compiled(stmt, keys)
+        found = _Compiled(stmt, tuple(sorted(keys)))
         if len(_compiled) >= _CACHE_SIZE:  # statements are built once (module level): this never fills
             _compiled.clear()
         _compiled[(stmt, keys)] = found
@@ -194,7 +204,7 @@ class SqliteWriter:
             conn.execute(sql)
             for stmt, rows in statements:
                 if rows:
-                    compiled = _compile(stmt, tuple(rows[0]))
+                    compiled = _compile(stmt, frozenset(rows[0]))
                     sql = compiled.sql
                     conn.executemany(sql, [compiled.values(r) for r in rows])
                 elif rows is None:  # a statement with its own values: compiled each time

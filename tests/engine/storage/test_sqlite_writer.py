@@ -18,12 +18,19 @@ import pytest
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from config.settings import BrokerSettings
+from engine.brokers.paper import PaperBroker
+from engine.bus import EventBus
+from engine.clock import ManualClock
 from engine.domain.events import StorageFault
-from engine.domain.models import CloseReason, Fill, Position, PositionState, Target
+from engine.domain.models import CloseReason, Fill, MarketSpec, Position, PositionState, Signal, Target
 from engine.domain.values import OrderAction, Side
+from engine.market.base import PriceTick
+from engine.positions.manager import PositionManager
 from engine.storage import sqlite_writer
 from engine.storage.db import Database, StorageUnavailable
 from engine.storage.mapping import position_to_row
+from engine.storage.paper_rows import PaperRows
 from engine.storage.repository import Repository, Unit
 from engine.storage.tables import KvRow
 from engine.storage.types import ExactDecimal, UtcDateTime
@@ -216,3 +223,38 @@ async def test_a_wal_that_never_pauses_is_made_to_start_over(tmp_path: Path, mon
     passive, restarts = writer.checkpoints
     assert passive >= 1 and restarts >= 1
     assert len(_read(tmp_path / "w.db", "select id from positions")) == 40
+
+
+async def test_every_statement_of_a_step_is_compiled_at_start(tmp_path: Path) -> None:
+    db = await _database(tmp_path)
+    clock = ManualClock(T0)
+    spec = MarketSpec("BTCUSDT", "BTC", "USDT", Decimal("0.01"), Decimal("0.001"), Decimal("0.001"), Decimal("5"))
+
+    async def market(symbol: str) -> MarketSpec:
+        return spec
+
+    broker = PaperBroker(BrokerSettings(paper_balance=Decimal("10000")), clock, market, store=PaperRows(db))
+    await broker.start()
+    mgr = PositionManager(Repository(db), broker, EventBus(), clock, market, taker_fee=Decimal("0.0004"),
+                          breakeven_buffer_pct=Decimal("0.05"), paper=True)
+    try:
+        await mgr.load()  # the engine's start-up recovery
+        before = sqlite_writer.compiled_statements()
+
+        async def tick(price: str) -> None:
+            clock.set(clock.now() + timedelta(minutes=1))
+            await mgr.on_tick(PriceTick("BTCUSDT", Decimal(price), clock.now()))
+
+        await tick("100")
+        signal = Signal(id="s1", symbol="BTCUSDT", side=Side.LONG, score=80, factors=(), entry=Decimal("100"),
+                        stop=Decimal("95"), targets=(Target(Decimal("104"), Decimal("0.5")),
+                                                     Target(Decimal("108"), Decimal("0.5"))),
+                        leverage=3, created_at=clock.now(), expires_at=clock.now() + timedelta(hours=1))
+        pos = await mgr.open(signal, Decimal("1"), single_target=False, trailing_pct=Decimal(0), time_stop=None,
+                             liquidation_price=None)
+        await tick("104")  # TP1, the stop to breakeven
+        await tick("99")  # the breakeven stop: closed
+        assert (await mgr.repo.get_position(pos.id)).state is PositionState.CLOSED  # type: ignore[union-attr]
+        assert sqlite_writer.compiled_statements() == before  # nothing compiled on the way
+    finally:
+        await db.close()
