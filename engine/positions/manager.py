@@ -89,6 +89,7 @@ class PositionManager:
         if self._journal is not None:
             self._journal.defer_saves()  # its rows are written in our transactions
         self._uow = UnitOfWork(repo, bus, clock, self._journal)
+        self._warm = False
         if isinstance(broker, StreamedFills):
             broker.on_fill(self.on_fill)
 
@@ -125,7 +126,11 @@ class PositionManager:
                           trail_activation_pct=self._trail[0], trail_distance_pct=self._trail[1])
 
     async def load(self) -> None:
-        """Fill the in-memory view of open positions from the database."""
+        """Fill the in-memory view of open positions from the database (the first time, at start,
+        also build what the first commit of each kind of step would: ``Repository.warm_up``)."""
+        if not self._warm:
+            self.repo.warm_up()
+            self._warm = True
         positions = await self.repo.open_positions()
         orders = await self.repo.orders_for_positions([p.id for p in positions])
         self._book.clear()

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection, Engine, ExceptionContext
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, ExceptionContext
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -24,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from engine.domain.events import StorageFault
 from engine.redaction import redact
 from engine.storage.quiet_alembic import Config, command
+from engine.storage.sqlite_writer import SqliteWriter
 
 log = logging.getLogger("engine.storage")
 
@@ -109,14 +110,11 @@ class Database:
         event.listen(self.engine.sync_engine, "handle_error", self._on_error)
         event.listen(self.engine.sync_engine, "do_connect", self._on_connect)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, class_=AsyncSession)
-        # SQLite: lifecycle steps are written by a plain (synchronous) engine on the same file, in one
-        # hand-off to a worker thread per step instead of several round trips through aiosqlite's
-        self.writer: Engine | None = None
+        # SQLite: lifecycle steps are written on a plain sqlite3 connection in the event loop's thread
+        # (engine/storage/sqlite_writer.py) instead of round trips through aiosqlite's thread
+        self.writer: SqliteWriter | None = None
         if url.startswith("sqlite+aiosqlite") and ":memory:" not in url:
-            self.writer = create_engine(url.replace("+aiosqlite", "+pysqlite", 1),
-                                        connect_args={"check_same_thread": False})
-            event.listen(self.writer, "connect", _sqlite_pragmas)
-            # (its failures are reported from the event loop's thread: ``failure``)
+            self.writer = SqliteWriter(url)  # (its failures are reported by ``failure``)
         self.on_fault: FaultHandler | None = None  # set by the engine once it has started
         self.fault: StorageFault | None = None
 
@@ -138,8 +136,8 @@ class Database:
         return failure
 
     def failure(self, exc: BaseException) -> BaseException | None:
-        """What a failure of the writer (raised in its worker thread) means, reported here in the
-        event loop's thread as any other storage failure is: a ``StorageUnavailable``, or None."""
+        """What a failure of the writer means, reported in the event loop's thread as any other
+        storage failure is: a ``StorageUnavailable``, or None."""
         if self.on_fault is None:
             return None
         fault = classify(exc, connecting=False)
@@ -172,6 +170,7 @@ class Database:
             # pysqlite commits DDL on its own: a separate engine with explicit BEGIN/COMMIT makes the
             # migration all or nothing, so a kill half-way never leaves a database that cannot start
             engine = create_async_engine(self.url)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)  # the file is in WAL mode from the start
             event.listen(engine.sync_engine, "connect", _sqlite_explicit_transactions)
             event.listen(engine.sync_engine, "begin", _sqlite_begin)
             try:
@@ -184,7 +183,7 @@ class Database:
     async def close(self) -> None:
         await self.engine.dispose()
         if self.writer is not None:
-            self.writer.dispose()
+            self.writer.close()
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from engine.domain.models import (
     CloseReason,
@@ -72,8 +73,9 @@ def _exits(text: str) -> tuple[Exit, ...]:
     )
 
 
-def position_to_row(p: Position) -> PositionRow:
-    return PositionRow(
+def position_values(p: Position) -> dict[str, Any]:
+    """Every column of ``p``'s row (a step's statements take plain values: no ORM object)."""
+    return dict(
         id=p.id, signal_id=p.signal_id, symbol=p.symbol, side=p.side.value, state=p.state.value, qty=p.qty,
         remaining=p.remaining, entry_price=p.entry_price, stop_price=p.stop_price,
         initial_stop=p.initial_stop, targets_json=_targets_json(p.targets), leverage=p.leverage,
@@ -84,6 +86,10 @@ def position_to_row(p: Position) -> PositionRow:
         best_price=p.best_price, liquidation_price=p.liquidation_price, exits_json=_exits_json(p.exits),
         venue=p.venue,
     )
+
+
+def position_to_row(p: Position) -> PositionRow:
+    return PositionRow(**position_values(p))
 
 
 def row_to_position(r: PositionRow) -> Position:
@@ -100,14 +106,19 @@ def row_to_position(r: PositionRow) -> Position:
     )
 
 
-def order_to_row(o: Order, now: datetime) -> OrderRow:
-    return OrderRow(
+def order_values(o: Order, now: datetime) -> dict[str, Any]:
+    """Every column of ``o``'s row, updated at ``now``."""
+    return dict(
         client_id=o.client_id, position_id=o.position_id, leg=o.leg, symbol=o.symbol, action=o.action.value,
         type=o.type.value, qty=o.qty, price=o.price, trigger_price=o.trigger_price,
         reduce_only=o.reduce_only, status=o.status.value, exchange_id=o.exchange_id,
         filled_qty=o.filled_qty, avg_price=o.avg_price, fee=o.fee, error=o.error,
         created_at=o.created_at, updated_at=now, venue=o.venue,
     )
+
+
+def order_to_row(o: Order, now: datetime) -> OrderRow:
+    return OrderRow(**order_values(o, now))
 
 
 def row_to_order(r: OrderRow) -> Order:
@@ -120,10 +131,15 @@ def row_to_order(r: OrderRow) -> Order:
     )
 
 
+def fill_values(f: Fill, position_id: str | None) -> dict[str, Any]:
+    """Every column of ``f``'s row but its generated ``id``."""
+    return dict(trade_id=f.trade_id, client_id=f.client_id, position_id=position_id, symbol=f.symbol,
+                action=f.action.value, qty=f.qty, price=f.price, fee=f.fee, is_maker=f.is_maker, ts=f.ts,
+                venue=f.venue)
+
+
 def fill_to_row(f: Fill, position_id: str | None) -> FillRow:
-    return FillRow(trade_id=f.trade_id, client_id=f.client_id, position_id=position_id, symbol=f.symbol,
-                   action=f.action.value, qty=f.qty, price=f.price, fee=f.fee, is_maker=f.is_maker, ts=f.ts,
-                   venue=f.venue)
+    return FillRow(**fill_values(f, position_id))
 
 
 def row_to_fill(r: FillRow) -> Fill:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -62,10 +63,21 @@ def _adapter(cls: type[Event]) -> TypeAdapter[Event]:
     return adapter
 
 
-def to_row(event: Event) -> OutboxRow:
+def warm_up() -> None:
+    """Build every alert's encoder now (at start), not at the first step that writes one."""
+    for cls in ALERTS:
+        _adapter(cls)
+
+
+def values(event: Event) -> dict[str, Any]:
+    """Every column of the event's outbox row but its generated ``seq`` (not settled yet)."""
     cls = type(event)
-    return OutboxRow(event_id=event.id, kind=cls.__name__, payload=_adapter(cls).dump_json(event).decode(),
-                     created_at=event.ts)
+    return {"event_id": event.id, "kind": cls.__name__, "payload": _adapter(cls).dump_json(event).decode(),
+            "created_at": event.ts, "settled_at": None}
+
+
+def to_row(event: Event) -> OutboxRow:
+    return OutboxRow(**values(event))
 
 
 def event_json(event: Event) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlmodel import col, select
 
 from engine.brokers.paper_state import PaperChanges, PaperOrder, PaperPosition, PaperState
@@ -22,14 +22,19 @@ from engine.storage.tables import (
     PaperOrderRow,
     PaperPositionRow,
 )
-from engine.storage.upsert import Statement, dialect_of, run, upsert
+from engine.storage.upsert import Statement, dialect_of, run, upsert, upsert_statement
 
 _ORDERS = PaperOrderRow.__table__  # type: ignore[attr-defined]
 _FILLS = PaperFillRow.__table__  # type: ignore[attr-defined]
 _POSITIONS = PaperPositionRow.__table__  # type: ignore[attr-defined]
 _LEVERAGE = PaperLeverageRow.__table__  # type: ignore[attr-defined]
 _ACCOUNT = PaperAccountRow.__table__  # type: ignore[attr-defined]
-
+# deletes take rows ({"v": venue, "k": key}), as every statement of a step does (executemany)
+_DELETE_POSITION = delete(_POSITIONS).where(col(PaperPositionRow.venue) == bindparam("v"),
+                                            col(PaperPositionRow.symbol) == bindparam("k"))
+_DELETE_FILLS = delete(_FILLS).where(col(PaperFillRow.venue) == bindparam("v"), col(PaperFillRow.client_id) == bindparam("k"))
+_DELETE_ORDER = delete(_ORDERS).where(col(PaperOrderRow.venue) == bindparam("v"),
+                                      col(PaperOrderRow.client_id) == bindparam("k"))
 
 DEFAULT = "default"
 
@@ -63,19 +68,24 @@ def statements(dialect: str, changes: PaperChanges, venue: str = DEFAULT) -> lis
         out += upsert(dialect, _ACCOUNT, rows([{"id": 1, "wallet": wallet, "order_seq": order_seq,
                                                 "trade_seq": trade_seq, "liq_seq": liq_seq}]))
     out += upsert(dialect, _LEVERAGE, rows({"symbol": s, "leverage": v} for s, v in changes.leverage.items()))
-    gone = [s for s, p in changes.positions.items() if p is None]
+    gone = [{"v": venue, "k": s} for s, p in changes.positions.items() if p is None]
     if gone:
-        out.append((delete(_POSITIONS).where(col(PaperPositionRow.venue) == venue,
-                                             col(PaperPositionRow.symbol).in_(gone)), None))
+        out.append((_DELETE_POSITION, gone))
     out += upsert(dialect, _POSITIONS, rows(_position(p) for p in changes.positions.values() if p is not None))
     out += upsert(dialect, _ORDERS, rows(_order(o) for o in changes.orders))
     out += upsert(dialect, _FILLS, rows(_fill(f) for f in changes.fills))
     if changes.forgotten:
-        out.append((delete(_FILLS).where(col(PaperFillRow.venue) == venue,
-                                         col(PaperFillRow.client_id).in_(changes.forgotten)), None))
-        out.append((delete(_ORDERS).where(col(PaperOrderRow.venue) == venue,
-                                          col(PaperOrderRow.client_id).in_(changes.forgotten)), None))
+        forgotten = [{"v": venue, "k": c} for c in dict.fromkeys(changes.forgotten)]
+        out.append((_DELETE_FILLS, forgotten))
+        out.append((_DELETE_ORDER, forgotten))
     return out
+
+
+def shapes() -> list[tuple[Any, tuple[str, ...]]]:
+    """Every statement ``statements`` may return, with its rows' columns (compiled at start)."""
+    out: list[tuple[Any, tuple[str, ...]]] = [(upsert_statement("sqlite", table), tuple(c.name for c in table.columns))
+                                              for table in (_ACCOUNT, _LEVERAGE, _POSITIONS, _ORDERS, _FILLS)]
+    return out + [(stmt, ("v", "k")) for stmt in (_DELETE_POSITION, _DELETE_FILLS, _DELETE_ORDER)]
 
 
 class PaperRows:

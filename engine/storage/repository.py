@@ -20,12 +20,12 @@ from engine import crashpoints
 from engine.brokers.paper_state import PaperChanges
 from engine.domain.events import Event
 from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
-from engine.storage import outbox, paper_rows
+from engine.storage import outbox, paper_rows, sqlite_writer
 from engine.storage.db import Database
 from engine.storage.mapping import (
-    fill_to_row,
-    order_to_row,
-    position_to_row,
+    fill_values,
+    order_values,
+    position_values,
     row_to_fill,
     row_to_order,
     row_to_position,
@@ -45,7 +45,7 @@ from engine.storage.tables import (
     SignalRow,
     UserPrefRow,
 )
-from engine.storage.upsert import Statement, dialect_of, run, upsert
+from engine.storage.upsert import Statement, dialect_of, run, upsert, upsert_statement
 
 _POSITIONS = PositionRow.__table__  # type: ignore[attr-defined]
 _ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
@@ -54,6 +54,10 @@ _FILLS = FillRow.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
 _INSERT_FILL = insert(_FILLS)
 _INSERT_ALERT = insert(_OUTBOX)
+
+# indexed columns a row keeps from its insert on (its key determines them): not updated again
+_POSITION_FIXED = ("signal_id", "symbol", "venue")
+_ORDER_FIXED = ("position_id", "venue")
 
 _OPEN_STATES = (PositionState.PENDING.value, PositionState.OPEN.value)
 _LIVE_ORDER = (OrderStatus.NEW.value, OrderStatus.OPEN.value)
@@ -71,10 +75,6 @@ class Unit:
     kv: Mapping[str, str] = field(default_factory=dict)  # small values changed with it (the risk state)
     venue: PaperChanges | None = None  # the paper venue's rows that changed with it
     now: datetime | None = None
-
-
-def _row_dict(row: Any, table: Any, skip: str | None = None) -> dict[str, Any]:
-    return {c.name: getattr(row, c.name) for c in table.columns if c.name != skip}
 
 
 class Repository:
@@ -112,24 +112,41 @@ class Repository:
         dialect = dialect_of(self.db)
         steps: list[Statement] = []
         if unit.position is not None:
-            steps += upsert(dialect, _POSITIONS, [_row_dict(position_to_row(unit.position), _POSITIONS)])
+            steps += upsert(dialect, _POSITIONS, [position_values(unit.position)], _POSITION_FIXED)
         latest = {o.client_id: o for o in unit.orders}  # one row per order: its newest state
-        steps += upsert(dialect, _ORDERS, [_row_dict(order_to_row(o, unit.now or o.created_at), _ORDERS)
-                                           for o in latest.values()])
+        steps += upsert(dialect, _ORDERS, [order_values(o, unit.now or o.created_at) for o in latest.values()],
+                        _ORDER_FIXED)
         if unit.fills:
             venue = unit.position.venue if unit.position is not None else None  # a fill is its position's venue's
-            steps.append((_INSERT_FILL, [_row_dict(fill_to_row(replace(f, venue=venue) if venue else f,
-                                                               unit.fill_position), _FILLS, skip="id")
+            steps.append((_INSERT_FILL, [fill_values(replace(f, venue=venue) if venue else f, unit.fill_position)
                                          for f in unit.fills]))
         steps += upsert(dialect, _KV, [{"key": k, "value": v} for k, v in unit.kv.items()])
         if unit.venue:
             steps += paper_rows.statements(dialect, unit.venue)
         alerts = outbox.alerts_of(unit.events)
         if alerts:
-            steps.append((_INSERT_ALERT, [_row_dict(outbox.to_row(e), _OUTBOX, skip="seq") for e in alerts]))
+            steps.append((_INSERT_ALERT, [outbox.values(e) for e in alerts]))
         await run(self.db, steps)
         # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
         crashpoints.committed(unit.position, unit.orders, unit.fills[0] if unit.fills else None)
+
+    def warm_up(self) -> None:
+        """Build now (at start) what the first step of each kind would otherwise build in its
+        commit: the alerts' encoders and, on SQLite, the unit's statements compiled for the writer."""
+        outbox.warm_up()
+        if self.db.writer is None:
+            return
+
+        def columns(table: Any, skip: str = "") -> tuple[str, ...]:
+            return tuple(c.name for c in table.columns if c.name != skip)
+
+        shapes = [(upsert_statement("sqlite", _POSITIONS, _POSITION_FIXED), columns(_POSITIONS)),
+                  (upsert_statement("sqlite", _ORDERS, _ORDER_FIXED), columns(_ORDERS)),
+                  (upsert_statement("sqlite", _KV), columns(_KV)),
+                  (_INSERT_FILL, columns(_FILLS, "id")), (_INSERT_ALERT, columns(_OUTBOX, "seq")),
+                  *paper_rows.shapes()]
+        for stmt, keys in shapes:
+            sqlite_writer.prepare(stmt, keys)
 
     async def get_position(self, position_id: str) -> Position | None:
         async with self.db.session() as s:

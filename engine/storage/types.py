@@ -28,6 +28,13 @@ class ExactDecimal(TypeDecorator[Decimal]):
         value = Decimal(value)
         return value if dialect.name == "postgresql" else format(value, "f")
 
+    @staticmethod
+    def sqlite_value(value: Any) -> str | None:
+        """What ``process_bind_param`` stores on SQLite, in one call (the SQLite writer's hot path)."""
+        if value is None:
+            return None
+        return format(value if type(value) is Decimal else Decimal(value), "f")
+
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
@@ -47,6 +54,15 @@ class UtcDateTime(TypeDecorator[datetime]):
             raise ValueError("naive datetime given to the database")
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    @staticmethod
+    def sqlite_value(value: Any) -> str | None:
+        """What SQLAlchemy stores on SQLite (this type, then SQLite's DATETIME text), in one call."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
