@@ -33,7 +33,7 @@ RESTART checkpoint (one per ~64 MB of WAL: this benchmark never pauses): the ref
 was 0.8-5.4 ms in the same runs. Before (a worker thread per commit, load 2.8): TP1 commit p50 1.7 /
 p99 19 ms, two commits per step.
 
-    .venv/bin/python bench/bench_latency.py [--positions 1000] [--symbols 200] [--samples 200] [--gc-freeze]
+    .venv/bin/python bench/bench_latency.py [--positions 1000] [--symbols 200] [--samples 200] [--no-gc-freeze]
 """
 
 from __future__ import annotations
@@ -244,9 +244,9 @@ async def main() -> None:
     ap.add_argument("--positions", type=int, default=1000)
     ap.add_argument("--symbols", type=int, default=200)
     ap.add_argument("--samples", type=int, default=200)
-    ap.add_argument("--gc-freeze", action="store_true",
-                    help="gc.freeze() once the positions are open (what the engine does NOT do today): "
-                         "shows how much of the tail is the cyclic GC walking long-lived objects")
+    ap.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                    help="skip the gc.freeze() that `signalpilot run` does once the engine has started "
+                         "(shows how much of the tail is the cyclic GC walking long-lived objects)")
     args = ap.parse_args()
     at_start = load()
     symbols = [f"S{i:03d}USDT" for i in range(args.symbols)]
@@ -287,7 +287,7 @@ async def main() -> None:
         if args.gc_freeze:
             gc.collect()
             gc.freeze()
-            print("gc.freeze() after the set-up (--gc-freeze)")
+            print("gc.freeze() after the set-up, as `signalpilot run` does after start (--no-gc-freeze: not)")
         gcs = GcTimer()
         ref_n = calibrate()
         for name, step in (("quiet", quiet), ("TP1", tp1), ("stop", stop), ("open", opening)):

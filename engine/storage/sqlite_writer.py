@@ -305,8 +305,6 @@ class _Checkpointer:
     def _checkpoint(self, conn: sqlite3.Connection, stopping: bool) -> None:
         _busy, frames, _done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         self.done += 1
-        if frames * 512 <= WAL_LIMIT:  # (the smallest page: no need to ask the page size)
-            return
         if frames * conn.execute("PRAGMA page_size").fetchone()[0] <= WAL_LIMIT:
             return
         deadline = time.monotonic() + QUIET_WAIT_S

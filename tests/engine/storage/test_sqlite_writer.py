@@ -258,3 +258,21 @@ async def test_every_statement_of_a_step_is_compiled_at_start(tmp_path: Path) ->
         assert sqlite_writer.compiled_statements() == before  # nothing compiled on the way
     finally:
         await db.close()
+
+
+async def test_a_wal_past_its_limit_is_made_to_start_over(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # steps back to back (a replay, a burst of fills) never leave the pause in which the WAL starts over
+    # by itself: past WAL_LIMIT bytes the background checkpoint is a RESTART, so the file stays bounded
+    monkeypatch.setattr(sqlite_writer, "QUIET_WAIT_S", 0.01)
+    db = await _database(tmp_path)
+    writer = db.writer
+    assert writer is not None
+    repo = Repository(db)
+    for n in range(sqlite_writer.CHECKPOINT_EVERY - 1):
+        await repo.commit(Unit(_position(f"p{n}"), now=T0))
+    size = (tmp_path / "w.db-wal").stat().st_size  # bytes, not frames of the smallest page
+    monkeypatch.setattr(sqlite_writer, "WAL_LIMIT", size // 2)
+    await repo.commit(Unit(_position("last"), now=T0))  # asks for the checkpoint
+    await db.close()  # waits for it
+    assert writer.checkpoints == (1, 1)
+    assert len(_read(tmp_path / "w.db", "select id from positions")) == sqlite_writer.CHECKPOINT_EVERY
