@@ -3,7 +3,7 @@
 Run as ``python tests/engine/live/crash_child.py``: a fork server. It imports everything once
 (about 1.5 s of CPU: ccxt, SQLAlchemy, numpy), prints ``zygote``, then reads jobs from stdin, one
 JSON object a line: ``{"url": fake base url, "db": database url, "symbols": [...], "log": path,
-"crash_at": commit point (optional)}``. For each it forks a child and prints ``forked <pid>``; the
+"crash_at": commit point (optional), "risk": settings of SP_RISK__ over the test's (optional)}``. For each it forks a child and prints ``forked <pid>``; the
 child (its stderr to ``log``) sets ``SIGNALPILOT_CRASH_AT`` to ``crash_at`` and arms the hook
 (engine/crashpoints.py), builds and starts the live engine (price feed on, jobs off), prints
 ``ready <pid>`` and opens a position on every symbol of the list that has none, again and again,
@@ -36,7 +36,8 @@ def say(text: str) -> None:
 
 
 async def trade(job: dict) -> None:
-    settings = live_settings(job["url"], job["db"], scan={"symbols": job["symbols"]}, risk=CHURN)
+    settings = live_settings(job["url"], job["db"], scan={"symbols": job["symbols"]},
+                             risk={**CHURN, **job.get("risk", {})})
     engine = await build_live_engine(settings)
     await engine.start(run_feed=True, run_jobs=False)
     say(f"ready {os.getpid()}")
