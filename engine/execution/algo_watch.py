@@ -28,12 +28,15 @@ class AlgoWatch:
             if pos.symbol != tick.symbol:
                 continue
             for algo in self.manager.algos_of(pos.id):
-                if algo.status.is_final:
-                    continue
-                ctx = await self.manager.ctx(pos.symbol)
-                if step(algo, pos, self.manager.orders_of(pos.id), tick.price, now, ctx) is None:
-                    continue  # nothing to do: no lock taken
-                await self.manager.adjust(pos.id, self._build(algo.id, tick.price))
+                for _ in range(2):  # a second look tells what the slices just sent filled (a synchronous venue)
+                    held = self.manager.position(pos.id)
+                    algo = next((a for a in self.manager.algos_of(pos.id) if a.id == algo.id), algo)
+                    if held is None or algo.status.is_final:
+                        break
+                    ctx = await self.manager.ctx(pos.symbol)
+                    if step(algo, held, self.manager.orders_of(pos.id), tick.price, now, ctx) is None:
+                        break  # nothing to do: no lock taken
+                    await self.manager.adjust(pos.id, self._build(algo.id, tick.price))
 
     def _build(self, algo_id: str, price: Decimal) -> Build:
         now = self.clock.now()
