@@ -26,7 +26,15 @@ from engine.domain.models import Leg
 from engine.storage.db import Database
 from engine.storage.repository import Repository
 from tests.engine.live.crash_run import HANG_GUARD, CrashLab, _spec
-from tests.engine.live.harness import BTC, CHURN, VENUE_ID, audit, build_live_engine, client_id_of_trade, live_settings
+from tests.engine.live.harness import (
+    BTC,
+    CHURN,
+    VENUE_ID,
+    audit,
+    build_live_engine,
+    client_id_of_trade,
+    live_settings,
+)
 from tests.fakes.binance import FakeBinance
 
 TWAP = {"algo_above_notional": "1", "algo_kind": "twap", "twap_minutes": "0.1", "twap_slices": 6,
