@@ -62,9 +62,10 @@ class PositionControl:
         return await self._run(position_id, build, confirm)
 
     async def close_by_algo(self, position_id: str, *, by: str, algo: str = algos.TWAP, pct: Decimal | None = None,
-                            confirm: bool = False) -> AdjustResult:
-        """Close ``pct`` % of what remains (None: all of it) as a TWAP or an iceberg (``algo``: ``twap`` or
-        ``iceberg``; reduce-only slices shaped by SP_RISK__TWAP_* / SP_RISK__ICEBERG_*). ``qty``: the run's total."""
+                            qty: Decimal | None = None, confirm: bool = False) -> AdjustResult:
+        """Close ``pct`` % of what remains, or ``qty`` (neither: all of it) as a TWAP or an iceberg (``algo``:
+        ``twap`` or ``iceberg``; reduce-only slices shaped by SP_RISK__TWAP_* / SP_RISK__ICEBERG_*). The
+        result's ``qty``: the run's total."""
         if algo not in tuple(AlgoKind) or (pct is not None and not Decimal(0) < pct <= Decimal(100)):
             return AdjustResult(False, None, AdjustReason.BAD_AMOUNT)
         mark = await self._mark(position_id)
@@ -74,8 +75,8 @@ class PositionControl:
         now = self.clock.now()
 
         def build(p: Position, o: list[Order], c: Context) -> adjust.Result:
-            qty = adjust.qty_of_share(p, pct, c.market.qty_step) if pct is not None else None
-            return algos.start_exit(p, o, self._c.manager.algos_of(p.id), plan, qty, mark, now, c)
+            amount = adjust.qty_of_share(p, pct, c.market.qty_step) if pct is not None else qty
+            return algos.start_exit(p, o, self._c.manager.algos_of(p.id), plan, amount, mark, now, c)
 
         return await self._run(position_id, build, confirm)
 
