@@ -59,6 +59,7 @@ TEXT_ZH = {
     "SP_RISK__TWAP_MINUTES": "TWAP：分片分布的总时长（分钟）",
     "SP_RISK__TWAP_SLICES": "TWAP：分片数量（市价单）",
     "SP_RISK__TWAP_JITTER_PCT": "TWAP：每片时间随机偏移至多 ± 间隔的此百分比（按仓位确定种子：重启后一致）",
+    "SP_RISK__TWAP_LIMIT_PCT": "TWAP：0 = 市价分片；否则每片为超出当前价此百分比的可成交限价单，下一片发出时撤销其未成交部分并并入最后一片",
     "SP_RISK__ICEBERG_VISIBLE_PCT": "冰山：显示部分占订单的百分比，成交后补充",
     "SP_RISK__ICEBERG_MINUTES": "冰山：超过这么多分钟后撤销未成交部分（已成交部分继续管理）",
     "SP_RISK__TWAP_BUTTON": "信号卡片显示“按 TWAP 执行”按钮（在 twap_minutes 内分 twap_slices 片）",

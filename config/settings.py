@@ -152,6 +152,9 @@ class RiskSettings(Section):
     twap_slices: int = Field(10, ge=1, le=100, description="TWAP: how many slices (market orders)")
     twap_jitter_pct: Decimal = Field(Decimal("0"), ge=0, le=45, description="TWAP: each slice's time moved by "
                                      "up to ± this % of the interval (seeded by the position: restarts agree)")
+    twap_limit_pct: Decimal = Field(Decimal("0"), ge=0, le=10, description="TWAP: 0 = market slices; else each "
+                                    "slice is a limit this % beyond the price (marketable), its unfilled rest "
+                                    "cancelled when the next slice goes and carried into the last one")
     iceberg_visible_pct: Decimal = Field(Decimal("10"), gt=0, le=100, description="iceberg: the shown part, % "
                                          "of the order, refilled as it fills")
     iceberg_minutes: Decimal = Field(Decimal("60"), gt=0, le=10080, description="iceberg: minutes before the "

@@ -4,7 +4,8 @@ where it was. The slices' client ids are ``ClientOrderId(position, leg, attempt,
 
 - TWAP: ``total`` in ``slices`` orders at even times over ``duration_s`` from ``start``, each
   moved by a jitter of at most ± ``jitter_pct`` % of the interval, drawn from ``seed`` (derived
-  from the position id: tests and restarts agree on the times). Slice 0 goes at ``start``.
+  from the position id: tests and restarts agree on the times). Slice 0 goes at ``start``. Each
+  slice is a market order, or with ``limit_pct`` a marketable limit that far beyond the price.
 - Iceberg: one visible order of ``visible`` (a limit at ``price``) at a time, refilled once it has
   filled, until ``total`` is done, the deadline ``start + duration_s`` passes or it is cancelled.
 
@@ -61,6 +62,7 @@ class Algo:
     visible: Decimal = ZERO  # iceberg: the shown quantity
     price: Decimal | None = None  # iceberg: the limit price
     jitter_pct: Decimal = ZERO
+    limit_pct: Decimal = ZERO  # TWAP: 0 = market slices; else marketable limits this % beyond the price
     seed: int = 0
     sent: int = 0
     reported: int = 0  # slices filled when progress was last told

@@ -50,17 +50,20 @@ class AlgoPlan:
     minutes: Decimal = Decimal(30)  # TWAP: over how long; iceberg: its deadline
     slices: int = 10  # TWAP
     jitter_pct: Decimal = ZERO  # TWAP: ± % of the interval
+    limit_pct: Decimal = ZERO  # TWAP: 0 = market slices; else marketable limits this % beyond the price
     visible_pct: Decimal = Decimal(10)  # iceberg: the shown share of the order
 
 
 # --- slices ---------------------------------------------------------------------------------------------
-def slice_order(algo: Algo, pos: Position, index: int, qty: Decimal, now: datetime) -> Order:
-    """Slice ``index`` of ``algo``: TWAP at market, iceberg a limit at the run's price; exits reduce-only."""
-    limit = algo.kind is AlgoKind.ICEBERG
+def slice_order(algo: Algo, pos: Position, index: int, qty: Decimal, now: datetime,
+                price: Decimal | None = None) -> Order:
+    """Slice ``index`` of ``algo``: an iceberg's a limit at the run's price, a TWAP's at market or (with
+    ``price``) a marketable limit; exits reduce-only."""
+    limit = price if price is not None else algo.price if algo.kind is AlgoKind.ICEBERG else None
     return Order(client_id=slice_order_id(pos.id, algo.leg, algo.attempt, index), position_id=pos.id, leg=algo.leg,
                  symbol=pos.symbol, action=pos.side.entry_action if algo.entry else pos.side.exit_action,
-                 type=OrderType.LIMIT if limit else OrderType.MARKET, qty=qty, created_at=now,
-                 price=algo.price if limit else None, reduce_only=not algo.entry, venue=pos.venue)
+                 type=OrderType.LIMIT if limit is not None else OrderType.MARKET, qty=qty, created_at=now,
+                 price=limit, reduce_only=not algo.entry, venue=pos.venue)
 
 
 def _new_run(plan: AlgoPlan, pos: Position, entry: bool, attempt: int, total: Decimal, now: datetime,
@@ -70,7 +73,7 @@ def _new_run(plan: AlgoPlan, pos: Position, entry: bool, attempt: int, total: De
     if plan.kind is AlgoKind.TWAP:
         slices = twap.slice_count(total, plan.slices, market, price)
         return Algo(pos.id, leg, attempt, plan.kind, total, now, duration, slices=slices, jitter_pct=plan.jitter_pct,
-                    seed=seed_of(pos.id, leg, attempt))
+                    limit_pct=plan.limit_pct, seed=seed_of(pos.id, leg, attempt))
     visible = iceberg.visible_qty(total, plan.visible_pct, market)
     slices = int((total / visible).to_integral_value(ROUND_CEILING)) if visible > 0 else 1
     return Algo(pos.id, leg, attempt, plan.kind, total, now, duration, slices=slices, visible=visible, price=price,
@@ -84,7 +87,8 @@ def shape_entry(tr: lc.Transition, plan: AlgoPlan, market: MarketSpec, paper: bo
     entry = tr.orders[0]
     algo = _new_run(plan, pos, True, 0, entry.qty, pos.created_at, market, pos.entry_price)
     opened = lc.Transition(pos, (), (), tr.events, (algo,))
-    first = step(algo, pos, [], None, pos.created_at, lc.Context(market=market, taker_fee=ZERO, paper=paper))
+    ctx = lc.Context(market=market, taker_fee=ZERO, paper=paper)
+    first = step(algo, pos, [], pos.entry_price, pos.created_at, ctx)  # the planned price: a limit slice's reference
     return first if first is not None else opened
 
 
@@ -138,8 +142,10 @@ def step(algo: Algo, pos: Position, orders: list[Order], price: Decimal | None, 
     ended = _ended(algo, pos, done, price, now)
     if ended is not None:
         return finish(algo, pos, done, ended, now, ctx)
+    stale: list[Order] = []
     if algo.kind is AlgoKind.TWAP:
-        placed, counted = twap.due(algo, pos, orders, done, now, ctx.market)
+        stale = twap.stale(algo, done, now)  # marketable limits not filled by the next slice's time
+        placed, counted = twap.due(algo, pos, orders, done, now, ctx.market, price, stale)
         complete = algo.sent + counted >= algo.slices
     else:
         refill = iceberg.refill(algo, pos, done, now, ctx.market)
@@ -149,9 +155,11 @@ def step(algo: Algo, pos: Position, orders: list[Order], price: Decimal | None, 
         return finish(algo, pos, done, AlgoStatus.DONE, now, ctx)
     after = replace(algo, sent=algo.sent + counted, reported=done.done)
     events: tuple[Event, ...] = (told(after, pos, done, ctx.paper, now),) if done.done != algo.reported else ()
-    if not placed and not events and not counted:
+    if not placed and not events and not counted and not stale:
         return None
-    return lc.Transition(pos, tuple(placed), tuple(lc.PlaceOrder(o) for o in placed), events, (after,))
+    actions: list[lc.Action] = [lc.CancelOrder(o) for o in stale]  # their rest goes into the last slice
+    actions += [lc.PlaceOrder(o) for o in placed]
+    return lc.Transition(pos, tuple(placed), tuple(actions), events, (after,))
 
 
 def _ended(algo: Algo, pos: Position, done: Progress, price: Decimal | None, now: datetime) -> AlgoStatus | None:
@@ -191,7 +199,8 @@ MARKET = "market"  # asked for one order whatever the settings say
 
 def plan_of(risk: RiskSettings, kind: AlgoKind) -> AlgoPlan:
     if kind is AlgoKind.TWAP:
-        return AlgoPlan(kind, minutes=risk.twap_minutes, slices=risk.twap_slices, jitter_pct=risk.twap_jitter_pct)
+        return AlgoPlan(kind, minutes=risk.twap_minutes, slices=risk.twap_slices, jitter_pct=risk.twap_jitter_pct,
+                        limit_pct=risk.twap_limit_pct)
     return AlgoPlan(kind, minutes=risk.iceberg_minutes, visible_pct=risk.iceberg_visible_pct)
 
 

@@ -136,12 +136,13 @@ def row_to_fill(r: FillRow) -> Fill:
 def algo_to_row(a: Algo, now: datetime) -> AlgoRow:
     return AlgoRow(id=a.id, position_id=a.position_id, leg=a.leg, attempt=a.attempt, kind=a.kind.value,
                    status=a.status.value, total=a.total, start=a.start, duration_s=a.duration_s, slices=a.slices,
-                   visible=a.visible, price=a.price, jitter_pct=a.jitter_pct, seed=str(a.seed), sent=a.sent,
+                   visible=a.visible, price=a.price, jitter_pct=a.jitter_pct, limit_pct=a.limit_pct,
+                   seed=str(a.seed), sent=a.sent,
                    reported=a.reported, updated_at=now)
 
 
 def row_to_algo(r: AlgoRow) -> Algo:
     return Algo(position_id=r.position_id, leg=r.leg, attempt=r.attempt, kind=AlgoKind(r.kind), total=r.total,
                 start=r.start, duration_s=r.duration_s, slices=r.slices, visible=r.visible, price=r.price,
-                jitter_pct=r.jitter_pct, seed=int(r.seed), sent=r.sent, reported=r.reported,
+                jitter_pct=r.jitter_pct, limit_pct=r.limit_pct, seed=int(r.seed), sent=r.sent, reported=r.reported,
                 status=AlgoStatus(r.status))

@@ -278,6 +278,7 @@ class AlgoRow(SQLModel, table=True):
     visible: Decimal = money()
     price: Decimal | None = money(nullable=True)
     jitter_pct: Decimal = money()
+    limit_pct: Decimal = money()
     seed: str = Field(max_length=24)  # a 64-bit number: text, for every database
     sent: int = 0
     reported: int = 0

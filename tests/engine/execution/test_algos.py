@@ -279,3 +279,37 @@ def test_settings_choose_by_notional_and_the_button_asks_for_twap() -> None:
 
 
 _ = Algo  # the state type these runs persist
+
+
+def test_marketable_limit_slices_cancelled_when_the_next_is_due_their_rest_in_the_last() -> None:
+    plan = replace(TWAP, limit_pct=Decimal("0.2"))
+    tr = opening(plan)
+    first = tr
+    (slice0,) = first.orders
+    assert (slice0.type, slice0.price) == (OrderType.LIMIT, Decimal("100.2"))  # a buy above the planned price
+    resting = replace(slice0, status=OrderStatus.OPEN, filled_qty=Decimal("0.05"), avg_price=Decimal("100.1"))
+    pos = replace(tr.position, state=PositionState.OPEN, remaining=Decimal("0.05"))
+    run = replace(first.algos[0], reported=0)
+    assert algos.step(run, pos, [resting], Decimal(100), T0 + timedelta(seconds=90), CTX) is None
+    nxt = algos.step(run, pos, [resting], Decimal(101), T0 + timedelta(minutes=2), CTX)
+    assert nxt is not None
+    assert [(type(a).__name__, a.order.client_id) for a in nxt.actions] == [
+        ("CancelOrder", "sp-p1-te-0-0"), ("PlaceOrder", "sp-p1-te-0-1")]
+    assert nxt.orders[0].price == Decimal("101.21")
+    late = replace(nxt.algos[0], sent=4)
+    cancelled = replace(resting, status=OrderStatus.CANCELLED)
+    others = [replace(algos.slice_order(late, pos, i, Decimal("0.2"), T0), status=OrderStatus.FILLED,
+                      filled_qty=Decimal("0.2"), avg_price=Decimal(100)) for i in (1, 2, 3)]
+    last = algos.step(late, pos, [cancelled, *others], Decimal(100), T0 + timedelta(minutes=8), CTX)
+    assert last is not None and last.orders[0].qty == Decimal("0.35")  # 1 - 0.05 - 3 × 0.2
+
+
+async def test_paper_twap_of_marketable_limits_fills_like_market_slices(rig) -> None:  # type: ignore[no-untyped-def]
+    parts, events, open_, tick, _build, _db = rig
+    pos = await open_(replace(TWAP, limit_pct=Decimal("0.3")))
+    for _ in range(10):
+        await tick("100.5")
+    slices = [o for o in parts["mgr"].orders_of(pos.id) if o.leg == Leg.TWAP_ENTRY.value]
+    assert len(slices) == 5 and all(o.type is OrderType.LIMIT and o.status is OrderStatus.FILLED for o in slices)
+    assert parts["mgr"].position(pos.id).remaining == Decimal("1")
+    assert all(o.avg_price <= o.price for o in slices)  # never worse than its limit

@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('visible', money(length=64), nullable=False),
     sa.Column('price', money(length=64), nullable=True),
     sa.Column('jitter_pct', money(length=64), nullable=False),
+    sa.Column('limit_pct', money(length=64), nullable=False),
     sa.Column('seed', text(length=24), nullable=False),
     sa.Column('sent', sa.Integer(), nullable=False),
     sa.Column('reported', sa.Integer(), nullable=False),
