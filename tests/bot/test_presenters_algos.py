@@ -34,3 +34,10 @@ def test_progress_lines_in_chinese() -> None:
         assert cards.algo_line(progressed()) == "⏱ TWAP 4/10，均价 64,210"
         assert cards.algo_line(progressed(kind="iceberg", done=10, status="done")) == "✅ 冰山 完成：10/10，均价 64,210"
         assert cards.algo_line(progressed(status="stopped")) == "🛑 TWAP 触及止损价已停止：4/10，均价 64,210"
+
+
+def test_the_console_prints_the_progress_too() -> None:
+    from bot.console import render
+
+    assert render(progressed()) == "TWAP (paper) ETH/BTC 4/10, avg 64210 (running)"
+    assert render(progressed(entry=False, status="done")) == "TWAP exit (paper) ETH/BTC 4/10, avg 64210 (done)"
