@@ -1,6 +1,7 @@
 """TWAP on the live engine against the fake exchange (real ccxt clients): an entry in slices, each
 slice a market order under its own client id, protected from the first fill on and re-protected
-for all it holds; then a TWAP exit from the chat's façade call closing it in reduce-only slices."""
+for all it holds; then a TWAP exit from the chat's façade call closing it in reduce-only slices. And an
+iceberg exit: reduce-only limits of 30 % shown one at a time, refilled as each fills."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine.domain.events import AlgoProgressed, PositionClosed
+from engine.domain.events import AlgoProgressed, PositionClosed, PositionOpened
 from engine.domain.models import Leg
 from tests.engine.live.harness import BTC, CHURN, VENUE_ID, EventLog, audit, client_id_of_trade, resting_stops
 from tests.fakes.binance import FakeBinance
@@ -65,6 +66,26 @@ async def test_twap_entry_then_twap_exit_on_the_fake_exchange(ticking: FakeBinan
     assert sum((x.qty for x in closed.position.exits), Decimal(0)) == closed.position.qty
     exits, sold = _slices(fake, f"sp-{pid}-{Leg.TWAP_EXIT.value}-0-")
     assert exits == [f"sp-{pid}-tx-0-{i}" for i in range(4)] and sold == held.remaining
+    assert (VENUE_ID[BTC], "BOTH") not in fake.positions
+    await engine.reconcile_now()
+    assert (await audit(fake, engine)).ok
+
+
+async def test_iceberg_exit_on_the_fake_exchange(ticking: FakeBinance, live_engine) -> None:  # type: ignore[no-untyped-def]
+    fake = ticking
+    engine = await live_engine(fake, run_feed=True, risk={**CHURN, "iceberg_visible_pct": 30})
+    log = EventLog(engine)
+    sig = await engine.analyse(BTC)
+    result = await engine.confirm(sig.id, by="1")
+    assert result.position is not None
+    pid = result.position.id
+    opened = await log.wait_for(PositionOpened, lambda e: e.position.id == pid)
+    answer = await engine.close_by_algo(pid, by="1", algo="iceberg", confirm=True)
+    assert answer.ok and answer.qty == opened.position.qty
+    closed = await log.wait_for(PositionClosed, lambda e: e.position.id == pid)
+    assert sum((x.qty for x in closed.position.exits), Decimal(0)) == closed.position.qty
+    exits, sold = _slices(fake, f"sp-{pid}-{Leg.ICEBERG_EXIT.value}-0-")
+    assert len(exits) == 4 and sold == opened.position.qty  # 30 %, 30 %, 30 %, the rest
     assert (VENUE_ID[BTC], "BOTH") not in fake.positions
     await engine.reconcile_now()
     assert (await audit(fake, engine)).ok
