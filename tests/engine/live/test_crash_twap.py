@@ -16,7 +16,6 @@ position protected by one stop covering it, every fill of ours recorded.
 from __future__ import annotations
 
 import asyncio
-import random
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -120,7 +119,6 @@ async def _at_kill(db: str, fake: FakeBinance) -> tuple[list[str], list[str]]:
 
 
 async def test_sigkill_inside_a_twap_then_restart_resumes_it_no_slice_twice_none_lost(tmp_path: Path) -> None:
-    random.seed(2026)
     async with CrashLab(tmp_path) as lab:
         results = [await one_run(n, lab, crash_at) for n, crash_at in enumerate(RUNS)]
     for r in results:
