@@ -96,7 +96,7 @@ def start_exit(pos: Position, orders: list[Order], runs: list[Algo], plan: AlgoP
                price: Decimal, now: datetime, ctx: lc.Context) -> lc.Transition | adjust.Refusal:
     """A run closing ``qty`` (None: all that remains) of an open position; refused when the position
     is not open, busy (a close, a partial close, an addition, another exit run) or the amount too small."""
-    refused = adjust._ready(pos, orders)
+    refused = adjust.ready(pos, orders)
     if refused is not None:
         return refused
     if any(not a.status.is_final and not a.entry for a in runs):
