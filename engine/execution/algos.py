@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import ROUND_CEILING, Decimal
+from decimal import Decimal
 
 from config.settings import RiskSettings
 from engine.domain.algos import LEGS, Algo, AlgoKind, AlgoStatus, Progress, progress, seed_of
@@ -74,8 +74,8 @@ def _new_run(plan: AlgoPlan, pos: Position, entry: bool, attempt: int, total: De
         slices = twap.slice_count(total, plan.slices, market, price)
         return Algo(pos.id, leg, attempt, plan.kind, total, now, duration, slices=slices, jitter_pct=plan.jitter_pct,
                     limit_pct=plan.limit_pct, seed=seed_of(pos.id, leg, attempt))
-    visible = iceberg.visible_qty(total, plan.visible_pct, market)
-    slices = int((total / visible).to_integral_value(ROUND_CEILING)) if visible > 0 else 1
+    visible = iceberg.visible_qty(total, plan.visible_pct, market, price)
+    slices = iceberg.count(total, visible, market, price)
     return Algo(pos.id, leg, attempt, plan.kind, total, now, duration, slices=slices, visible=visible, price=price,
                 seed=seed_of(pos.id, leg, attempt))
 

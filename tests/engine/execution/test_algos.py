@@ -313,3 +313,11 @@ async def test_paper_twap_of_marketable_limits_fills_like_market_slices(rig) -> 
     assert len(slices) == 5 and all(o.type is OrderType.LIMIT and o.status is OrderStatus.FILLED for o in slices)
     assert parts["mgr"].position(pos.id).remaining == Decimal("1")
     assert all(o.avg_price <= o.price for o in slices)  # never worse than its limit
+
+
+def test_iceberg_parts_respect_the_market_minimum_notional() -> None:
+    from engine.execution import iceberg
+
+    assert iceberg.visible_qty(Decimal(1), Decimal(2), MKT, Decimal(100)) == Decimal("0.05")  # 5 at 100, not 2 %
+    assert iceberg.count(Decimal("1.03"), Decimal("0.25"), MKT, Decimal(100)) == 4  # a 0.03 rest goes with the 4th
+    assert iceberg.count(Decimal("1.06"), Decimal("0.25"), MKT, Decimal(100)) == 5

@@ -38,11 +38,13 @@ from tests.fakes.binance import FakeBinance
 
 TWAP = {"algo_above_notional": "1", "algo_kind": "twap", "twap_minutes": "0.1", "twap_slices": 6,
         "twap_jitter_pct": "20"}
+ICEBERG = {"algo_above_notional": "1", "algo_kind": "iceberg", "iceberg_visible_pct": "25"}
 RUNS: tuple[tuple[str, ...], ...] = (
     ("twap-entry-persisted#3",),  # slice 2 saved with the run's state, not sent
     ("twap-entry-acknowledged#2",),  # slice 1 acknowledged by the venue
     ("twap-entry-fill-recorded#3",),  # slice 2's fill recorded (and applied: one commit)
     ("twap-entry-persisted#2", "commit#1"),  # then again inside the start-up recovery
+    ("iceberg-entry-persisted#3",),  # an iceberg: the third visible part saved, not sent
 )
 
 
@@ -55,6 +57,8 @@ async def _wiggle(fake: FakeBinance, stop: asyncio.Event) -> None:
 
 
 async def one_run(run: int, lab: CrashLab, crash_at: tuple[str, ...]) -> dict[str, Any]:
+    algo = ICEBERG if crash_at[0].startswith("iceberg") else TWAP
+    leg = Leg.ICEBERG_ENTRY.value if algo is ICEBERG else Leg.TWAP_ENTRY.value
     loop = asyncio.get_running_loop()
     notes: list[str] = []
     async with FakeBinance(seed=run) as fake:
@@ -66,7 +70,7 @@ async def one_run(run: int, lab: CrashLab, crash_at: tuple[str, ...]) -> dict[st
         died: list[str | None] = []
         try:
             for point in crash_at:
-                child = await lab.zygote.fork({"url": fake.http_base, "db": db, "symbols": [BTC], "risk": TWAP,
+                child = await lab.zygote.fork({"url": fake.http_base, "db": db, "symbols": [BTC], "risk": algo,
                                                "crash_at": _spec(point)})
                 deadline = loop.time() + HANG_GUARD
                 while not child.ended and loop.time() < deadline:
@@ -75,8 +79,8 @@ async def one_run(run: int, lab: CrashLab, crash_at: tuple[str, ...]) -> dict[st
                     notes.append(f"child never reached {point}:\n{child.tail()}")
                     await child.kill()
                 died.append(child.crashed_at())
-            saved, at_kill = await _at_kill(db, fake)
-            engine = await build_live_engine(live_settings(fake.http_base, db, risk={**CHURN, **TWAP}))
+            saved, at_kill = await _at_kill(db, fake, leg)
+            engine = await build_live_engine(live_settings(fake.http_base, db, risk={**CHURN, **algo}))
             try:
                 async with lab.migrations:
                     await engine.start(run_feed=True, run_jobs=False)
@@ -96,7 +100,7 @@ async def one_run(run: int, lab: CrashLab, crash_at: tuple[str, ...]) -> dict[st
         finally:
             stop.set()
             await wiggler
-        prefix = f"sp-{pos.id}-{Leg.TWAP_ENTRY.value}-0-"
+        prefix = f"sp-{pos.id}-{leg}-0-"
         sent = sorted(o.client_id for o in fake.orders.values() if o.client_id.startswith(prefix))
         filled = sum((t.qty for t in fake.trades if client_id_of_trade(fake, t).startswith(prefix)), Decimal(0))
         venue = fake.positions.get((VENUE_ID[BTC], "BOTH"))
@@ -107,12 +111,12 @@ async def one_run(run: int, lab: CrashLab, crash_at: tuple[str, ...]) -> dict[st
             "venue": venue.amt if venue else Decimal(0), "audit": report}
 
 
-async def _at_kill(db: str, fake: FakeBinance) -> tuple[list[str], list[str]]:
+async def _at_kill(db: str, fake: FakeBinance, leg: str) -> tuple[list[str], list[str]]:
     """The slices the database holds and those the venue has, as the kill left them."""
     database = Database(db)
     try:
         (pos,) = await Repository(database).open_positions()
-        saved = [o.client_id for o in await Repository(database).orders_for(pos.id) if o.leg == Leg.TWAP_ENTRY.value]
+        saved = [o.client_id for o in await Repository(database).orders_for(pos.id) if o.leg == leg]
     finally:
         await database.close()
     return saved, [o.client_id for o in fake.orders.values() if o.client_id in saved]
@@ -125,8 +129,9 @@ async def test_sigkill_inside_a_twap_then_restart_resumes_it_no_slice_twice_none
         detail = f"run {r['run']}: {r}"
         assert not r["notes"] and r["died"] == r["asked"], detail  # each child died where it was told
         assert r["status"] is AlgoStatus.DONE, detail
-        assert len(r["slices"]) == 6 and r["sent"] == r["slices"], detail  # each slice once, none lost
-        if r["asked"] == ["twap-entry-persisted#3"]:  # a slice saved, never sent: looked up, then sent once
+        assert len(r["slices"]) == (5 if r["asked"][0].startswith("iceberg") else 6), detail  # 4 × 25 % + a rest
+        assert r["sent"] == r["slices"], detail  # each slice once, none lost
+        if r["asked"][0].endswith("-persisted#3"):  # a slice saved, never sent: looked up, then sent once
             assert len(r["saved_not_sent"]) == 1, detail
         assert r["filled"] == r["planned"] == r["held"] == r["venue"], detail  # all planned filled, and held
         a = r["audit"]
