@@ -118,7 +118,9 @@ def progress(algo: Algo, orders: list[Order] | tuple[Order, ...]) -> Progress:
                     rejected=sum(1 for o in mine if o.status is OrderStatus.REJECTED))
 
 
-def ended_with(held: list[Algo], changed: tuple[Algo, ...]) -> tuple[Algo, ...]:
-    """A position is over: its runs still going (``held``, not in ``changed``) end with it, cancelled."""
+def ended_with(held: list[Algo], changed: tuple[Algo, ...], orders: tuple[Order, ...] = ()) -> tuple[Algo, ...]:
+    """A position is over: its runs still going (``held``, not in ``changed``) end with it — done when
+    one of their slices is among ``orders`` (the step's: an exit run's last slice closed it), else cancelled."""
     ids = {a.id for a in changed}
-    return tuple(replace(a, status=AlgoStatus.CANCELLED) for a in held if not a.status.is_final and a.id not in ids)
+    return tuple(replace(a, status=AlgoStatus.DONE if any(is_slice_of(a, o) for o in orders) else AlgoStatus.CANCELLED)
+                 for a in held if not a.status.is_final and a.id not in ids)

@@ -301,7 +301,8 @@ class PositionManager:
             delta = tr.position.realized_pnl - (before.realized_pnl if before else Decimal(0))
             if delta:
                 kv, risk = self._on_realized(delta)
-        algos = tr.algos if tr.position.is_open else (*tr.algos, *ended_with(self.algos_of(tr.position.id), tr.algos))
+        algos = tr.algos if tr.position.is_open else (*tr.algos, *ended_with(self.algos_of(tr.position.id), tr.algos,
+                                                                                  tr.orders))
         await self._commit(Unit(tr.position, tr.orders, (fill,) if fill else (), tr.position.id if fill else None,
                                 (*tr.events, *risk), kv, algos=algos))
         self.remember(tr.position, tr.orders)

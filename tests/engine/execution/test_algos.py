@@ -245,6 +245,8 @@ async def test_paper_twap_exit_closes_in_slices(rig) -> None:  # type: ignore[no
     assert sum(x.qty for x in closed.position.exits) == Decimal("1")
     exits = [o for o in await mgr.repo.orders_for(pos.id) if o.leg == Leg.TWAP_EXIT.value]
     assert len(exits) == 5 and all(o.reduce_only for o in exits)
+    runs = (await mgr.repo.algos_for_positions([pos.id]))[pos.id]
+    assert [r.status for r in runs if not r.entry] == [AlgoStatus.DONE]  # its last slice closed the position
 
 
 async def test_a_restart_resumes_the_twap_where_it_was_no_slice_twice(rig) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,9 @@ Each run: a child process (crash_child.py) opens a position on BTC on a FakeBina
 process, executed as a TWAP (every entry: SP_RISK__ALGO_ABOVE_NOTIONAL=1) of 6 slices over 6 s,
 and kills itself right after a commit inside the run (engine/crashpoints.py): a slice saved with
 the run's state but not sent, a slice acknowledged, a slice's fill recorded; one run kills twice
-(the second child dies at its first commit: inside the start-up recovery of what the first left).
+(the second child dies at its first commit: inside the start-up recovery of what the first left);
+one run is an iceberg entry. Then the same for a TWAP exit (a plain entry, then the whole position
+closed in 6 reduce-only slices): killed at an exit slice saved, and at an exit slice's fill.
 The price stays where it is (re-published every 50 ms so that ticks keep coming).
 
 A fresh engine here on the same SQLite file then resumes the run and, once it is over, the venue
@@ -136,3 +138,63 @@ async def test_sigkill_inside_a_twap_then_restart_resumes_it_no_slice_twice_none
         assert r["filled"] == r["planned"] == r["held"] == r["venue"], detail  # all planned filled, and held
         a = r["audit"]
         assert a.ok, detail  # no duplicate ids, protected by one stop covering it, every fill recorded
+
+
+EXIT_RUNS: tuple[str, ...] = ("twap-exit-persisted#3", "twap-exit-fill-recorded#2")
+EXIT = {"twap_minutes": "0.1", "twap_slices": 6}
+
+
+async def exit_run(run: int, lab: CrashLab, point: str) -> dict[str, Any]:
+    loop = asyncio.get_running_loop()
+    async with FakeBinance(seed=100 + run) as fake:
+        path = lab.workdir / f"twap-exit{run}.db"
+        await lab.migrated_copy(path)
+        db = f"sqlite+aiosqlite:///{path}"
+        stop = asyncio.Event()
+        wiggler = asyncio.ensure_future(_wiggle(fake, stop))
+        try:
+            child = await lab.zygote.fork({"url": fake.http_base, "db": db, "symbols": [BTC], "risk": EXIT,
+                                           "exit": "twap", "crash_at": _spec(point)})
+            deadline = loop.time() + HANG_GUARD
+            while not child.ended and loop.time() < deadline:
+                await asyncio.sleep(0.02)
+            if not child.ended:
+                await child.kill()
+            died = child.crashed_at()
+            engine = await build_live_engine(live_settings(fake.http_base, db, risk={**CHURN, **EXIT}))
+            try:
+                async with lab.migrations:
+                    await engine.start(run_feed=True, run_jobs=False)
+                (pos,) = await engine.repository.open_positions()
+                deadline = loop.time() + HANG_GUARD
+                while engine.manager.position(pos.id) is not None and loop.time() < deadline:
+                    await asyncio.sleep(0.05)
+                await engine.reconcile_now()
+                (run_state,) = (await engine.repository.algos_for_positions([pos.id]))[pos.id]
+                final = await engine.repository.get_position(pos.id)
+                report = await audit(fake, engine)
+            finally:
+                await engine.stop()
+        finally:
+            stop.set()
+            await wiggler
+        prefix = f"sp-{pos.id}-{Leg.TWAP_EXIT.value}-0-"
+        sent = sorted(o.client_id for o in fake.orders.values() if o.client_id.startswith(prefix))
+        sold = sum((t.qty for t in fake.trades if client_id_of_trade(fake, t).startswith(prefix)), Decimal(0))
+        flat = (VENUE_ID[BTC], "BOTH") not in fake.positions
+    return {"run": run, "asked": _spec(point), "died": died, "sent": sent, "status": run_state.status,
+            "slices": [f"{prefix}{i}" for i in range(run_state.slices)], "planned": run_state.total, "sold": sold,
+            "final": final, "flat": flat, "audit": report}
+
+
+async def test_sigkill_inside_a_twap_exit_then_restart_finishes_it_no_slice_twice(tmp_path: Path) -> None:
+    async with CrashLab(tmp_path) as lab:
+        results = [await exit_run(n, lab, point) for n, point in enumerate(EXIT_RUNS)]
+    for r in results:
+        detail = f"exit run {r['run']}: {r}"
+        assert r["died"] == r["asked"], detail
+        assert r["status"] is AlgoStatus.DONE and len(r["slices"]) == 6 and r["sent"] == r["slices"], detail
+        final = r["final"]
+        assert final is not None and final.remaining == 0 and not final.is_open, detail
+        assert r["sold"] == r["planned"] == final.qty == sum((e.qty for e in final.exits), Decimal(0)), detail
+        assert r["flat"] and r["audit"].ok, detail
