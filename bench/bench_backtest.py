@@ -83,6 +83,14 @@ def profile_top(n: int = 10) -> str:
     return text.getvalue()
 
 
+def _loadavg() -> str:
+    """The 1, 5 and 15-minute load averages (the machine may be shared)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
@@ -105,7 +113,7 @@ def main() -> None:
                   f"(load average {load:.1f} on {os.cpu_count()} cores); report identical to the pinned one: "
                   f"{'yes' if same else 'NO'}", flush=True)
     best, median = min(walls), statistics.median(walls)
-    print(f"\n{rows} candles, {len(SYMBOLS)} markets, whole process:")
+    print(f"\n{rows} candles, {len(SYMBOLS)} markets, whole process (/proc/loadavg now: {_loadavg()}):")
     print(f"  best   {best:.2f} s  ({rows / best:,.0f} candles/s), cpu {min(cpus):.2f} s")
     print(f"  median {median:.2f} s  ({rows / median:,.0f} candles/s), cpu {statistics.median(cpus):.2f} s")
     print(f"  target < {TARGET_S} s: {'met' if best < TARGET_S else 'NOT met'} (best run)")

@@ -68,15 +68,17 @@ def _exchange_name(settings: Settings) -> Check:
 
 
 def _venues(settings: Settings) -> list[Check]:
-    """Named venues (``SP_VENUES__<NAME>__EXCHANGE``): each must be an exchange ccxt ships."""
-    from engine.venues import venue_problems
+    """Named venues (``SP_VENUES__<NAME>__EXCHANGE``): each must be an exchange ccxt ships; live, each
+    venue (the default one too) must have the credentials its exchange signs with."""
+    from engine.venues import credential_problems, venue_problems
 
+    keys = [Check("keys", False, line) for line in credential_problems(settings)]
     if not settings.venues:
-        return []
+        return keys
     problems = venue_problems(settings)
     if problems:
-        return [Check("venues", False, line) for line in problems]
-    return [Check("venues", True, ", ".join(sorted(settings.venues)))]
+        return [Check("venues", False, line) for line in problems] + keys
+    return [Check("venues", True, ", ".join(sorted(settings.venues)))] + keys
 
 
 def _replay(settings: Settings) -> Check:

@@ -84,6 +84,27 @@ def venue_problems(settings: Settings) -> list[str]:
     return problems
 
 
+def credential_problems(settings: Settings) -> list[str]:
+    """Live mode: one line per credential a venue's exchange needs (ccxt's ``requiredCredentials``) and
+    that is not set, naming the variable — e.g. aster signs with a wallet key, not an API key."""
+    from engine.brokers.ccxt.venues import ccxt_has, required_credentials
+
+    if settings.paper:
+        return []
+    problems = []
+    for name, venue in exchange_settings(settings).items():
+        if venue.name == "qmt" or not ccxt_has(venue.name):
+            continue  # the QMT bridge has its own check; an unknown exchange is ``venue_problems``' line
+        prefix = "SP_EXCHANGE__" if name == DEFAULT else f"SP_VENUES__{name.upper()}__"
+        given = {"API_KEY": venue.api_key, "API_SECRET": venue.api_secret, "PRIVATE_KEY": venue.private_key}
+        missing = [prefix + suffix for suffix in required_credentials(venue.name)
+                   if given[suffix] is None or not given[suffix].get_secret_value()]  # type: ignore[union-attr]
+        if missing:
+            problems.append(f"{' and '.join(missing)}: live trading on {venue.name} needs "
+                            f"{'it' if len(missing) == 1 else 'them'}")
+    return problems
+
+
 def paper_store(db: Any, name: str) -> Any:
     """Where the named venue ``name`` keeps its paper account: its own rows of the ``paper_*`` tables
     (key ``venue:<name>``), never those of the engine's own paper venue (``default``) or another venue."""

@@ -15,7 +15,7 @@ from engine.brokers.base import Broker
 from engine.brokers.errors import register_secret
 from engine.bus import EventBus
 from engine.clock import Clock, LiveClock, ManualClock
-from engine.domain.events import EngineError, PositionClosed
+from engine.domain.events import EngineError
 from engine.domain.models import position_id_of
 from engine.domain.reasons import ErrorCode
 from engine.execution.algo_watch import AlgoWatch
@@ -143,7 +143,6 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
     planner = Planner(settings.plan, settings.broker.maintenance_margin_pct)
     risk = RiskService(settings.risk, repo, bus, clock, settings.paper)
     bus.subscribe(EngineError, risk.on_engine_error)
-    bus.subscribe(PositionClosed, risk.on_position_closed)
     manager = PositionManager(repo, broker, bus, clock, markets, taker_fee=settings.broker.taker_fee,
                               breakeven_buffer_pct=settings.plan.breakeven_buffer_pct, paper=settings.paper,
                               on_realized=risk.book, **_profit_trailing(settings))

@@ -17,15 +17,18 @@ import hmac
 import json
 from collections.abc import Collection
 from email.message import EmailMessage
-from typing import Protocol
-
-import aiohttp
-import aiosmtplib
+from typing import TYPE_CHECKING, Protocol
 
 from config.outside import AlertSettings
 from engine.alerts.kinds import payload, routed, summary
 from engine.brokers.errors import register_secret
 from engine.domain.events import Event
+
+if TYPE_CHECKING:
+    import aiohttp
+
+# aiohttp and aiosmtplib are imported by the channels that use them: a run without these channels
+# (a backtest, most paper runs) does not pay for their import at start-up
 
 SIGNATURE_HEADER = "X-SignalPilot-Signature"
 EVENT_HEADER = "X-SignalPilot-Event"
@@ -57,6 +60,8 @@ class WebhookChannel:
     name = "webhook"
 
     def __init__(self, url: str, secret: str | None, kinds: Collection[str], timeout: float = 10.0) -> None:
+        import aiohttp
+
         self.url, self.secret, self.kinds = url, secret, tuple(kinds)
         self.timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
@@ -65,6 +70,8 @@ class WebhookChannel:
         return routed(event, self.kinds)
 
     async def send(self, event: Event) -> None:
+        import aiohttp
+
         body = json.dumps(payload(event), separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", EVENT_HEADER: event.id, "User-Agent": "SignalPilot"}
         if self.secret:
@@ -109,6 +116,8 @@ class EmailChannel:
         return msg
 
     async def send(self, event: Event) -> None:
+        import aiosmtplib
+
         s = self.s
         password = s.smtp_password.get_secret_value() if s.smtp_password else None
         try:

@@ -46,6 +46,7 @@ from engine.domain.models import (
     VenuePosition,
 )
 from engine.domain.values import HUNDRED, ZERO, OrderAction
+from engine.locks import free
 from engine.market.base import PriceTick
 
 # (symbol, action, qty, price) → the fill's costs, or None for the fee rates
@@ -216,6 +217,11 @@ class PaperBroker:
     # --- matching --------------------------------------------------------------------------------
     async def on_price(self, tick: PriceTick) -> None:
         """Set the mark; liquidate a crossed position; then fill triggered orders in a fixed order."""
+        if self._deferred and self._loaded and self._state.idle(tick.symbol) and free(self._lock):
+            # a quiet symbol (no position, no resting order): only the mark moves. Nothing can fill,
+            # its exposure is nil and the manager takes the (absent) changes: the same as below, in O(1)
+            self._marks[tick.symbol] = tick.price
+            return
         async with self._lock:
             await self._load()
             symbol, price = tick.symbol, tick.price

@@ -147,6 +147,10 @@ class PaperState:
         if margin or upnl:
             self._exposure[symbol] = (margin, upnl)
 
+    def idle(self, symbol: str) -> bool:
+        """No position and no resting order on ``symbol`` (a price there changes nothing but the mark)."""
+        return symbol not in self.positions and symbol not in self._by_symbol and symbol not in self._exposure
+
     def open_orders(self, symbol: str | None = None) -> list[PaperOrder]:
         """Resting orders in placement order (of one symbol: without looking at the others)."""
         if symbol is None:

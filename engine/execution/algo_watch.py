@@ -23,10 +23,11 @@ class AlgoWatch:
         self.manager, self.clock = manager, clock
 
     async def on_tick(self, tick: PriceTick) -> None:
+        positions = self.manager.positions_on(tick.symbol)
+        if not positions:
+            return  # a quiet tick: nothing looked at
         now = self.clock.now()
-        for pos in self.manager.open_positions():
-            if pos.symbol != tick.symbol:
-                continue
+        for pos in positions:
             for algo in self.manager.algos_of(pos.id):
                 for _ in range(2):  # a second look tells what the slices just sent filled (a synchronous venue)
                     held = self.manager.position(pos.id)

@@ -4,6 +4,9 @@
   filled, or at ``timeout`` whatever has filled, the rest is cancelled and the position is
   managed for what filled (stop and targets sized to it). Nothing filled at the timeout → the entry
   is cancelled, ``EntryNotFilled`` is told, and the position ends as failed (never opened).
+  A fill that raced the cancel (the venue filled it as the cancel arrived) is protected all the
+  same: with the position open, the stop and targets are re-sized for it (``lifecycle.on_fill``);
+  with the position ended "not filled", it is opened for that fill and protected (``late_fill``).
 - Scale-in: the entry is split in parts at offsets (% of the entry price toward the stop) with
   shares; the first part (offset 0) is the entry order; once the position is open, the others
   rest as limit orders (leg ``sc``). Each part's fill re-averages the entry and re-places the
@@ -19,9 +22,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from config.settings import RiskSettings
-from engine.domain.events import EntryNotFilled, PositionOpened
+from engine.domain.events import EntryNotFilled, OrderFilled, PositionOpened
 from engine.domain.models import (
     CloseReason,
+    Fill,
     Leg,
     Order,
     OrderType,
@@ -101,6 +105,25 @@ def finish_entry(pos: Position, orders: list[Order], now: datetime, ctx: lc.Cont
     actions += [lc.PlaceOrder(o) for o in protective[1:]]
     opened_ev = PositionOpened(ts=now, paper=ctx.paper, position=opened, single_target=len(opened.targets) == 1)
     return lc.Transition(opened, tuple(protective), tuple(actions), (opened_ev,))
+
+
+def late_fill(pos: Position, orders: list[Order], order: Order, fill: Fill, ctx: lc.Context) -> lc.Transition:
+    """An entry fill for a limit entry that ended "not filled" (it raced the cancel of the entry, or
+    the cancel came too late): the position is opened for what filled, stop and targets sized to it."""
+    applied = lc.apply_fill_to_order(order, fill)
+    held = pos.remaining + fill.qty
+    entry = (pos.entry_price * pos.remaining + fill.price * fill.qty) / held if pos.remaining > 0 else fill.price
+    opened = replace(pos, state=PositionState.OPEN, close_reason=None, closed_at=None, qty=held, remaining=held,
+                     entry_price=entry, best_price=entry, fees=pos.fees + fill.fee,
+                     realized_pnl=pos.realized_pnl - fill.fee, opened_at=fill.ts)
+    protective = lc._protective_orders(opened, ctx, fill.ts)
+    actions: list[lc.Action] = [lc.PlaceOrder(protective[0], protective=True)]
+    actions += [lc.PlaceOrder(o) for o in protective[1:]]
+    filled = OrderFilled(ts=fill.ts, paper=ctx.paper, position_id=pos.id, signal_id=pos.signal_id,
+                         client_id=fill.client_id, leg=order.leg, symbol=pos.symbol, qty=fill.qty, price=fill.price,
+                         fee=fill.fee)
+    opened_ev = PositionOpened(ts=fill.ts, paper=ctx.paper, position=opened, single_target=len(opened.targets) == 1)
+    return lc.Transition(opened, (applied, *protective), tuple(actions), (filled, opened_ev))
 
 
 # --- scale-in ---------------------------------------------------------------------------------------------------

@@ -18,11 +18,12 @@ class EntryWatch:
         self.manager, self.clock, self._plan = manager, clock, plan
 
     async def on_tick(self, tick: PriceTick) -> None:
+        held = self.manager.positions_on(tick.symbol)
+        if not held:
+            return
         plan = self._plan()
         now = self.clock.now()
-        for pos in self.manager.open_positions():
-            if pos.symbol != tick.symbol:
-                continue
+        for pos in held:
             orders = self.manager.orders_of(pos.id)
             if pos.state is PositionState.PENDING and any(
                     o.leg == Leg.ENTRY.value and o.type is OrderType.LIMIT and not o.status.is_final for o in orders):

@@ -15,7 +15,7 @@ run. Ticks of all symbols are emitted point by point, so the clock never goes ba
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -83,12 +83,22 @@ class _Series:
     frames: dict[int, tuple[Candles, np.ndarray]] = field(default_factory=dict)  # tf ms → candles, close ms
     cursor: int = 0  # next base candle to replay
     decimals: dict[float, Decimal] = field(default_factory=dict)  # price → exact Decimal, made once
+    times: list[int] = field(init=False)  # the open times as Python ints (the replay loop reads them)
+    ohlc: list[tuple[float, float, float, float]] = field(init=False)  # … and the prices
 
     def __post_init__(self) -> None:
         f = self.file
         self.base = Candles(f.ts, f.open, f.high, f.low, f.close, f.volume)
         self.qv_cum = np.concatenate(([0.0], np.cumsum(f.close * f.volume)))
         self.frames[self.base_ms] = (self.base, f.ts + self.base_ms)
+        self.times = f.ts.tolist()
+        self.ohlc = list(zip(f.open.tolist(), f.high.tolist(), f.low.tolist(), f.close.tolist(), strict=True))
+
+    def path(self, i: int) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """The four prices candle ``i`` visits (:func:`tick_path`)."""
+        o, h, lo, c = self.ohlc[i]
+        price = self.price
+        return tick_path(price(o), price(h), price(lo), price(c))
 
     def frame(self, tf_ms: int) -> tuple[Candles, np.ndarray]:
         got = self.frames.get(tf_ms)
@@ -203,6 +213,21 @@ class ReplayMarketData:
         return Candles(frame.ts[lo:hi], frame.open[lo:hi], frame.high[lo:hi], frame.low[lo:hi],
                        frame.close[lo:hi], frame.volume[lo:hi])
 
+    def windows_ahead(self, symbol: str, timeframe: str, length: int, last_open_ms: Sequence[int]) -> list[Candles]:
+        """What ``candles(symbol, timeframe, length)`` will return once each candle opening at
+        ``last_open_ms`` has closed, for those the data holds (full windows only): the scorer
+        computes sliding windows ahead with them (engine/signals/ahead.py)."""
+        frame, _close = self._get(symbol).frame(timeframe_seconds(timeframe) * 1000)
+        wanted = np.asarray(last_open_ms, dtype=np.int64)
+        at = np.searchsorted(frame.ts, wanted, "left")
+        out: list[Candles] = []
+        for ms, i in zip(wanted.tolist(), at.tolist(), strict=True):
+            if i < frame.ts.size and int(frame.ts[i]) == ms and i + 1 >= length > 0:
+                lo, hi = i + 1 - length, i + 1
+                out.append(Candles(frame.ts[lo:hi], frame.open[lo:hi], frame.high[lo:hi], frame.low[lo:hi],
+                                   frame.close[lo:hi], frame.volume[lo:hi]))
+        return out
+
     async def price(self, symbol: str) -> Decimal | None:
         return self._last_price.get(self._get(symbol).file.symbol)
 
@@ -295,19 +320,18 @@ class ReplayMarketData:
         paths: list[tuple[str, tuple[Decimal, ...]]] = []
         for s in self._series.values():
             i = s.cursor
-            if i < s.file.ts.size and s.file.ts[i] == t_ms:
-                f = s.file
-                paths.append((f.symbol, tick_path(s.price(f.open[i]), s.price(f.high[i]),
-                                                  s.price(f.low[i]), s.price(f.close[i]))))
+            if i < len(s.times) and s.times[i] == t_ms:
+                paths.append((s.file.symbol, s.path(i)))
                 s.cursor = i + 1
         t = _from_ms(t_ms)
         quarter = timedelta(milliseconds=self._base_ms) / 4
+        last_price = self._last_price
         for k in range(4):
             when = t + quarter * k
             self._set_clock(when)
             for symbol, path in paths:
-                self._last_price[symbol] = path[k]
-                await on_tick(PriceTick(symbol, path[k], when))
+                price = last_price[symbol] = path[k]
+                await on_tick(PriceTick(symbol, price, when))
         self._cursor += 1
         bar_end = _from_ms(t_ms + self._base_ms)
         self._set_clock(bar_end)

@@ -29,7 +29,8 @@ class PositionBook:
         return self._open.get(position_id)
 
     def of_symbol(self, symbol: str) -> list[Position]:
-        return list(self._by_symbol.get(symbol, {}).values())
+        mine = self._by_symbol.get(symbol)
+        return list(mine.values()) if mine else []
 
     def orders(self, position_id: str) -> list[Order]:
         return list(self._orders.get(position_id, {}).values())

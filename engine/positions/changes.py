@@ -1,6 +1,7 @@
 """Changes to an open position asked for from the chat (partial close, stop and target moves,
-additions: the pure transitions of ``engine.positions.adjust``), and a scale-in part that filled on
-the venue after its position closed. Both go through the position manager's public API: under its
+additions: the pure transitions of ``engine.positions.adjust``), a scale-in part that filled on
+the venue after its position closed, and a limit entry's fill that raced its cancel after the
+entry ended "not filled" (``engine.execution.entry.late_fill``). Both go through the position manager's public API: under its
 lock, one unit of work per step (``PositionManager.apply``), no commit path of their own."""
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from engine.domain.models import ALGO_ENTRY_LEGS, Fill, Leg, Order, Position, PositionState
+from engine.domain.models import ALGO_ENTRY_LEGS, CloseReason, Fill, Leg, Order, Position, PositionState
+from engine.execution.entry import late_fill
 from engine.positions import adjust
 from engine.positions import lifecycle as lc
 
@@ -56,4 +58,24 @@ async def close_orphan(manager: PositionManager, pos: Position, orders: list[Ord
         await manager.apply(tr, fill)
     except BaseException:
         manager.remember(pos)  # not applied: forgotten again
+        raise
+
+
+def late_entry(pos: Position, order: Order) -> bool:
+    """An entry fill for a limit entry already ended "not filled": the fill raced the cancel."""
+    return order.leg == Leg.ENTRY.value and pos.close_reason is CloseReason.NOT_FILLED
+
+
+async def open_late_entry(manager: PositionManager, pos: Position, orders: list[Order], order: Order,
+                          fill: Fill) -> None:
+    """The position is opened for what filled and protected (``late_fill``): one step, the fill
+    recorded in its commit. Lock held; ``orders``: all of the position's orders."""
+    log.warning("entry %s filled after it ended not filled: position %s opened for %s", fill.client_id, pos.id,
+                fill.qty)
+    tr = late_fill(pos, orders, order, fill, await manager.ctx(pos.symbol))
+    manager.remember(replace(pos, state=PositionState.PENDING), orders)  # held again, its orders in view
+    try:
+        await manager.apply(tr, fill)
+    except BaseException:
+        manager.remember(pos)  # not applied: as it was
         raise

@@ -150,6 +150,8 @@ def apply_fill_to_order(order: Order, fill: Fill) -> Order:
     avg = fill.price if order.avg_price is None or order.filled_qty == 0 else (
         (order.avg_price * order.filled_qty + fill.price * fill.qty) / filled)
     status = OrderStatus.FILLED if filled >= order.qty else OrderStatus.OPEN
+    if status is OrderStatus.OPEN and order.status is OrderStatus.CANCELLED:
+        status = order.status  # a fill that raced the order's cancel: the order stays done
     return replace(order, filled_qty=filled, avg_price=avg, fee=order.fee + fill.fee, status=status)
 
 

@@ -52,6 +52,7 @@ from engine.domain.models import (
     position_id_of,
 )
 from engine.domain.reasons import ErrorCode
+from engine.locks import free
 from engine.market.base import PriceTick
 from engine.positions import changes, flat, refusals
 from engine.positions import lifecycle as lc
@@ -63,8 +64,9 @@ from engine.tasks import quiet
 log = logging.getLogger("engine.positions")
 
 MarketLookup = Callable[[str], Awaitable[MarketSpec]]
-# realized PnL booked → (small values to write with the step, events it causes): the risk state
-RealizedHook = Callable[[Decimal], tuple[Mapping[str, str], tuple[Event, ...]]]
+# a step's change of a position (before, after) booked → (small values to write with the step, events it
+# causes): the risk state (realized PnL, a finished trade's streaks; engine.risk.service.RiskService.book)
+RealizedHook = Callable[[Position | None, Position], tuple[Mapping[str, str], tuple[Event, ...]]]
 
 
 class PositionManager:
@@ -94,6 +96,11 @@ class PositionManager:
     # --- queries ---------------------------------------------------------------------------------
     def open_positions(self) -> list[Position]:
         return self._book.positions()
+
+    def positions_on(self, symbol: str) -> list[Position]:
+        """The open positions of ``symbol``, in the order of ``open_positions`` (without looking at the others)."""
+        held = self._book.of_symbol(symbol)
+        return [p for p in held if p.is_open] if held else held
 
     def position(self, position_id: str) -> Position | None:
         """An open (or pending) position as the manager holds it; None once it is over."""
@@ -162,13 +169,21 @@ class PositionManager:
         they are now, in one commit; ``alerts`` (already in ``events``) are published after it."""
         orders = tuple(orders)
         fills = tuple(fills)
+        kv, risk = self._booked(position) if position is not None else ({}, ())
         await self._commit(Unit(position, orders, fills, position.id if position and fills else None,
-                                events=tuple(events)), alerts)
+                                events=(*events, *risk), kv=kv), alerts)
         if position is not None:
             self.remember(position, orders)
         else:
             for order in orders:
                 self._book.put_order(order)
+        await self.bus.publish_batch(risk)
+
+    def _booked(self, after: Position) -> tuple[Mapping[str, str], tuple[Event, ...]]:
+        """What the step changing ``after`` does to the risk state: written in the step's commit."""
+        if self._on_realized is None:
+            return {}, ()
+        return self._on_realized(self._book.get(after.id), after)
 
     def remember(self, pos: Position, orders: Iterable[Order] = ()) -> None:
         """Hold ``pos`` (and these of its orders) in memory: open, or forgotten once it is over."""
@@ -206,14 +221,17 @@ class PositionManager:
             self._take_fills()
         await self._flush()
 
-    def _take_fills(self) -> None:
+    def _take_fills(self) -> bool:
+        """Queue the venue's new fills; whether any fill waits in the queue."""
         if self._journal is not None:
             self._inbox.extend(self._journal.take_fills())
+        return bool(self._inbox)
 
     async def on_tick(self, tick: PriceTick) -> None:
         await self.broker.on_price(tick)
-        async with self._lock:
-            await self._drain()
+        if not free(self._lock) or self._take_fills() or self._uow.pending:  # else _drain has nothing to do
+            async with self._lock:
+                await self._drain()
         for held in self._book.of_symbol(tick.symbol):
             pid = held.id
             pos = self._book.get(pid)
@@ -294,13 +312,7 @@ class PositionManager:
         """One step: persist (the fill, the position, its orders, the venue, the risk state, the
         outbox: one commit), send its orders, commit their acknowledgements, publish its events
         as one batch. Called with the lock held."""
-        before = self._book.get(tr.position.id)
-        kv: Mapping[str, str] = {}
-        risk: tuple[Event, ...] = ()
-        if self._on_realized is not None:
-            delta = tr.position.realized_pnl - (before.realized_pnl if before else Decimal(0))
-            if delta:
-                kv, risk = self._on_realized(delta)
+        kv, risk = self._booked(tr.position)
         algos = tr.algos if tr.position.is_open else (*tr.algos, *ended_with(self.algos_of(tr.position.id), tr.algos,
                                                                                   tr.orders))
         await self._commit(Unit(tr.position, tr.orders, (fill,) if fill else (), tr.position.id if fill else None,
@@ -398,6 +410,9 @@ class PositionManager:
             return
         if order is not None and changes.orphaned(pos, order):
             await changes.close_orphan(self, pos, orders, order, fill)
+            return
+        if order is not None and changes.late_entry(pos, order):
+            await changes.open_late_entry(self, pos, orders, order, fill)
             return
         if not pos.is_open:
             log.warning("fill %s for a finished position %s", fill.client_id, pos.id)

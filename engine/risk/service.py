@@ -1,4 +1,6 @@
-"""Risk service: keeps the trading state and the day's figures, pauses on limits, publishes why."""
+"""Risk service: keeps the trading state, the day's figures and the loss/win streaks; pauses on
+limits, publishes why. What a position's step does to the state (realized PnL, a finished trade) is
+booked by ``book`` and committed with that step (engine.positions.manager), never afterwards."""
 
 from __future__ import annotations
 
@@ -9,9 +11,10 @@ from decimal import Decimal
 from config.settings import RiskSettings
 from engine.bus import EventBus
 from engine.clock import Clock
-from engine.domain.events import EngineError, Event, PositionClosed, TradingPaused, TradingResumed
+from engine.domain.events import EngineError, Event, TradingPaused, TradingResumed
+from engine.domain.models import Position, PositionState
 from engine.domain.reasons import ErrorCode, PauseReason, TradingState
-from engine.domain.values import HUNDRED
+from engine.domain.values import HUNDRED, ZERO
 from engine.risk.reduction import after_trade
 from engine.risk.state import RiskState, next_utc_midnight
 from engine.storage.repository import Repository
@@ -51,41 +54,49 @@ class RiskService:
             if (new.equity_peak - equity) / new.equity_peak * HUNDRED >= limit:
                 await self._pause(PauseReason.MAX_DRAWDOWN, None, None)
 
-    def book(self, delta: Decimal) -> tuple[dict[str, str], tuple[Event, ...]]:
-        """Realized PnL (net of fees) booked by a lifecycle step; pauses until the next UTC day at
-        the daily limit. Returns what to write with the step (the state) and the events it causes:
-        the position manager commits them in the step's transaction and publishes them with its events."""
-        s = self.state
-        if s.day != self.clock.now().date():
-            s = s.roll(self.clock.now(), s.day_start_equity)
-        s = replace(s, day_pnl=s.day_pnl + delta)
-        events: tuple[Event, ...] = ()
-        limit = self.settings.daily_loss_limit_pct
-        if limit > 0 and s.day_start_equity > 0 and s.state is TradingState.ACTIVE:
-            if -s.day_pnl >= s.day_start_equity * limit / HUNDRED:
-                s = s.paused(PauseReason.DAILY_LOSS, next_utc_midnight(self.clock.now()))
-                events = (TradingPaused(ts=self.clock.now(), paper=self.paper, reason=PauseReason.DAILY_LOSS,
-                                        until=s.until, by=None),)
-                log.warning("trading paused: %s", PauseReason.DAILY_LOSS.value)
+    def book(self, before: Position | None, after: Position) -> tuple[dict[str, str], tuple[Event, ...]]:
+        """What one lifecycle step changed about a position, booked into the risk state: its realized
+        PnL (net of fees) into the day's figures — pausing until the next UTC day at the daily limit —
+        and, when the step closed it, the finished trade into the loss and win streaks (the size
+        reduction, engine.risk.reduction). Returns what to write with the step (the state) and the
+        events it causes: the position manager commits them in the step's transaction and publishes
+        them with its events, so a crash cannot keep the close and lose what it did to the state."""
+        delta = after.realized_pnl - (before.realized_pnl if before is not None else ZERO)
+        closed = after.state is PositionState.CLOSED and (before is None or before.state is not PositionState.CLOSED)
+        if not delta and not closed:
+            return {}, ()
+        s, events = self._booked(self.state, delta)
+        if closed:
+            s = after_trade(self.settings, s, after.realized_pnl)
+            if s.streak_reduced != self.state.streak_reduced:
+                log.warning("size reduction after a loss streak: %s", "on" if s.streak_reduced else "lifted")
         if s == self.state:
             return {}, events
         self.state = s
         return {KEY: s.to_json()}, events
 
+    def _booked(self, s: RiskState, delta: Decimal) -> tuple[RiskState, tuple[Event, ...]]:
+        if not delta:
+            return s, ()
+        if s.day != self.clock.now().date():
+            s = s.roll(self.clock.now(), s.day_start_equity)
+        s = replace(s, day_pnl=s.day_pnl + delta)
+        limit = self.settings.daily_loss_limit_pct
+        if limit > 0 and s.day_start_equity > 0 and s.state is TradingState.ACTIVE:
+            if -s.day_pnl >= s.day_start_equity * limit / HUNDRED:
+                s = s.paused(PauseReason.DAILY_LOSS, next_utc_midnight(self.clock.now()))
+                log.warning("trading paused: %s", PauseReason.DAILY_LOSS.value)
+                return s, (TradingPaused(ts=self.clock.now(), paper=self.paper, reason=PauseReason.DAILY_LOSS,
+                                         until=s.until, by=None),)
+        return s, ()
+
     async def realized(self, delta: Decimal) -> None:
-        """``book`` on its own: the state (and its alerts) in one commit, then the events."""
-        kv, events = self.book(delta)
-        if kv:
-            await self.repo.kv_put(KEY, kv[KEY], events)
+        """Realized PnL booked on its own (no position step): the state (and its alerts) in one commit,
+        then the events."""
+        new, events = self._booked(self.state, delta)
+        await self._save(new, events)
         for event in events:
             await self.bus.publish(event)
-
-    async def on_position_closed(self, event: PositionClosed) -> None:
-        """A finished trade counts into the loss and win streaks (size reduction, engine.risk.reduction)."""
-        new = after_trade(self.settings, self.state, event.pnl)
-        if new.streak_reduced != self.state.streak_reduced:
-            log.warning("size reduction after a loss streak: %s", "on" if new.streak_reduced else "lifted")
-        await self._save(new)
 
     async def _pause(self, reason: PauseReason, until: object, by: str | None) -> None:
         new = self.state.paused(reason, until)  # type: ignore[arg-type]

@@ -33,6 +33,9 @@ class Scanner:
         self.candles = candles
         self._gate = asyncio.Semaphore(max(1, concurrency))
         self.last_errors: list[tuple[str, str]] = []  # (symbol, error) of the last scan
+        windows_ahead = getattr(market, "windows_ahead", None)  # a replay knows the data ahead
+        if windows_ahead is not None:
+            scorer.look_ahead(windows_ahead)
 
     async def _fetch(self, symbol: str) -> ScoreRequest | None:
         """Everything the scorer needs for one symbol; None when it has no closed candle yet."""

@@ -31,12 +31,24 @@ from engine.domain.models import FactorScore
 from engine.domain.values import Side, timeframe_seconds
 from engine.market.base import Candles
 from engine.signals import factors as fx
+from engine.signals.ahead import Ahead, WindowsAhead
 from engine.signals.analysis import Analysis
 from engine.signals.snapshot import IndicatorParams, SeriesState, TfSnapshot, advance_snapshots
 
 ScoreRequest = tuple[str, Mapping[str, Candles], float, float | None]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+_SECONDS: dict[str, int] = {}
+
+
+def _tf_seconds(timeframe: str) -> int:
+    """``timeframe_seconds``, remembered (a scan asks for the same few timeframes thousands of times)."""
+    got = _SECONDS.get(timeframe)
+    if got is None:
+        got = _SECONDS[timeframe] = timeframe_seconds(timeframe)
+    return got
 
 
 def _none(x: float) -> float | None:
@@ -61,6 +73,12 @@ class Scorer:
         self._need = self.params.history_needed()
         self._cache: dict[tuple[str, str], tuple[tuple[int, int, int], TfSnapshot, SeriesState | None]] = {}
         self.computed = 0  # snapshots computed so far (the rest came from the cache)
+        self._ahead: Ahead | None = None
+
+    def look_ahead(self, windows: WindowsAhead) -> None:
+        """A source that knows the data ahead (a replay): sliding windows are computed ahead, in
+        batches (engine/signals/ahead.py) — the same values, for less."""
+        self._ahead = Ahead(windows, self.params)
 
     # --- public ----------------------------------------------------------------------------
     def score(self, symbol: str, candles_by_tf: Mapping[str, Candles], quote_volume: float,
@@ -84,8 +102,10 @@ class Scorer:
                     todo.append((symbol, tf, c, key))
         if todo:
             before = [self._cache.get((t[0], t[1])) for t in todo]
-            snaps, states = advance_snapshots([t[2] for t in todo], [t[1] for t in todo],
-                                              [b[2] if b is not None else None for b in before], self.params)
+            previous = [b[2] if b is not None else None for b in before]
+            known = self._ahead.known([t[:3] for t in todo], previous) if self._ahead is not None else None
+            snaps, states = advance_snapshots([t[2] for t in todo], [t[1] for t in todo], previous, self.params,
+                                              known)
             self.computed += len(snaps)
             for (symbol, tf, _c, key), snap, state in zip(todo, snaps, states, strict=True):
                 self._cache[(symbol, tf)] = (key, snap, state)
@@ -99,6 +119,8 @@ class Scorer:
         """Drop the cached snapshots of every symbol not in ``symbols`` (those that left the universe)."""
         for key in [k for k in self._cache if k[0] not in symbols]:
             del self._cache[key]
+        if self._ahead is not None:
+            self._ahead.retain(symbols)
 
     @property
     def cached_symbols(self) -> set[str]:
@@ -109,7 +131,7 @@ class Scorer:
     def _timeframes(symbol: str, by_tf: Mapping[str, Candles]) -> list[str]:
         if not by_tf:
             raise ValueError(f"{symbol}: no timeframes to score")
-        tfs = sorted(by_tf, key=timeframe_seconds)
+        tfs = sorted(by_tf, key=_tf_seconds)
         if len(by_tf[tfs[0]]) == 0:
             raise ValueError(f"{symbol}: no closed candle on {tfs[0]}")
         return tfs
@@ -125,7 +147,7 @@ class Scorer:
             if name in fx.PER_TF_DIRECTION:
                 x = fx.PER_TF_DIRECTION[name](s)
             else:
-                x = fx.PER_TF_QUALITY[name](s, timeframe_seconds(tf) / 3600.0)
+                x = fx.PER_TF_QUALITY[name](s, _tf_seconds(tf) / 3600.0)
             if x is None:
                 parts.append(f"{tf} n/a ({s.candles}/{self._need[name]})")
                 continue

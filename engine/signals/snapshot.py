@@ -194,6 +194,30 @@ def _continued(p: IndicatorParams, candles: Sequence[Candles], states: Sequence[
                   np.ones(len(candles), dtype=bool))
 
 
+@dataclass(frozen=True, slots=True)
+class Recursive:
+    """The recursive part of one series at its last candle, as a full recomputation gives it."""
+
+    values: np.ndarray  # the 12 smoothers (see _Lasts)
+    line: float
+    pdi: float
+    mdi: float
+    seeded: bool
+
+
+def full_recursive(candles: Sequence[Candles], params: IndicatorParams = IndicatorParams()) -> list[Recursive]:
+    """The recursive part of every series in ``candles``, each from its first candle, in one batch
+    of series of one length (so none is padded). A row's values never depend on the other rows of
+    its batch: these are the values :func:`advance_snapshots` computes for such a series."""
+    if not candles:
+        return []
+    if len({len(cd) for cd in candles}) != 1:
+        raise ValueError("full_recursive takes series of one length")
+    r = _full(params, candles)
+    return [Recursive(r.values[i].copy(), float(r.line[i]), float(r.pdi[i]), float(r.mdi[i]), bool(r.seeded[i]))
+            for i in range(len(candles))]
+
+
 def _snapshots(p: IndicatorParams, candles: Sequence[Candles], timeframes: Sequence[str], r: _Lasts
                ) -> list[TfSnapshot]:
     """The snapshots: the recursive part ``r`` plus what reads only the last candles."""
@@ -248,16 +272,25 @@ def compute_snapshots(candles: Sequence[Candles], timeframes: Sequence[str],
 
 
 def advance_snapshots(candles: Sequence[Candles], timeframes: Sequence[str],
-                      states: Sequence[SeriesState | None], params: IndicatorParams = IndicatorParams()
+                      states: Sequence[SeriesState | None], params: IndicatorParams = IndicatorParams(),
+                      known: Sequence[Recursive | None] | None = None
                       ) -> tuple[list[TfSnapshot], list[SeriesState | None]]:
     """Like :func:`compute_snapshots`, continuing every series whose ``states[i]`` it extends; also
-    returns the new states (None for an empty series)."""
+    returns the new states (None for an empty series). ``known[i]``: the recursive part of a series
+    not continued, computed before (:func:`full_recursive`) — not computed again."""
     if not candles:
         return [], []
     go_on = [i for i, (cd, st) in enumerate(zip(candles, states, strict=True))
              if st is not None and st.continued_by(cd)]
-    anew = sorted(set(range(len(candles))) - set(go_on))
+    rest = sorted(set(range(len(candles))) - set(go_on))
+    given = [i for i in rest if known is not None and known[i] is not None]
+    anew = [i for i in rest if known is None or known[i] is None]
     parts: list[tuple[list[int], _Lasts]] = []
+    if given:
+        rows_known = [r for i in given if known is not None and (r := known[i]) is not None]
+        parts.append((given, _Lasts(np.stack([r.values for r in rows_known]), np.array([r.line for r in rows_known]),
+                                    np.array([r.pdi for r in rows_known]), np.array([r.mdi for r in rows_known]),
+                                    np.array([r.seeded for r in rows_known], dtype=bool))))
     if anew:
         parts.append((anew, _full(params, [candles[i] for i in anew])))
     if go_on:

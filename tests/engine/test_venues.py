@@ -8,7 +8,7 @@ import pytest
 from config.settings import load_settings
 from config.variables import unknown_variables
 from engine.preflight import startup_problems
-from engine.venues import DEFAULT, VenueRegistry, exchange_settings, venue_problems
+from engine.venues import DEFAULT, VenueRegistry, credential_problems, exchange_settings, venue_problems
 
 
 def test_named_venues_come_from_the_environment_and_the_default_venue_stays(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -40,3 +40,25 @@ def test_a_venue_whose_exchange_ccxt_lacks_is_refused_naming_the_variable(monkey
 def test_an_unknown_venue_name_says_how_to_add_it() -> None:
     with pytest.raises(KeyError, match="SP_VENUES__OKX__EXCHANGE"):
         VenueRegistry({})["okx"]
+
+
+def test_live_venues_missing_the_credentials_their_exchange_signs_with_are_named(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # aster signs with a wallet key: an API key and secret are not what it needs
+    monkeypatch.setenv("SP_MODE", "live")
+    monkeypatch.setenv("SP_EXCHANGE__NAME", "aster")
+    monkeypatch.setenv("SP_EXCHANGE__API_KEY", "k")
+    monkeypatch.setenv("SP_EXCHANGE__API_SECRET", "s")
+    monkeypatch.setenv("SP_VENUES__BP__EXCHANGE", "backpack")
+    monkeypatch.setenv("SP_VENUES__BP__API_KEY", "k-bp")
+    settings = load_settings(_env_file=None)
+    problems = credential_problems(settings)
+    assert problems == ["SP_EXCHANGE__PRIVATE_KEY: live trading on aster needs it",
+                        "SP_VENUES__BP__API_SECRET: live trading on backpack needs it"]
+    assert set(problems) <= set(startup_problems(settings))
+    monkeypatch.setenv("SP_EXCHANGE__PRIVATE_KEY", "0x" + "11" * 32)
+    monkeypatch.setenv("SP_VENUES__BP__API_SECRET", "s-bp")
+    assert credential_problems(load_settings(_env_file=None)) == []
+    monkeypatch.setenv("SP_MODE", "paper")  # paper trades on its own account: no keys needed
+    monkeypatch.delenv("SP_EXCHANGE__PRIVATE_KEY")
+    assert credential_problems(load_settings(_env_file=None)) == []

@@ -26,7 +26,7 @@ from engine.domain.models import (
     Target,
 )
 from engine.domain.values import ZERO, Side
-from engine.execution.entry import EntryPlan, finish_entry, parse_parts, shape_open
+from engine.execution.entry import EntryPlan, finish_entry, late_fill, parse_parts, shape_open
 from engine.execution.watch import EntryWatch
 from engine.market.base import PriceTick
 from engine.positions import lifecycle as lc
@@ -145,6 +145,29 @@ async def test_a_fill_after_the_rest_was_cancelled_is_protected_too(rig) -> None
                       _fill(entry.client_id, "0.5", "99.8"), CTX)
     assert late.position.remaining == Decimal("1.5") and late.position.qty == Decimal("1.5")
     assert next(o for o in late.orders if o.leg == Leg.STOP.value).qty == Decimal("1.5")
+
+
+def test_a_fill_that_raced_the_cancel_leaves_the_cancelled_entry_done() -> None:
+    pos, orders = _pending_with_fill("0.4")
+    cancelled = replace(orders[0], status=OrderStatus.CANCELLED)
+    after = lc.apply_fill_to_order(cancelled, _fill(cancelled.client_id, "0.2", "100"))
+    assert after.status is OrderStatus.CANCELLED and after.filled_qty == Decimal("0.6")  # not live again
+
+
+def test_a_late_fill_after_not_filled_opens_the_position_protected_for_it() -> None:
+    pos, orders = _pending_with_fill("0")
+    ended = finish_entry(replace(pos, remaining=ZERO), orders, T0 + timedelta(minutes=15), CTX, LIMIT)
+    assert ended is not None and ended.position.close_reason is CloseReason.NOT_FILLED
+    failed = lc.entry_failed(ended.position, T0 + timedelta(minutes=15))
+    entry = replace(orders[0], status=OrderStatus.CANCELLED)
+    tr = late_fill(failed, [entry], entry, _fill(entry.client_id, "0.3", "99.9"), CTX)
+    assert tr.position.state is PositionState.OPEN and tr.position.close_reason is None
+    assert tr.position.closed_at is None and tr.position.qty == tr.position.remaining == Decimal("0.3")
+    assert tr.position.entry_price == Decimal("99.9")
+    stop = next(o for o in tr.orders if o.leg == Leg.STOP.value)
+    assert stop.qty == Decimal("0.3") and isinstance(tr.actions[0], lc.PlaceOrder) and tr.actions[0].protective
+    assert sum(o.qty for o in tr.orders if o.leg.startswith("tp")) == Decimal("0.3")
+    assert [type(e) for e in tr.events][-1] is PositionOpened
 
 
 def _fill(client_id: str, qty: str, price: str):  # type: ignore[no-untyped-def]

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from config.settings import Settings
 from engine.brokers.ccxt import StreamConfig, build_broker, build_live_market
-from engine.clock import LiveClock
+from engine.clock import Clock, LiveClock
 from engine.domain.events import Event
 from engine.domain.models import Position
 from engine.facade import Engine
@@ -54,10 +55,25 @@ def live_settings(base_url: str, db_url: str, *, api_key: str = "fake-api-key", 
     return Settings(_env_file=None, **base)  # type: ignore[call-arg]
 
 
+class ShiftedClock(LiveClock):
+    """Wall-clock time moved forward by the test (``shift``): a limit entry's 15-minute timeout is
+    reached at once, everything else keeps running on real time."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return super().now() + self.offset
+
+    def shift(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
 async def build_live_engine(settings: Settings, *, stream: StreamConfig = FAST_STREAM,
-                            timeout_ms: int = 2000) -> Engine:
-    """The live engine, as ``Engine.create`` builds it, with test-speed knobs on the ccxt clients."""
-    clock = LiveClock()
+                            timeout_ms: int = 2000, clock: Clock | None = None) -> Engine:
+    """The live engine, as ``Engine.create`` builds it, with test-speed knobs on the ccxt clients
+    (``clock``: e.g. a ``ShiftedClock``; default wall-clock time)."""
+    clock = clock or LiveClock()
     market = build_live_market(settings.exchange, clock, poll_seconds=0.5, rate_limit=False)
     broker = build_broker(settings.exchange, clock, stream_config=stream, rate_limit=False, timeout_ms=timeout_ms)
     for exchange in (market.exchange, broker.exchange):

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from config.settings import RiskSettings
 from engine.bus import EventBus
 from engine.clock import ManualClock
-from engine.domain.events import PositionClosed
-from engine.domain.models import CloseReason
+from engine.domain.models import PositionState
 from engine.risk.reduction import after_trade, reduction
 from engine.risk.service import RiskService
 from engine.risk.state import RiskState
 from engine.storage.db import Database
-from engine.storage.repository import Repository
+from engine.storage.repository import Repository, Unit
 from tests.engine.risk.test_exposure import held
 from tests.engine.risk.test_gate import T0, check, sig
 
@@ -80,9 +80,12 @@ async def test_service_counts_trades_and_keeps_the_streak_across_a_restart(datab
     await risk.load(Decimal("10000"))
     pos = held("ETH/USDT", "1", "2000")
     for _ in range(3):
-        await risk.on_position_closed(PositionClosed(ts=T0, paper=True, position=pos, reason=CloseReason.STOP,
-                                                     pnl=Decimal("-10"), fees=Decimal("1")))
+        closed = replace(pos, state=PositionState.CLOSED, remaining=Decimal(0), realized_pnl=Decimal("-10"))
+        kv, events = risk.book(pos, closed)  # what the closing step commits with the position
+        await repo.commit(Unit(closed, kv=kv, events=events))
     assert risk.state.streak_reduced and risk.state.loss_streak == 3
+    assert risk.state.day_pnl == Decimal("-30")
+    assert risk.book(closed, closed) == ({}, ())  # the same close seen again: nothing more
     again = RiskService(STREAK, repo, EventBus(), clock, paper=True)
     await again.load(Decimal("9970"))
     assert again.state.streak_reduced

@@ -27,7 +27,9 @@ apply=None)`` with kinds ``timeout`` (applied, then held past the client timeout
 ``error503``, ``rate_limit`` (429 + Retry-After, -1003), ``drop_ws``; ``fake.fault_rate`` (seeded
 random faults); ``fake.fault_retry_after`` (seconds in an injected 429, default 30);
 ``fake.clock_offset_ms`` (provokes -1021); ``FakeBinance(request_budget_per_minute=N)``;
-``fake.load_klines_csv(symbol, "5m", path)``; ``fake.key_permissions`` (what
+``fake.load_klines_csv(symbol, "5m", path)``; ``fake.fill_order(client_id, qty)`` (a counterparty takes part
+of a resting LIMIT order at its price); ``fake.fill_before_cancel(client_id, qty)`` (that much fills as
+the order's cancel arrives: a fill racing the cancel); ``fake.key_permissions`` (what
 ``/sapi/v1/account/apiRestrictions`` says the key may do); ``await fake.start(port)`` listens on a
 given port (an exchange that comes up where a client was already pointed); ``FakeBinance(child_client_id="same")`` gives a
 triggered algo order's child the algo's client id (default: a generated one, ``algo<algoId>``).

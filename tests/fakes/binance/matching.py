@@ -2,7 +2,7 @@
 
 Everything here is synchronous and HTTP-free. ``Exchange`` keeps the state, validates orders
 the way Binance USDⓈ-M does (raising ``BinanceError``), fills MARKET orders at the last price,
-rests LIMIT orders until ``set_price`` crosses them, and fires algo orders (the ``AlgoBook``
+rests LIMIT orders until ``set_price`` crosses them (or a test fills part of one: ``fill_resting``), and fires algo orders (the ``AlgoBook``
 half, in algo.py) into child orders. Each change is published to the listeners as a
 user-data-stream event.
 
@@ -264,6 +264,15 @@ class Exchange(AlgoBook):
         for order in list(self.orders.values()):
             if order.symbol == symbol and order.is_open:
                 self._close(order, "CANCELED")
+
+    def fill_resting(self, order: Order, qty: Decimal) -> None:
+        """A counterparty takes ``qty`` of a resting LIMIT order at its price (a maker fill): part of
+        it stays open (PARTIALLY_FILLED), or all of it fills."""
+        if not order.is_open or order.type != "LIMIT":
+            raise ValueError(f"order {order.client_id} is not a resting limit order")
+        if qty <= 0 or qty > order.remaining:
+            raise ValueError(f"cannot fill {qty} of {order.remaining} left")
+        self._fill(order, qty, order.price, maker=True)
 
     # ----------------------------------------------------------------- prices
     def set_price(self, symbol: str, last: Decimal, mark: Decimal | None = None) -> None:

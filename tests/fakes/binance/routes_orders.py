@@ -7,6 +7,7 @@ service, STOP/TAKE_PROFIT types sent to ``/fapi/v1/order`` are refused with -412
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from . import errors
@@ -67,6 +68,11 @@ def get_open_order(fake: FakeBinance, params: dict) -> dict:
 
 
 def cancel_order(fake: FakeBinance, params: dict) -> dict:
+    with contextlib.suppress(errors.BinanceError):  # a fill racing this cancel (fake.fill_before_cancel)
+        found = fake.exchange.find_order(params.get("symbol"), params.get("orderId"), params.get("origClientOrderId"))
+        qty = fake.fills_on_cancel.pop(found.client_id, None)
+        if qty is not None and found.is_open:
+            fake.exchange.fill_resting(found, min(qty, found.remaining))
     order = fake.exchange.cancel_order(params.get("symbol"), params.get("orderId"),
                                        params.get("origClientOrderId"))
     return order.to_json(with_time=False)

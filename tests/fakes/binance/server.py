@@ -79,6 +79,8 @@ class FakeBinance:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.key_permissions = {"enableReading": True, "enableFutures": True, "enableWithdrawals": False}
+        # client id -> quantity of that resting order filled as its cancel arrives (``fill_before_cancel``)
+        self.fills_on_cancel: dict[str, Decimal] = {}
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, port: int = 0) -> FakeBinance:
@@ -123,6 +125,24 @@ class FakeBinance:
         """Move last (and mark) price: fills crossed LIMIT orders, fires algo orders, pushes ws ticks."""
         self.exchange.set_price(symbol, Decimal(str(price)), None if mark is None else Decimal(str(mark)))
         self.ws.publish_market(symbol)
+
+    def fill_order(self, client_id: str, qty) -> None:
+        """A counterparty takes ``qty`` of our resting LIMIT order ``client_id`` at its price (the
+        price does not move): a partial fill, or the whole rest."""
+        order = self._resting(client_id)
+        self.exchange.fill_resting(order, Decimal(str(qty)))
+
+    def fill_before_cancel(self, client_id: str, qty) -> None:
+        """When the cancel of resting order ``client_id`` arrives, ``qty`` of it fills first (a fill that
+        raced the cancel on the venue: the client learns of it only after sending the cancel); the
+        rest is then cancelled (nothing left: the cancel fails with -2011, as on Binance)."""
+        self.fills_on_cancel[client_id] = Decimal(str(qty))
+
+    def _resting(self, client_id: str):
+        found = [o for o in self.exchange.orders.values() if o.client_id == client_id and o.is_open]
+        if not found:
+            raise KeyError(f"no resting order {client_id}")
+        return found[-1]
 
     def inject(self, target: str, kind: str, count: int = 1, apply: bool | None = None) -> None:
         """Arm faults (see faults.py). ``drop_ws`` closes every websocket at once."""

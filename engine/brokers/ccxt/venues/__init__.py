@@ -29,9 +29,26 @@ def ccxt_has(exchange: str) -> bool:
     return exchange.lower() in ccxt.exchanges or ALIASES.get(exchange.lower(), "") in ccxt.exchanges
 
 
+# ccxt's credential names → the suffix of our setting that carries it
+_CREDENTIALS = {"apiKey": "API_KEY", "secret": "API_SECRET", "privateKey": "PRIVATE_KEY"}
+
+
+def required_credentials(exchange: str) -> list[str]:
+    """The settings suffixes (``API_KEY``, ``API_SECRET``, ``PRIVATE_KEY``) this exchange needs to trade,
+    from ccxt's own ``requiredCredentials``; empty for an exchange ccxt lacks."""
+    import ccxt
+
+    key = ALIASES.get(exchange.lower(), exchange.lower())
+    cls = getattr(ccxt, key, None)
+    if cls is None:
+        return []
+    needed = cls().requiredCredentials
+    return [suffix for name, suffix in _CREDENTIALS.items() if needed.get(name)]
+
+
 def venue_for_exchange(exchange: str) -> Venue:
     """The ``Venue`` of a named venue's exchange (``SP_VENUES__<NAME>__EXCHANGE``)."""
     return venue_for(exchange)
 
 
-__all__ = ["Venue", "VENUES", "ccxt_has", "venue_for", "venue_for_exchange"]
+__all__ = ["Venue", "VENUES", "ccxt_has", "required_credentials", "venue_for", "venue_for_exchange"]
