@@ -23,6 +23,7 @@ class AdjustRequest:
     price: Decimal | None = None
     n: int = 0
     loosen: bool = False  # the prompt warned that the stop loosens
+    algo: str | None = None  # a close in slices: twap or iceberg
 
 
 class AdjustDesk:

@@ -14,6 +14,7 @@ class SignalAction(enum.StrEnum):
     CONFIRM = "ok"
     CONFIRM_LOW = "low"  # below the minimum score: the first tap only asks again
     CANCEL = "no"
+    TWAP = "tw"  # confirm, the entry executed as a TWAP (SP_RISK__TWAP_BUTTON)
 
 
 class PositionAction(enum.StrEnum):

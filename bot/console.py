@@ -13,6 +13,7 @@ from bot import format as fmt
 from bot.demo import banner
 from config.settings import Settings
 from engine.domain.events import (
+    AlgoProgressed,
     EngineError,
     Event,
     PanicCompleted,
@@ -80,6 +81,9 @@ def render(event: Event) -> str | None:
             return f"EXCHANGE CONNECTED{tag} {venue}: {n} markets, scanning resumed"
         case StorageFailed():
             return "DATABASE FAILED" + tag + ": " + storage_line(event)
+        case AlgoProgressed(position=p, kind=kind, done=done, slices=n, avg_price=avg, status=status):
+            what = kind.upper() if event.entry else f"{kind.upper()} exit"
+            return f"{what}{tag} {p.symbol} {done}/{n}, avg {_p(avg) if avg is not None else '—'} ({status})"
         case ScanCompleted(symbols=n, raised=raised):
             return f"scan{tag}: {n} symbols, {raised} signals"
     return None

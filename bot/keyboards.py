@@ -38,11 +38,15 @@ def _button(text: str, data: str, style: str | None = None) -> InlineKeyboardBut
     return InlineKeyboardButton(text=text, callback_data=data, style=style)
 
 
-def signal_card(signal_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
+def signal_card(signal_id: str, twap: bool = False) -> InlineKeyboardMarkup:
+    """Confirm / Cancel; with ``twap`` (SP_RISK__TWAP_BUTTON) an "Execute as TWAP" row under them."""
+    rows = [[
         _button("✅ " + _("Confirm"), SignalCb(action=SignalAction.CONFIRM, id=signal_id).pack(), "success"),
         _button("❌ " + _("Cancel"), SignalCb(action=SignalAction.CANCEL, id=signal_id).pack(), "danger"),
-    ]])
+    ]]
+    if twap:
+        rows.append([_button("⏱ " + _("Execute as TWAP"), SignalCb(action=SignalAction.TWAP, id=signal_id).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def signal_card_low(signal_id: str) -> InlineKeyboardMarkup:

@@ -8,7 +8,8 @@ takes them in order:
 * ``SignalRaised`` → a card per recipient chat, remembered with ``engine.save_card`` (cards asked
   for with /signal are sent by that handler);
 * ``SignalConfirmed/Cancelled/Expired`` → every card of the signal is edited in place (buttons
-  removed, outcome shown);
+  removed, outcome shown); ``AlgoProgressed`` (a TWAP's or an iceberg's slices) → the confirmed
+  card shows the progress under its outcome (``TWAP 4/10, avg 64,210``), edited as it goes;
 * alert-type events (``engine.ALERTS``: entry, targets, stops, closes, refusals, pauses, errors)
   are not sent from the bus: the engine keeps them in its outbox until they are delivered, and
   the bus event only says "there is something new". ``bot.outbox.AlertSender`` sends them in
@@ -36,6 +37,7 @@ from bot.i18n import LanguageBook, use
 from bot.outbox import AlertSender
 from bot.presenters import alerts, cards
 from engine.domain.events import (
+    AlgoProgressed,
     Event,
     SignalCancelled,
     SignalConfirmed,
@@ -55,7 +57,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("bot.notifier")
 
-CARD_EVENTS: tuple[type[Event], ...] = (SignalRaised, SignalConfirmed, SignalCancelled, SignalExpired)
+CARD_EVENTS: tuple[type[Event], ...] = (SignalRaised, SignalConfirmed, SignalCancelled, SignalExpired,
+                                        AlgoProgressed)
 VENUE_EVENTS: tuple[type[Event], ...] = (VenueUnreachable, VenueConnected)  # about this run: not in the outbox
 
 
@@ -176,6 +179,11 @@ class Notifier:
             await self._finish_cards(event.signal, lambda: cards.cancelled_line(event.by), event.paper)
         elif isinstance(event, SignalExpired):
             await self._finish_cards(event.signal, cards.expired_line, event.paper)
+        elif isinstance(event, AlgoProgressed):
+            signal = await self.engine.get_signal(event.position.signal_id)
+            if signal is not None:
+                await self._finish_cards(signal, lambda: cards.confirmed_line(signal.status_by) + "\n"
+                                         + cards.algo_line(event), event.paper)
         elif isinstance(event, VenueUnreachable | VenueConnected):
             render = alerts.venue_unreachable if isinstance(event, VenueUnreachable) else alerts.venue_connected
             for chat in self.chats:
@@ -203,7 +211,7 @@ class Notifier:
                 continue
             with use(self.i18n, await self.book.for_chat(chat)):
                 text = cards.card(signal, paper=event.paper, mode=mode, auto=event.auto, now=now, stake=stake)
-                markup = card_markup(signal, mode, event.auto)
+                markup = card_markup(signal, mode, event.auto, self.engine.settings.risk.twap_button)
             message = await self._await_first(self.delivery.send_text(chat, text, markup))
             if message is not None:
                 await self.engine.save_card(signal.id, chat, message.message_id)
@@ -221,8 +229,8 @@ class Notifier:
         return results[0] if results and isinstance(results[0], Message) else None
 
 
-def card_markup(signal: Signal, mode: str, auto: bool) -> InlineKeyboardMarkup | None:
-    """Confirm/Cancel buttons, except in auto and signal-only modes."""
+def card_markup(signal: Signal, mode: str, auto: bool, twap: bool = False) -> InlineKeyboardMarkup | None:
+    """Confirm/Cancel buttons (and "Execute as TWAP" with ``twap``), except in auto and signal-only modes."""
     if auto or mode == ExecutionMode.SIGNAL_ONLY:
         return None
-    return keyboards.signal_card(signal.id)
+    return keyboards.signal_card(signal.id, twap)

@@ -142,6 +142,25 @@ class RiskSettings(Section):
     scale_in: CsvStr = Field(default_factory=list, description="entry in parts as offset%:share pairs, e.g. "
                              "0:0.3,1:0.35,2:0.35 (30 % now, the rest resting 1 % and 2 % toward the stop); "
                              "empty = one part")
+    algo_above_notional: Decimal = Field(Decimal("0"), ge=0, description="entries with a notional above this "
+                                         "(quote currency) are executed by algo_kind (TWAP or iceberg) instead of "
+                                         "one order; 0 = never")
+    algo_kind: Literal["twap", "iceberg"] = Field("twap", description="the algorithm of algo_above_notional: twap "
+                                                  "(slices at even times) or iceberg (a visible part refilled)")
+    twap_minutes: Decimal = Field(Decimal("30"), gt=0, le=1440, description="TWAP: the duration the slices are "
+                                  "spread over (minutes)")
+    twap_slices: int = Field(10, ge=1, le=100, description="TWAP: how many slices (market orders)")
+    twap_jitter_pct: Decimal = Field(Decimal("0"), ge=0, le=45, description="TWAP: each slice's time moved by "
+                                     "up to ± this % of the interval (seeded by the position: restarts agree)")
+    twap_limit_pct: Decimal = Field(Decimal("0"), ge=0, le=10, description="TWAP: 0 = market slices; else each "
+                                    "slice is a limit this % beyond the price (marketable), its unfilled rest "
+                                    "cancelled when the next slice goes and carried into the last one")
+    iceberg_visible_pct: Decimal = Field(Decimal("10"), gt=0, le=100, description="iceberg: the shown part, % "
+                                         "of the order, refilled as it fills")
+    iceberg_minutes: Decimal = Field(Decimal("60"), gt=0, le=10080, description="iceberg: minutes before the "
+                                     "unfilled rest is cancelled (what filled stays managed)")
+    twap_button: bool = Field(False, description="signal cards get an \"Execute as TWAP\" button (over "
+                              "twap_minutes in twap_slices)")
     max_exposure_pct: Decimal = Field(Decimal("0"), ge=0, description="total notional of open positions "
                                       "(at entry price, the new entry included) as % of equity; an entry is "
                                       "made smaller to fit, refused when nothing fits; 0 = no cap")

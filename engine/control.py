@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from engine.domain.algos import AlgoKind
 from engine.domain.models import Order, OrderType, Position
 from engine.domain.reasons import AdjustReason, RejectReason
+from engine.execution import algos
 from engine.positions import adjust
 from engine.positions.lifecycle import Context, Transition
 from engine.risk.add_gate import AddInput, check_add
@@ -56,6 +58,25 @@ class PositionControl:
             if pct is not None and not Decimal(0) < pct <= Decimal(100):
                 return adjust.Refusal(AdjustReason.BAD_AMOUNT)
             return adjust.reduce(p, o, amount, now, c)
+
+        return await self._run(position_id, build, confirm)
+
+    async def close_by_algo(self, position_id: str, *, by: str, algo: str = algos.TWAP, pct: Decimal | None = None,
+                            qty: Decimal | None = None, confirm: bool = False) -> AdjustResult:
+        """Close ``pct`` % of what remains, or ``qty`` (neither: all of it) as a TWAP or an iceberg (``algo``:
+        ``twap`` or ``iceberg``; reduce-only slices shaped by SP_RISK__TWAP_* / SP_RISK__ICEBERG_*). The
+        result's ``qty``: the run's total."""
+        if algo not in tuple(AlgoKind) or (pct is not None and not Decimal(0) < pct <= Decimal(100)):
+            return AdjustResult(False, None, AdjustReason.BAD_AMOUNT)
+        mark = await self._mark(position_id)
+        if mark is None:
+            return AdjustResult(False, None, AdjustReason.NO_PRICE)
+        plan = algos.plan_of(self._c.settings.risk, AlgoKind(algo))
+        now = self.clock.now()
+
+        def build(p: Position, o: list[Order], c: Context) -> adjust.Result:
+            amount = adjust.qty_of_share(p, pct, c.market.qty_step) if pct is not None else qty
+            return algos.start_exit(p, o, self._c.manager.algos_of(p.id), plan, amount, mark, now, c)
 
         return await self._run(position_id, build, confirm)
 
@@ -125,6 +146,8 @@ def _summary(tr: Transition, pos: Position | None, done: bool) -> AdjustResult:
     before = tr.position
     order = tr.orders[0] if tr.orders else None
     qty = order.qty if order is not None and order.type is OrderType.MARKET else None
+    if tr.algos:
+        qty = tr.algos[0].total  # an exit run: all its slices
     price = None
     loosened = False
     for ev in tr.events:

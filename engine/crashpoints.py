@@ -26,6 +26,10 @@ position —, ``moved-stop`` — a later one: breakeven or trailing —, ``tp1``
   cancelled);
 * ``commit``: every one of these commits (``commit#3``: the third commit of any kind).
 
+Slices of an execution algorithm (engine.execution) are the legs ``twap-entry``, ``twap-exit``,
+``iceberg-entry``, ``iceberg-exit`` (``twap-entry-persisted#3``: the third slice saved, with the
+algorithm's state, not sent); ``algo-done``, ``algo-stopped``, ``algo-cancelled``: a run saved ended.
+
 A process forked after this module was imported (the crash tests' fork server) calls ``arm()``
 after setting the variable.
 """
@@ -36,6 +40,7 @@ import os
 import signal
 from collections.abc import Iterable
 
+from engine.domain.algos import Algo
 from engine.domain.ids import ClientOrderId
 from engine.domain.models import Fill, Leg, Order, OrderStatus, Position, PositionState
 
@@ -46,7 +51,8 @@ _seen = 0
 
 _STATUS = {OrderStatus.NEW: "persisted", OrderStatus.OPEN: "acknowledged", OrderStatus.FILLED: "filled",
            OrderStatus.CANCELLED: "cancelled", OrderStatus.REJECTED: "rejected"}
-_LEGS = {"en": "entry", "cl": "close"}
+_LEGS = {"en": "entry", "cl": "close", "te": "twap-entry", "tx": "twap-exit", "ie": "iceberg-entry",
+         "ix": "iceberg-exit"}
 
 
 def arm(spec: str | None = None) -> None:
@@ -62,13 +68,13 @@ def arm(spec: str | None = None) -> None:
 
 
 def committed(position: Position | None = None, orders: Iterable[Order] = (),
-              fill: Fill | None = None) -> None:
+              fill: Fill | None = None, algos: Iterable[Algo] = ()) -> None:
     """Called by the repository after a commit; SIGKILLs this process at the armed phase."""
     if _target is None:
         return
     global _seen
     phase, nth = _target
-    if phase not in phases(position, orders, fill):
+    if phase not in phases(position, orders, fill, algos):
         return
     _seen += 1
     if _seen == nth:
@@ -77,9 +83,10 @@ def committed(position: Position | None = None, orders: Iterable[Order] = (),
 
 
 def phases(position: Position | None, orders: Iterable[Order] = (),
-           fill: Fill | None = None) -> set[str]:
+           fill: Fill | None = None, algos: Iterable[Algo] = ()) -> set[str]:
     """The phases one commit reaches (see the module docstring)."""
     names = {"commit"}
+    names.update(f"algo-{a.status.value}" for a in algos if a.status.is_final)
     if position is not None and position.state in (PositionState.CLOSED, PositionState.FAILED):
         names.add(f"position-{position.state.value}")
     for order in orders:

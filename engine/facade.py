@@ -308,6 +308,8 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, PositionCon
         await self._c.manager.on_tick(tick)
         await self._c.guard.on_tick(tick)  # the per-position loss cap, whatever the stop order did
         await self._c.entries.on_tick(tick)  # limit entries' threshold and timeout, scale-in parts
+        if self._c.algos is not None:
+            await self._c.algos.on_tick(tick)  # TWAP and iceberg slices
         if metrics is not None:
             metrics.tick_finished(started)
 
@@ -381,12 +383,15 @@ class Engine(FrontEndMemory, OutsideWorld, Reporting, HedgeControls, PositionCon
     async def get_signal(self, signal_id: str) -> Signal | None:
         return await self._c.repo.get_signal(signal_id)
 
-    async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None = None) -> ConfirmResult:
+    async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None = None,
+                      algo: str | None = None) -> ConfirmResult:
         """Execute a raised signal (idempotent: a second call returns ALREADY). Past ``max_drift_pct``
-        the signal is re-planned at the new price and DRIFT is returned: ask the user again."""
+        the signal is re-planned at the new price and DRIFT is returned: ask the user again.
+        ``algo``: ``"twap"`` executes the entry as a TWAP (the card's button), ``"market"`` as one
+        order; None: as the settings say (SP_RISK__ALGO_ABOVE_NOTIONAL)."""
         if self.failure is not None:  # no new entries once the database stopped taking writes
             return ConfirmResult(ConfirmOutcome.REJECTED, None, reason=RejectReason.HALTED)
-        return await self._c.trading.confirm(signal_id, by, max_drift_pct)
+        return await self._c.trading.confirm(signal_id, by, max_drift_pct, algo)
 
     async def cancel(self, signal_id: str, by: str) -> CancelResult:
         return await self._c.trading.cancel(signal_id, by)

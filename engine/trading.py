@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,9 +18,11 @@ from engine.domain.events import PanicCompleted, PanicItem, RiskRejected, Signal
 from engine.domain.models import CloseReason, Leg, MarketSpec, PositionState, Signal, SignalStatus
 from engine.domain.reasons import PauseReason, RejectReason
 from engine.domain.values import HUNDRED
+from engine.execution import algos
 from engine.execution.entry import plan_of, shape_open
 from engine.market.base import MarketData
 from engine.plan import Planner
+from engine.positions.lifecycle import Transition
 from engine.positions.manager import PositionManager
 from engine.risk.exposure import find_correlated
 from engine.risk.gate import Decision, GateInput, Limits, RiskGate
@@ -51,11 +54,14 @@ class TradingService:
         return self.broker.mark_price(symbol) or await self.market.price(symbol)
 
     # --- confirm / cancel ----------------------------------------------------------------------
-    async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None) -> ConfirmResult:
+    async def confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None,
+                      algo: str | None = None) -> ConfirmResult:
+        """``algo``: ``twap`` or ``market`` as asked for, None as the settings say (``algos.choose``)."""
         async with self._confirm_lock:
-            return await self._confirm(signal_id, by, max_drift_pct)
+            return await self._confirm(signal_id, by, max_drift_pct, algo)
 
-    async def _confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None) -> ConfirmResult:
+    async def _confirm(self, signal_id: str, by: str, max_drift_pct: Decimal | None,
+                       algo: str | None = None) -> ConfirmResult:
         sig = await self.repo.get_signal(signal_id)
         if sig is None:
             return ConfirmResult(ConfirmOutcome.REJECTED, None, reason=RejectReason.SIGNAL_NOT_FOUND)
@@ -98,12 +104,16 @@ class TradingService:
             sig = replace(sig, leverage=decision.leverage)
         exits = self.settings.plan
         entry_plan = plan_of(self.settings.risk)
+        run = algos.choose(self.settings.risk, decision.qty * sig.entry, algo)
+        shape: Callable[[Transition], Transition] | None = None
+        if run is not None:
+            shape = lambda tr: algos.shape_entry(tr, run, market, self.paper)  # noqa: E731
+        elif entry_plan.limit or entry_plan.scales:
+            shape = lambda tr: shape_open(tr, entry_plan, market.qty_step)  # noqa: E731
         pos = await self.manager.open(
             sig, decision.qty, single_target=decision.single_target, trailing_pct=exits.trailing_pct,
             time_stop=timedelta(hours=float(exits.time_stop_hours)) if exits.time_stop_hours > 0 else None,
-            liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage),
-            shape=(lambda tr: shape_open(tr, entry_plan, market.qty_step)) if entry_plan.limit or entry_plan.scales
-            else None)
+            liquidation_price=self.planner.liquidation_price(sig.side, sig.entry, sig.leverage), shape=shape)
         if pos.state is PositionState.OPEN or pos.state is PositionState.CLOSED:
             return ConfirmResult(ConfirmOutcome.OPENED, sig, position=pos)
         if pos.state is PositionState.PENDING:

@@ -18,6 +18,7 @@ from engine.clock import Clock, LiveClock, ManualClock
 from engine.domain.events import EngineError
 from engine.domain.models import position_id_of
 from engine.domain.reasons import ErrorCode
+from engine.execution.algo_watch import AlgoWatch
 from engine.execution.entry import plan_of
 from engine.execution.watch import EntryWatch
 from engine.intake.service import IntakeService, resolve_symbol
@@ -66,6 +67,7 @@ class Components:
     entries: EntryWatch
     intake: IntakeService | None = None  # signals from outside (engine.intake)
     rules: MarketRules = field(default_factory=AnyTimeRules)  # sessions, lots, T+1 of the traded market
+    algos: AlgoWatch | None = None  # execution algorithms (TWAP, iceberg: engine.execution)
 
 
 async def build(settings: Settings, *, clock: Any = None, market: MarketData | None = None,
@@ -157,7 +159,7 @@ async def build(settings: Settings, *, clock: Any = None, market: MarketData | N
                            lambda text: resolve_symbol(market, text))
     return Components(settings, clock, bus, db, repo, market, replay, broker, runtime, planner, risk, manager,
                       signals, trading, jobs, currency, guard, entries, intake,
-                      ashare if currency == "CNY" else AnyTimeRules())
+                      ashare if currency == "CNY" else AnyTimeRules(), AlgoWatch(manager, clock))
 
 
 def _profit_trailing(settings: Settings) -> dict[str, Decimal]:

@@ -49,6 +49,8 @@ def amount(word: str) -> tuple[Decimal | None, Decimal | None] | None:
 
 async def call(engine: Engine, req: AdjustRequest, by: str, confirm: bool) -> AdjustResult:
     pid = req.position_id
+    if req.kind == "close" and req.algo is not None:
+        return await engine.close_by_algo(pid, by=by, algo=req.algo, pct=req.pct, qty=req.qty, confirm=confirm)
     if req.kind == "close":
         return await engine.close_part(pid, by=by, pct=req.pct, qty=req.qty, confirm=confirm)
     if req.kind == "stop":
@@ -64,6 +66,8 @@ async def call(engine: Engine, req: AdjustRequest, by: str, confirm: bool) -> Ad
 
 
 def prompt(req: AdjustRequest, pos: Position, result: AdjustResult, paper: bool) -> str:
+    if req.kind == "close" and req.algo is not None:
+        return texts.close_algo_prompt(pos, req.algo, result, paper)
     if req.kind == "close":
         return texts.close_part_prompt(pos, result, paper)
     if req.kind == "stop":
@@ -102,12 +106,15 @@ async def _position(message: Message, engine: Engine, delivery: Delivery, arg: S
 
 async def close_part_command(message: Message, engine: Engine, delivery: Delivery, adjust_desk: AdjustDesk,
                              pos: Position, word: str) -> None:
-    """``/close SYMBOL 50%`` or ``/close SYMBOL 0.5`` (called by ``/close`` when an amount follows)."""
-    parsed = amount(word)
-    if parsed is None:
+    """``/close SYMBOL 50%`` or ``/close SYMBOL 0.5``, then optionally ``twap`` or ``iceberg``: in slices
+    (called by ``/close`` when an amount follows)."""
+    words = word.split()
+    algo = words[1].lower() if len(words) == 2 else None
+    parsed = amount(words[0]) if words and len(words) <= 2 else None
+    if parsed is None or algo not in (None, "twap", "iceberg"):
         delivery.send_text(message.chat.id, texts.usage("close"))
         return
-    await ask(engine, delivery, adjust_desk, AdjustRequest("close", pos.id, pct=parsed[0], qty=parsed[1]),
+    await ask(engine, delivery, adjust_desk, AdjustRequest("close", pos.id, pct=parsed[0], qty=parsed[1], algo=algo),
               who(message.from_user), message.chat.id)
 
 

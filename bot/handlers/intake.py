@@ -33,7 +33,7 @@ async def pasted(message: Message, engine: Engine, delivery: Delivery) -> None:
     signal = result.signal
     mode = engine.runtime_settings().get("execution_mode", ExecutionMode.CONFIRM.value)
     text = cards.card(signal, paper=engine.paper, mode=mode, auto=False, now=engine.clock.now())
-    sent = await delivery.text(message.chat.id, text, card_markup(signal, mode, False))
+    sent = await delivery.text(message.chat.id, text, card_markup(signal, mode, False, engine.settings.risk.twap_button))
     if sent is not None:
         await engine.save_card(signal.id, message.chat.id, sent.message_id)
 

@@ -41,9 +41,11 @@ def closed_line(signal: Signal | None, reason: RejectReason | str | None,
 
 async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine, tg: TelegramSettings,
                   delivery: Delivery) -> None:
+    """Confirm (or "Execute as TWAP": the same, the entry executed as a TWAP)."""
     by = who(query.from_user)
     before = await engine.get_signal(callback_data.id)
-    result = await engine.confirm(callback_data.id, by, max_drift_pct=tg.max_drift_pct)
+    algo = "twap" if callback_data.action is SignalAction.TWAP else None
+    result = await engine.confirm(callback_data.id, by, max_drift_pct=tg.max_drift_pct, algo=algo)
     signal = result.signal or before
     place = card_place(query)
     now = engine.clock.now()
@@ -54,7 +56,7 @@ async def confirm(query: CallbackQuery, callback_data: SignalCb, engine: Engine,
             old = before.entry if before is not None else signal.entry
             text = cards.drift(old, signal, result.price, paper=engine.paper, now=now,
                                stake=await engine.stake(signal))
-            delivery.edit_text(*place, text, keyboards.signal_card(signal.id))
+            delivery.edit_text(*place, text, keyboards.signal_card(signal.id, engine.settings.risk.twap_button))
         return
     if outcome is ConfirmOutcome.OPENED:
         toast, line = actions.toast_opened(), cards.confirmed_line(by)
@@ -80,7 +82,7 @@ async def confirm_low(query: CallbackQuery, callback_data: SignalCb, engine: Eng
     await query.answer(actions.toast_below_minimum(minimum), show_alert=True)
     place = card_place(query)
     if place is not None:
-        delivery.edit_markup(*place, keyboards.signal_card(callback_data.id))
+        delivery.edit_markup(*place, keyboards.signal_card(callback_data.id, engine.settings.risk.twap_button))
 
 
 async def cancel(query: CallbackQuery, callback_data: SignalCb, engine: Engine, delivery: Delivery) -> None:
@@ -127,7 +129,7 @@ async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin:
     minimum = float(settings.get("min_score", "0"))
     text = cards.card(raised, paper=engine.paper, mode=mode, auto=False, now=engine.clock.now(),
                       stake=await engine.stake(raised), min_score=minimum)
-    markup = card_markup(raised, mode, False) if is_admin else None
+    markup = card_markup(raised, mode, False, engine.settings.risk.twap_button) if is_admin else None
     if markup is not None and raised.score < minimum:
         markup = keyboards.signal_card_low(raised.id)
     sent = await delivery.text(chat, text, markup)
@@ -137,7 +139,8 @@ async def signal(message: Message, engine: Engine, delivery: Delivery, is_admin:
 
 def build_router() -> Router:
     router = Router(name=__name__)
-    router.callback_query.register(confirm, SignalCb.filter(F.action == SignalAction.CONFIRM), IsAdmin())
+    router.callback_query.register(confirm, SignalCb.filter(F.action.in_({SignalAction.CONFIRM, SignalAction.TWAP})),
+                                   IsAdmin())
     router.callback_query.register(confirm_low, SignalCb.filter(F.action == SignalAction.CONFIRM_LOW), IsAdmin())
     router.callback_query.register(cancel, SignalCb.filter(F.action == SignalAction.CANCEL), IsAdmin())
     router.message.register(scan, Command("scan"), IsAdmin())

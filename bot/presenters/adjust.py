@@ -12,7 +12,7 @@ from engine.domain.reasons import AdjustReason
 from engine.facade import AdjustResult
 
 USAGE = {
-    "close": "/close SYMBOL [50% | QTY]",
+    "close": "/close SYMBOL [50% | QTY] [twap | iceberg]",
     "stop": "/stop SYMBOL PRICE",
     "be": "/be SYMBOL",
     "tp": "/tp SYMBOL N PRICE",
@@ -39,6 +39,14 @@ def refused(result: AdjustResult) -> str:
 def close_part_prompt(pos: Position, result: AdjustResult, paper: bool) -> str:
     text = "❓ " + _("Close {qty} of {what} (held {held}) at market? The stop and the targets are re-sized "
                      "to what remains.").format(qty=fmt.qty(result.qty), what=_what(pos), held=fmt.qty(pos.remaining))
+    return text + fmt.esc(paper_tag(paper))
+
+
+def close_algo_prompt(pos: Position, algo: str, result: AdjustResult, paper: bool) -> str:
+    name = "TWAP" if algo == "twap" else _("Iceberg")
+    text = "❓ " + _("Close {qty} of {what} (held {held}) in slices ({algo})? The stop and the targets are re-sized "
+                     "to what remains after each.").format(qty=fmt.qty(result.qty), what=_what(pos),
+                                                           held=fmt.qty(pos.remaining), algo=name)
     return text + fmt.esc(paper_tag(paper))
 
 

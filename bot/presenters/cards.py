@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import format as fmt
 from bot.presenters.words import FACTOR, paper_tag, reject_text, side_icon, side_word, source_word, word
+from engine.domain.events import AlgoProgressed
 from engine.domain.models import Signal
 from engine.domain.reasons import ExecutionMode, RejectReason
 from engine.facade import Stake
@@ -106,6 +107,21 @@ def not_filled_line() -> str:
 
 def submitted_line(by: str | None) -> str:
     return "📨 " + _("Confirmed by {who}: entry order sent, waiting for the fill.").format(who=fmt.esc(by or "?"))
+
+
+def algo_line(ev: AlgoProgressed) -> str:
+    """An execution algorithm's progress on the card: ``TWAP 4/10, avg 64,210``."""
+    name = "TWAP" if ev.kind == "twap" else _("Iceberg")
+    if not ev.entry:
+        name = _("{algo} exit").format(algo=name)
+    values = {"algo": name, "done": ev.done, "slices": ev.slices, "price": fmt.price(ev.avg_price)}
+    if ev.status == "done":
+        return "✅ " + _("{algo} done: {done}/{slices}, avg {price}").format(**values)
+    if ev.status == "stopped":
+        return "🛑 " + _("{algo} stopped at the stop price: {done}/{slices}, avg {price}").format(**values)
+    if ev.status == "cancelled":
+        return "⏹ " + _("{algo} ended: {done}/{slices}, avg {price}").format(**values)
+    return "⏱ " + _("{algo} {done}/{slices}, avg {price}").format(**values)
 
 
 def final(signal: Signal, status_line: str, *, paper: bool, now: datetime | None = None) -> str:

@@ -136,6 +136,22 @@ class PositionResized(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AlgoProgressed(Event):
+    """An execution algorithm (engine.execution: TWAP, iceberg) filled a slice, or ended: the card's
+    thread reads e.g. ``TWAP 4/10, avg 64,210``."""
+
+    position: Position
+    kind: str  # twap, iceberg
+    entry: bool  # an entry (else an exit)
+    done: int  # slices filled
+    slices: int  # planned
+    filled: Decimal
+    total: Decimal
+    avg_price: Decimal | None
+    status: str  # running, done, stopped (the stop price was reached), cancelled
+
+
+@dataclass(frozen=True, kw_only=True)
 class PositionClosed(Event):
     position: Position
     reason: CloseReason

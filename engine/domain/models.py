@@ -121,6 +121,20 @@ class Leg(enum.StrEnum):
     REDUCE = "rd"  # a partial close from the chat (the rest stays managed, protection re-sized)
     ADD = "ad"  # an addition to an open position from the chat
     SCALE = "sc"  # a resting part of a scale-in entry (engine.execution.entry)
+    TWAP_ENTRY = "te"  # slices of an execution algorithm (engine.execution.algos): TWAP or iceberg,
+    TWAP_EXIT = "tx"  # entry or exit; their client ids carry the slice's index
+    ICEBERG_ENTRY = "ie"
+    ICEBERG_EXIT = "ix"
+
+
+ALGO_ENTRY_LEGS = (Leg.TWAP_ENTRY.value, Leg.ICEBERG_ENTRY.value)
+ALGO_EXIT_LEGS = (Leg.TWAP_EXIT.value, Leg.ICEBERG_EXIT.value)
+ENTRY_LEGS = (Leg.ENTRY.value, *ALGO_ENTRY_LEGS)  # what opens a position
+
+
+def slice_order_id(position_id: str, leg: str, attempt: int, index: int) -> str:
+    """Deterministic client id of slice ``index`` of an algorithm run (``ClientOrderId``)."""
+    return str(ClientOrderId(position_id, leg, attempt, index))
 
 
 def client_order_id(position_id: str, leg: str, attempt: int) -> str:

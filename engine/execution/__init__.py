@@ -1,2 +1,3 @@
-"""Execution of entries beyond one market order: a limit entry with a timeout and a partial-fill
-threshold, and a scale-in over several price levels (``entry``); ``watch`` drives both on ticks."""
+"""Execution of entries and exits beyond one market order: a limit entry with a timeout and a
+partial-fill threshold, and a scale-in over several price levels (``entry``, driven by ``watch``);
+TWAP and iceberg runs for an entry or an exit (``algos``, ``twap``, ``iceberg``, driven by ``algo_watch``)."""

@@ -54,7 +54,8 @@ class Refusal:
 Result = lc.Transition | Refusal
 
 
-def _ready(pos: Position, orders: list[Order]) -> Refusal | None:
+def ready(pos: Position, orders: list[Order]) -> Refusal | None:
+    """None when ``pos`` may be changed now: open, not closing, no close, partial close or addition working."""
     if pos.state is not PositionState.OPEN or pos.remaining <= 0 or pos.close_reason is not None:
         return Refusal(AdjustReason.NOT_OPEN)
     if any(o.leg in BUSY_LEGS for o in lc.live(orders)):
@@ -72,7 +73,7 @@ def _market_order(pos: Position, orders: list[Order], leg: str, qty: Decimal, no
 # --- partial close -------------------------------------------------------------------------------------
 def reduce(pos: Position, orders: list[Order], qty: Decimal, now: datetime, ctx: lc.Context) -> Result:
     """Close ``qty`` at market; the whole position when what would remain is below the market minimum."""
-    refused = _ready(pos, orders)
+    refused = ready(pos, orders)
     if refused is not None:
         return refused
     if qty <= 0:
@@ -96,7 +97,7 @@ def qty_of_share(pos: Position, pct: Decimal, step: Decimal) -> Decimal:
 
 # --- addition ----------------------------------------------------------------------------------------------
 def add(pos: Position, orders: list[Order], qty: Decimal, now: datetime, ctx: lc.Context) -> Result:
-    refused = _ready(pos, orders)
+    refused = ready(pos, orders)
     if refused is not None:
         return refused
     qty = floor_to_step(qty, ctx.market.qty_step) if qty > 0 else ZERO
@@ -232,7 +233,7 @@ def to_breakeven(pos: Position, orders: list[Order], mark: Decimal, now: datetim
 
 def move_target(pos: Position, orders: list[Order], n: int, price: Decimal, mark: Decimal, now: datetime,
                 ctx: lc.Context, *, by: str) -> Result:
-    refused = _ready(pos, orders)
+    refused = ready(pos, orders)
     if refused is not None and refused.reason is not AdjustReason.BUSY:
         return refused
     if n <= pos.targets_hit or n > len(pos.targets):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.domain.algos import Algo
 from engine.domain.models import Fill, Order, Position
 
 
@@ -15,9 +16,10 @@ class PositionBook:
         self._by_symbol: dict[str, dict[str, Position]] = {}
         self._orders: dict[str, dict[str, Order]] = {}  # per open position, by client id
         self._applied: dict[str, set[tuple[str, str]]] = {}  # (client id, trade id), per open position
+        self._algos: dict[str, dict[str, Algo]] = {}  # execution algorithms' runs, per open position
 
     def clear(self) -> None:
-        self._open, self._by_symbol, self._orders, self._applied = {}, {}, {}, {}
+        self._open, self._by_symbol, self._orders, self._applied, self._algos = {}, {}, {}, {}, {}
 
     # --- reading ----------------------------------------------------------------------------------
     def positions(self) -> list[Position]:
@@ -36,6 +38,9 @@ class PositionBook:
     def order(self, position_id: str, client_id: str) -> Order | None:
         return self._orders.get(position_id, {}).get(client_id)
 
+    def algos(self, position_id: str) -> list[Algo]:
+        return list(self._algos.get(position_id, {}).values())
+
     def applied(self, position_id: str) -> set[tuple[str, str]] | None:
         """The fills applied to an open position, when they are known here (None: not read yet)."""
         return self._applied.get(position_id)
@@ -53,11 +58,18 @@ class PositionBook:
         self._open.pop(pos.id, None)
         self._orders.pop(pos.id, None)
         self._applied.pop(pos.id, None)
+        self._algos.pop(pos.id, None)
         mine = self._by_symbol.get(pos.symbol)
         if mine is not None:
             mine.pop(pos.id, None)
             if not mine:
                 del self._by_symbol[pos.symbol]
+
+    def put_algos(self, algos: Iterable[Algo]) -> None:
+        """Algorithms' new state, when their position is held here."""
+        for algo in algos:
+            if algo.position_id in self._open:
+                self._algos.setdefault(algo.position_id, {})[algo.id] = algo
 
     def put_order(self, order: Order) -> None:
         """An order's new state, when its position is held here."""

@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from engine.brokers.errors import BrokerError
-from engine.domain.models import Fill, Leg, Order, Position, PositionState, position_id_of
+from engine.domain.models import ENTRY_LEGS, Fill, Leg, Order, Position, PositionState, position_id_of
 from engine.domain.values import ZERO
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ async def earlier_fills_first(mgr: PositionManager, pos: Position, order: Order 
     """True when ``fill`` (a stop's or a close's, leaving part of ``pos`` open) must wait behind
     fills of the same position that came before it on the venue (queued, or fetched now because
     the venue is flat)."""
-    if order is None or order.leg == Leg.ENTRY.value or order.leg.startswith(Leg.TARGET.value) \
+    if order is None or order.leg in ENTRY_LEGS or order.leg.startswith(Leg.TARGET.value) \
             or pos.state is not PositionState.OPEN or fill.qty >= pos.remaining:
         return False
     key = venue_order(fill)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from engine.domain.algos import Algo
 from engine.domain.events import (
     Event,
     OrderFilled,
@@ -27,6 +28,9 @@ from engine.domain.events import (
 )
 from engine.domain.ids import ClientOrderId
 from engine.domain.models import (
+    ALGO_ENTRY_LEGS,
+    ALGO_EXIT_LEGS,
+    ENTRY_LEGS,
     CloseReason,
     Exit,
     Fill,
@@ -65,6 +69,7 @@ class Transition:
     orders: tuple[Order, ...] = ()
     actions: tuple[Action, ...] = ()
     events: tuple[Event, ...] = ()
+    algos: tuple[Algo, ...] = ()  # execution algorithms' state changed with it (engine.execution.algos)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +165,10 @@ def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill,
     filled_event = OrderFilled(ts=now, paper=ctx.paper, position_id=pos.id, signal_id=pos.signal_id,
                                client_id=fill.client_id, leg=order.leg if order else "liq", symbol=pos.symbol,
                                qty=fill.qty, price=fill.price, fee=fill.fee)
+    if order is not None and order.leg in ALGO_ENTRY_LEGS:  # a TWAP's or an iceberg's entry slice
+        from engine.execution import algos  # the algorithms build on this module
+
+        return algos.on_entry_slice_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
     if order is not None and order.leg == Leg.ADD.value:  # an addition from the chat
         from engine.positions import adjust  # adjust builds on this module
 
@@ -238,8 +247,8 @@ def _on_exit_fill(pos: Position, orders: list[Order], order: Order | None, fill:
         events.append(PositionClosed(ts=now, paper=ctx.paper, position=pos, reason=close_reason,
                                      pnl=pos.realized_pnl, fees=pos.fees, exit_price=fill.price))
         return Transition(pos, tuple(changed), tuple(CancelOrder(o) for o in others), tuple(events))
-    if order is not None and order.leg == Leg.REDUCE.value and order.status is OrderStatus.FILLED:
-        from engine.positions import adjust  # a partial close from the chat: protection re-sized
+    if order is not None and order.leg in (Leg.REDUCE.value, *ALGO_EXIT_LEGS) and order.status is OrderStatus.FILLED:
+        from engine.positions import adjust  # a partial close (chat, exit slice): protection re-sized
 
         return adjust.resized(pos, orders, ctx, now, order, events)
     if order is None or not order.leg.startswith("tp") or order.status is not OrderStatus.FILLED:
@@ -387,7 +396,7 @@ def _close_pending(orders: list[Order]) -> bool:
 def close(pos: Position, orders: list[Order], reason: CloseReason, now: datetime, ctx: Context) -> Transition | None:
     """Close what remains at market (manual, time, panic, fallback). None when nothing to do."""
     if pos.state is PositionState.PENDING:
-        entry = [o for o in live(orders) if o.leg == Leg.ENTRY.value]
+        entry = [o for o in live(orders) if o.leg in ENTRY_LEGS]
         return Transition(replace(pos, close_reason=reason), (), tuple(CancelOrder(o) for o in entry))
     if pos.state is not PositionState.OPEN or pos.remaining <= 0 or _close_pending(orders):
         return None

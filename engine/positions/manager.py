@@ -35,11 +35,12 @@ from engine.brokers.errors import (
 )
 from engine.bus import EventBus
 from engine.clock import Clock
+from engine.domain.algos import Algo, ended_with
 from engine.domain.events import EngineError, Event
 from engine.domain.models import (
+    ENTRY_LEGS,
     CloseReason,
     Fill,
-    Leg,
     MarketSpec,
     Order,
     OrderRequest,
@@ -109,6 +110,10 @@ class PositionManager:
     def orders_of(self, position_id: str) -> list[Order]:
         return self._book.orders(position_id)
 
+    def algos_of(self, position_id: str) -> list[Algo]:
+        """The execution algorithms' runs of an open position (engine.execution.algos)."""
+        return self._book.algos(position_id)
+
     def queued_fills(self) -> list[Fill]:
         """Fills received and not processed yet, in arrival order."""
         return list(self._inbox)
@@ -133,9 +138,11 @@ class PositionManager:
             self._warm = True
         positions = await self.repo.open_positions()
         orders = await self.repo.orders_for_positions([p.id for p in positions])
+        algos = await self.repo.algos_for_positions([p.id for p in positions])
         self._book.clear()
         for pos in positions:
             self.remember(pos, orders.get(pos.id, ()))
+            self._book.put_algos(algos.get(pos.id, ()))
 
     # --- the public API of recovery and reconciliation ----------------------------------------------
     @asynccontextmanager
@@ -311,9 +318,12 @@ class PositionManager:
         outbox: one commit), send its orders, commit their acknowledgements, publish its events
         as one batch. Called with the lock held."""
         kv, risk = self._booked(tr.position)
+        algos = tr.algos if tr.position.is_open else (*tr.algos, *ended_with(self.algos_of(tr.position.id), tr.algos,
+                                                                                  tr.orders))
         await self._commit(Unit(tr.position, tr.orders, (fill,) if fill else (), tr.position.id if fill else None,
-                                (*tr.events, *risk), kv))
+                                (*tr.events, *risk), kv, algos=algos))
         self.remember(tr.position, tr.orders)
+        self._book.put_algos(tr.algos)
         if fill is not None and self._book.applied(tr.position.id) is not None:
             self._book.know_fills(tr.position.id, (fill,))
         follow_ups: list[lc.Transition] = []
@@ -326,7 +336,7 @@ class PositionManager:
                 await self._cancel(tr.position, action.order)
         pos = self._book.get(tr.position.id)
         if pos is not None and pos.state is PositionState.PENDING and pos.close_reason is not None:
-            if not any(o.leg == Leg.ENTRY.value and not o.status.is_final for o in self.orders_of(pos.id)):
+            if not any(o.leg in ENTRY_LEGS and not o.status.is_final for o in self.orders_of(pos.id)):
                 failed = lc.entry_failed(pos, self.clock.now())
                 await self._commit(Unit(failed))
                 self.remember(failed)

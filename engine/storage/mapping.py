@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from engine.domain.algos import Algo, AlgoKind, AlgoStatus
 from engine.domain.models import (
     CloseReason,
     Exit,
@@ -22,7 +23,7 @@ from engine.domain.models import (
     Target,
 )
 from engine.domain.values import OrderAction, Side
-from engine.storage.tables import FillRow, OrderRow, PositionRow, SignalRow
+from engine.storage.tables import AlgoRow, FillRow, OrderRow, PositionRow, SignalRow
 
 
 def _targets_json(targets: tuple[Target, ...]) -> str:
@@ -146,3 +147,18 @@ def row_to_fill(r: FillRow) -> Fill:
     return Fill(trade_id=r.trade_id, client_id=r.client_id, symbol=r.symbol, action=OrderAction(r.action),
                 qty=r.qty, price=r.price, fee=r.fee, ts=r.ts, is_maker=r.is_maker,
                 venue=r.venue or "default")
+
+
+def algo_to_row(a: Algo, now: datetime) -> AlgoRow:
+    return AlgoRow(id=a.id, position_id=a.position_id, leg=a.leg, attempt=a.attempt, kind=a.kind.value,
+                   status=a.status.value, total=a.total, start=a.start, duration_s=a.duration_s, slices=a.slices,
+                   visible=a.visible, price=a.price, jitter_pct=a.jitter_pct, limit_pct=a.limit_pct,
+                   seed=str(a.seed), sent=a.sent,
+                   reported=a.reported, updated_at=now)
+
+
+def row_to_algo(r: AlgoRow) -> Algo:
+    return Algo(position_id=r.position_id, leg=r.leg, attempt=r.attempt, kind=AlgoKind(r.kind), total=r.total,
+                start=r.start, duration_s=r.duration_s, slices=r.slices, visible=r.visible, price=r.price,
+                jitter_pct=r.jitter_pct, limit_pct=r.limit_pct, seed=int(r.seed), sent=r.sent, reported=r.reported,
+                status=AlgoStatus(r.status))

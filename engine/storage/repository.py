@@ -18,14 +18,17 @@ from sqlmodel import col, select
 
 from engine import crashpoints
 from engine.brokers.paper_state import PaperChanges
+from engine.domain.algos import Algo, AlgoStatus
 from engine.domain.events import Event
 from engine.domain.models import Fill, Order, OrderStatus, Position, PositionState, Signal, SignalStatus
 from engine.storage import outbox, paper_rows, sqlite_writer
 from engine.storage.db import Database
 from engine.storage.mapping import (
+    algo_to_row,
     fill_values,
     order_values,
     position_values,
+    row_to_algo,
     row_to_fill,
     row_to_order,
     row_to_position,
@@ -33,6 +36,7 @@ from engine.storage.mapping import (
     signal_to_row,
 )
 from engine.storage.tables import (
+    AlgoRow,
     CardRow,
     EquityRow,
     FillRow,
@@ -52,6 +56,7 @@ _ORDERS = OrderRow.__table__  # type: ignore[attr-defined]
 _KV = KvRow.__table__  # type: ignore[attr-defined]
 _FILLS = FillRow.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxRow.__table__  # type: ignore[attr-defined]
+_ALGOS = AlgoRow.__table__  # type: ignore[attr-defined]
 _INSERT_FILL = insert(_FILLS)
 _INSERT_ALERT = insert(_OUTBOX)
 
@@ -75,6 +80,7 @@ class Unit:
     kv: Mapping[str, str] = field(default_factory=dict)  # small values changed with it (the risk state)
     venue: PaperChanges | None = None  # the paper venue's rows that changed with it
     now: datetime | None = None
+    algos: Sequence[Algo] = ()  # execution algorithms' state (TWAP, iceberg) changed with it
 
 
 class Repository:
@@ -121,6 +127,10 @@ class Repository:
             steps.append((_INSERT_FILL, [fill_values(replace(f, venue=venue) if venue else f, unit.fill_position)
                                          for f in unit.fills]))
         steps += upsert(dialect, _KV, [{"key": k, "value": v} for k, v in unit.kv.items()])
+        if unit.algos:
+            when = unit.now or (unit.position.created_at if unit.position is not None else unit.algos[0].start)
+            steps += upsert(dialect, _ALGOS, [{c.name: getattr(row, c.name) for c in _ALGOS.columns}
+                                             for row in (algo_to_row(a, when) for a in unit.algos)])
         if unit.venue:
             steps += paper_rows.statements(dialect, unit.venue)
         alerts = outbox.alerts_of(unit.events)
@@ -128,7 +138,7 @@ class Repository:
             steps.append((_INSERT_ALERT, [outbox.values(e) for e in alerts]))
         await run(self.db, steps)
         # a test hook: nothing unless SIGNALPILOT_CRASH_AT is set
-        crashpoints.committed(unit.position, unit.orders, unit.fills[0] if unit.fills else None)
+        crashpoints.committed(unit.position, unit.orders, unit.fills[0] if unit.fills else None, unit.algos)
 
     def warm_up(self) -> None:
         """Build now (at start) what the first step of each kind would otherwise build in its
@@ -210,6 +220,22 @@ class Repository:
         async with self.db.session() as s:
             q = select(FillRow).where(FillRow.position_id == position_id).order_by(col(FillRow.ts), col(FillRow.id))
             return [row_to_fill(r) for r in (await s.exec(q)).all()]
+
+    async def algos_for_positions(self, position_ids: Sequence[str]) -> dict[str, list[Algo]]:
+        """The execution algorithms' runs of many positions, per position."""
+        found: dict[str, list[Algo]] = {pid: [] for pid in position_ids}
+        if not position_ids:
+            return found
+        async with self.db.session() as s:
+            q = select(AlgoRow).where(col(AlgoRow.position_id).in_(list(position_ids))).order_by(col(AlgoRow.id))
+            for r in (await s.exec(q)).all():
+                found[r.position_id].append(row_to_algo(r))
+        return found
+
+    async def running_algos(self) -> list[Algo]:
+        async with self.db.session() as s:
+            q = select(AlgoRow).where(AlgoRow.status == AlgoStatus.RUNNING.value).order_by(col(AlgoRow.id))
+            return [row_to_algo(r) for r in (await s.exec(q)).all()]
 
     # --- small values ------------------------------------------------------------------------------
     async def kv_get(self, key: str) -> str | None:

@@ -257,3 +257,29 @@ class PaperFillRow(SQLModel, table=True):
     fee: Decimal = money()
     is_maker: bool = False
     ts: datetime = when()
+
+
+class AlgoRow(SQLModel, table=True):
+    """An execution algorithm's run (TWAP, iceberg) for one leg of a position: its plan and how far it
+    went, written with the slice orders it sends (engine.domain.algos)."""
+
+    __tablename__ = "algos"
+
+    id: str = Field(primary_key=True, max_length=48)  # <position>-<leg>-<attempt>
+    position_id: str = Field(index=True, max_length=24)
+    leg: str = Field(max_length=8)
+    attempt: int = 0
+    kind: str = Field(max_length=16)
+    status: str = Field(index=True, max_length=16)
+    total: Decimal = money()
+    start: datetime = when()
+    duration_s: int = 0
+    slices: int = 0
+    visible: Decimal = money()
+    price: Decimal | None = money(nullable=True)
+    jitter_pct: Decimal = money()
+    limit_pct: Decimal = money()
+    seed: str = Field(max_length=24)  # a 64-bit number: text, for every database
+    sent: int = 0
+    reported: int = 0
+    updated_at: datetime = when()

@@ -15,6 +15,7 @@ from engine.brokers.ccxt.fills import FillRouter, Tracked
 from engine.brokers.ccxt.retry import Caller
 from engine.brokers.ccxt.venues import Venue
 from engine.brokers.errors import OrderNotFound
+from engine.domain.ids import ClientOrderId
 from engine.domain.models import OrderStatus, OrderType, VenueOrder
 
 
@@ -32,8 +33,8 @@ class OrderLookup:
         tracked = self.router.orders.get(client_id)
         if tracked is not None:
             return tracked.conditional
-        parts = client_id.split("-")  # sp-<position>-<leg>-<attempt>
-        leg = parts[-2] if len(parts) >= 4 else ""
+        parsed = ClientOrderId.parse(client_id)  # a slice (TWAP, iceberg) is a plain order
+        leg = parsed.leg if parsed is not None and not parsed.is_slice else ""
         if leg == "sl":
             return self.venue.is_conditional(OrderType.STOP_MARKET)
         if leg.startswith("tp"):

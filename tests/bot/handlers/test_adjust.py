@@ -44,7 +44,7 @@ async def test_bad_input_gets_the_usage(unit_bot) -> None:  # type: ignore[no-un
                  "/add eth nan", "/stop", "/be nope"):
         await h.feed(message_update(ADMIN, text))
     assert h.session.texts(ADMIN)[-9:] == [
-        "Usage: /close SYMBOL [50% | QTY]", "Usage: /close SYMBOL [50% | QTY]", "Usage: /stop SYMBOL PRICE",
+        "Usage: /close SYMBOL [50% | QTY] [twap | iceberg]", "Usage: /close SYMBOL [50% | QTY] [twap | iceberg]", "Usage: /stop SYMBOL PRICE",
         "Usage: /stop SYMBOL PRICE", "Usage: /tp SYMBOL N PRICE", "Usage: /tp SYMBOL N PRICE",
         "Usage: /add SYMBOL QTY", "Which symbol? Usage: /stop SYMBOL PRICE",
         "Unknown symbol: nope. Try for example ETH/BTC."]

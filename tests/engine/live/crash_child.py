@@ -3,7 +3,9 @@
 Run as ``python tests/engine/live/crash_child.py``: a fork server. It imports everything once
 (about 1.5 s of CPU: ccxt, SQLAlchemy, numpy), prints ``zygote``, then reads jobs from stdin, one
 JSON object a line: ``{"url": fake base url, "db": database url, "symbols": [...], "log": path,
-"crash_at": commit point (optional)}``. For each it forks a child and prints ``forked <pid>``; the
+"crash_at": commit point (optional), "risk": settings of SP_RISK__ over the test's (optional),
+"exit": ``twap`` or ``iceberg`` (optional: each open position, once no run of its own is going, is
+closed in slices by that algorithm, once)}``. For each it forks a child and prints ``forked <pid>``; the
 child (its stderr to ``log``) sets ``SIGNALPILOT_CRASH_AT`` to ``crash_at`` and arms the hook
 (engine/crashpoints.py), builds and starts the live engine (price feed on, jobs off), prints
 ``ready <pid>`` and opens a position on every symbol of the list that has none, again and again,
@@ -28,6 +30,7 @@ if str(ROOT) not in sys.path:
 
 from engine import crashpoints  # noqa: E402
 from engine.brokers.errors import BrokerError  # noqa: E402
+from engine.domain.models import PositionState  # noqa: E402
 from tests.engine.live.harness import CHURN, build_live_engine, live_settings  # noqa: E402
 
 
@@ -36,11 +39,18 @@ def say(text: str) -> None:
 
 
 async def trade(job: dict) -> None:
-    settings = live_settings(job["url"], job["db"], scan={"symbols": job["symbols"]}, risk=CHURN)
+    settings = live_settings(job["url"], job["db"], scan={"symbols": job["symbols"]},
+                             risk={**CHURN, **job.get("risk", {})})
     engine = await build_live_engine(settings)
     await engine.start(run_feed=True, run_jobs=False)
     say(f"ready {os.getpid()}")
+    exiting: set[str] = set()
     while True:
+        for pos in engine.manager.open_positions() if job.get("exit") else ():
+            if pos.state is PositionState.OPEN and pos.id not in exiting and not any(
+                    not a.status.is_final for a in engine.manager.algos_of(pos.id)):
+                exiting.add(pos.id)
+                await engine.close_by_algo(pos.id, by="crash-child", algo=job["exit"], confirm=True)
         busy = {p.symbol for p in engine.manager.open_positions()}
         for symbol in job["symbols"]:
             if symbol in busy:

@@ -4,8 +4,8 @@ stop never loosens; realized PnL equals an independent recomputation from fills 
 with a random gap between the entry fill and the placement of the stop and targets (targets
 already crossed are taken at market; a stop already crossed closes the position). And with changes
 from the chat between the ticks (partial closes, additions, stop moves with and without the
-admin's second tap, breakeven, target moves), also after a scale-in entry: exits still sum to the fills, the stop loosens only
-on a confirmed request, and what rests at the broker covers what remains."""
+admin's second tap, breakeven, target moves, TWAP exits), also after a scale-in or a TWAP entry: exits still sum
+to the fills, the stop loosens only on a confirmed request, and what rests at the broker covers what remains."""
 
 from __future__ import annotations
 
@@ -21,8 +21,11 @@ from hypothesis import strategies as st
 from config.settings import BrokerSettings
 from engine.bus import EventBus
 from engine.clock import ManualClock
+from engine.domain.algos import AlgoKind
 from engine.domain.models import CloseReason, MarketSpec, OrderType, PositionState, Signal, Target
 from engine.domain.values import ZERO, OrderAction, Side
+from engine.execution import algos
+from engine.execution.algo_watch import AlgoWatch
 from engine.execution.entry import EntryPlan, parse_parts, shape_open
 from engine.execution.watch import EntryWatch
 from engine.market.base import PriceTick
@@ -116,7 +119,7 @@ def test_lifecycle_invariants_with_a_gap_before_the_stop_and_targets_rest(side: 
 Op = tuple[str, int, bool]  # (kind, amount, confirmed)
 
 
-def _build(op: Op, price: Decimal, now: datetime, side: Side):  # type: ignore[no-untyped-def]
+def _build(op: Op, price: Decimal, now: datetime, side: Side, runs):  # type: ignore[no-untyped-def]
     kind, amount, confirmed = op
     if kind == "reduce":
         return lambda p, o, c: adjust.reduce(p, o, adjust.qty_of_share(p, Decimal(amount), MKT.qty_step), now, c)
@@ -127,6 +130,11 @@ def _build(op: Op, price: Decimal, now: datetime, side: Side):  # type: ignore[n
         return lambda p, o, c: adjust.move_stop(p, o, target, price, now, c, by="t", allow_loosen=confirmed)
     if kind == "be":
         return lambda p, o, c: adjust.to_breakeven(p, o, price, now, c, by="t")
+    if kind == "twap":  # a TWAP exit of ``amount`` % of what remains (3 slices over 15 minutes)
+        plan = algos.AlgoPlan(AlgoKind.TWAP, minutes=Decimal(15), slices=3)
+        return lambda p, o, c: algos.start_exit(p, o, runs(p.id), plan, adjust.qty_of_share(p, Decimal(amount),
+                                                                                            MKT.qty_step),
+                                                price, now, c)
     n = 1 + amount % 2
     target = price + side.sign * Decimal(amount) / 10
     return lambda p, o, c: adjust.move_target(p, o, n, target, price, now, c, by="t")
@@ -135,7 +143,11 @@ def _build(op: Op, price: Decimal, now: datetime, side: Side):  # type: ignore[n
 SCALE_IN = EntryPlan(parts=parse_parts(["0:0.3", "0.5:0.35", "1.2:0.35"]))
 
 
-async def chat_scenario(side: Side, steps: list[tuple[int, Op | None]], tmp: Path, plan: EntryPlan | None = None) -> None:
+TWAP_IN = algos.AlgoPlan(AlgoKind.TWAP, minutes=Decimal(20), slices=4)
+
+
+async def chat_scenario(side: Side, steps: list[tuple[int, Op | None]], tmp: Path, plan: EntryPlan | None = None,
+                        algo: algos.AlgoPlan | None = None) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp / 'c.db'}")
     await db.migrate()
     repo = Repository(db)
@@ -146,7 +158,10 @@ async def chat_scenario(side: Side, steps: list[tuple[int, Op | None]], tmp: Pat
     try:
         await broker.on_price(PriceTick("ETH/USDT", Decimal("100"), clock.now()))
         shape = (lambda tr: shape_open(tr, plan, MKT.qty_step)) if plan is not None else None
+        if algo is not None:
+            shape = lambda tr: algos.shape_entry(tr, algo, MKT, True)  # noqa: E731
         watch = EntryWatch(mgr, clock, lambda: plan or EntryPlan())
+        runs = AlgoWatch(mgr, clock)
         pos = await mgr.open(make_signal(side), Decimal("1.237"), single_target=False, trailing_pct=ZERO,
                              time_stop=None, liquidation_price=None, shape=shape)
         price = Decimal("100")
@@ -157,11 +172,12 @@ async def chat_scenario(side: Side, steps: list[tuple[int, Op | None]], tmp: Pat
             tick = PriceTick("ETH/USDT", price, clock.now())
             await mgr.on_tick(tick)
             await watch.on_tick(tick)
+            await runs.on_tick(tick)
             current = await repo.get_position(pos.id)
             assert (current.stop_price - last_stop) * side.sign >= 0, "the stop loosened on a tick"
             last_stop = current.stop_price
             if op is not None and current.state is PositionState.OPEN:
-                result, current = await mgr.adjust(pos.id, _build(op, price, clock.now(), side))
+                result, current = await mgr.adjust(pos.id, _build(op, price, clock.now(), side, mgr.algos_of))
                 assert current is not None
                 loosened = (current.stop_price - last_stop) * side.sign < 0
                 assert not loosened or (op[0] == "stop" and op[2]), "the stop loosened without a second tap"
@@ -200,6 +216,7 @@ OPS = st.one_of(
     st.tuples(st.just("stop"), st.integers(min_value=-30, max_value=60), st.booleans()),
     st.tuples(st.just("be"), st.just(0), st.just(False)),
     st.tuples(st.just("tp"), st.integers(min_value=-20, max_value=120), st.just(False)),
+    st.tuples(st.just("twap"), st.integers(min_value=1, max_value=100), st.just(False)),
 )
 
 
@@ -218,3 +235,12 @@ def test_lifecycle_invariants_with_a_scale_in_entry(side: Side, steps: list[tupl
     """30 % at market, 35 % resting 0.5 % and 35 % resting 1.2 % toward the stop, chat changes in between."""
     with tempfile.TemporaryDirectory() as tmp:
         asyncio.run(chat_scenario(side, steps, Path(tmp), SCALE_IN))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(side=st.sampled_from([Side.LONG, Side.SHORT]),
+       steps=st.lists(st.tuples(st.integers(min_value=-30, max_value=30), OPS), min_size=1, max_size=25))
+def test_lifecycle_invariants_with_a_twap_entry(side: Side, steps: list[tuple[int, Op | None]]) -> None:
+    """Four slices over 20 minutes (one per 5-minute tick), chat changes and TWAP exits in between."""
+    with tempfile.TemporaryDirectory() as tmp:
+        asyncio.run(chat_scenario(side, steps, Path(tmp), algo=TWAP_IN))

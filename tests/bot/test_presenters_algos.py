@@ -1,0 +1,43 @@
+"""The card's progress line of a TWAP or an iceberg run, in English and Chinese: slices filled of
+planned and the average price, grouped (``TWAP 4/10, avg 64,210``); done, stopped, ended."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from bot.i18n import make_i18n, use
+from bot.presenters import cards
+from engine.domain.events import AlgoProgressed
+from tests.bot.test_presenters import NOW, position
+
+I18N = make_i18n()
+
+
+def progressed(**changes: object) -> AlgoProgressed:
+    ev = AlgoProgressed(ts=NOW, paper=True, position=position(), kind="twap", entry=True, done=4, slices=10,
+                        filled=Decimal("0.4"), total=Decimal("1"), avg_price=Decimal("64210"), status="running")
+    return replace(ev, **changes)  # type: ignore[arg-type]
+
+
+def test_progress_lines_in_english() -> None:
+    with use(I18N, "en"):
+        assert cards.algo_line(progressed()) == "⏱ TWAP 4/10, avg 64,210"
+        assert cards.algo_line(progressed(done=10, status="done")) == "✅ TWAP done: 10/10, avg 64,210"
+        assert cards.algo_line(progressed(status="stopped")) == "🛑 TWAP stopped at the stop price: 4/10, avg 64,210"
+        assert cards.algo_line(progressed(kind="iceberg", entry=False, status="cancelled")) == \
+            "⏹ Iceberg exit ended: 4/10, avg 64,210"
+
+
+def test_progress_lines_in_chinese() -> None:
+    with use(I18N, "zh"):
+        assert cards.algo_line(progressed()) == "⏱ TWAP 4/10，均价 64,210"
+        assert cards.algo_line(progressed(kind="iceberg", done=10, status="done")) == "✅ 冰山 完成：10/10，均价 64,210"
+        assert cards.algo_line(progressed(status="stopped")) == "🛑 TWAP 触及止损价已停止：4/10，均价 64,210"
+
+
+def test_the_console_prints_the_progress_too() -> None:
+    from bot.console import render
+
+    assert render(progressed()) == "TWAP (paper) ETH/BTC 4/10, avg 64210 (running)"
+    assert render(progressed(entry=False, status="done")) == "TWAP exit (paper) ETH/BTC 4/10, avg 64210 (done)"
