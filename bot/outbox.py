@@ -250,7 +250,7 @@ class AlertSender:
         now = self.engine.clock.now()
         for chat, message_id in await self.engine.cards(signal.id):
             with use(self.i18n, await self.book.for_chat(chat)):
-                text = cards.final(signal, cards.not_filled_line(), paper=event.paper, now=now)
+                text = cards.final(signal, cards.not_filled_line(event.by), paper=event.paper, now=now)
             self.delivery.edit_text(chat, message_id, text)
 
     async def _finish_cards(self, event: RiskRejected) -> None:

@@ -61,9 +61,12 @@ def entry_filled(ev: PositionOpened) -> str:
 
 
 def entry_not_filled(ev: EntryNotFilled) -> str:
-    return _head("⌛", _("Entry not filled"), ev.position, ev.paper) + "\n" + _(
-        "The limit order at {price} filled nothing in time and was cancelled.").format(
-        price=fmt.price(ev.position.entry_price))
+    head = _head("⌛", _("Entry not filled"), ev.position, ev.paper) + "\n"
+    if ev.by == "limit":
+        return head + _("The limit order at {price} filled nothing in time and was cancelled.").format(
+            price=fmt.price(ev.position.entry_price))
+    return head + _("The {algo} entry ended before any slice filled: nothing is held.").format(
+        algo="TWAP" if ev.by == "twap" else _("iceberg"))
 
 
 def target_hit(hit: TargetHit, breakeven: StopMovedToBreakeven | None = None,

@@ -101,8 +101,11 @@ def rejected_line(reason: RejectReason | str | None, detail: Mapping[str, str] |
     return "🚫 " + _("Not opened: {why}.").format(why=fmt.esc(reject_text(reason, detail, currency)))
 
 
-def not_filled_line() -> str:
-    return "⌛ " + _("Not filled: the limit entry expired and was cancelled.")
+def not_filled_line(by: str = "limit") -> str:
+    if by == "limit":
+        return "⌛ " + _("Not filled: the limit entry expired and was cancelled.")
+    return "⌛ " + _("Not filled: the {algo} entry ended before any slice filled.").format(
+        algo="TWAP" if by == "twap" else _("iceberg"))
 
 
 def submitted_line(by: str | None) -> str:

@@ -99,9 +99,11 @@ class StopMoved(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class EntryNotFilled(Event):
-    """A limit entry filled nothing before its timeout: cancelled, the position never opened."""
+    """An entry filled nothing in time: cancelled, the position never opened. ``by``: the limit
+    entry at its timeout ("limit"), or an execution algorithm ("twap", "iceberg") that ended first."""
 
     position: Position
+    by: str = "limit"
 
 
 @dataclass(frozen=True, kw_only=True)

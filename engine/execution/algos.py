@@ -182,7 +182,7 @@ def finish(algo: Algo, pos: Position, done: Progress, status: AlgoStatus, now: d
     events: list[Event] = [told(ended, pos, done, ctx.paper, now)]
     if algo.entry and pos.state is PositionState.PENDING and done.filled <= 0 and pos.close_reason is None:
         pos = replace(pos, close_reason=CloseReason.NOT_FILLED)
-        events.append(EntryNotFilled(ts=now, paper=ctx.paper, position=pos))
+        events.append(EntryNotFilled(ts=now, paper=ctx.paper, position=pos, by=algo.kind.value))
     return lc.Transition(pos, (), tuple(lc.CancelOrder(o) for o in done.working), tuple(events), (ended,))
 
 

@@ -41,3 +41,17 @@ def test_the_console_prints_the_progress_too() -> None:
 
     assert render(progressed()) == "TWAP (paper) ETH/BTC 4/10, avg 64210 (running)"
     assert render(progressed(entry=False, status="done")) == "TWAP exit (paper) ETH/BTC 4/10, avg 64210 (done)"
+
+
+def test_an_algorithm_entry_that_filled_nothing_says_so_not_a_limit_order() -> None:
+    from bot.presenters import alerts
+    from engine.domain.events import EntryNotFilled
+
+    with use(I18N, "en"):
+        twap = alerts.entry_not_filled(EntryNotFilled(ts=NOW, paper=True, position=position(), by="twap"))
+        assert "The TWAP entry ended before any slice filled: nothing is held." in twap
+        assert "limit order" not in twap
+        assert "limit order at" in alerts.entry_not_filled(EntryNotFilled(ts=NOW, paper=True, position=position()))
+        assert cards.not_filled_line("iceberg") == "⌛ Not filled: the iceberg entry ended before any slice filled."
+    with use(I18N, "zh"):
+        assert cards.not_filled_line("twap") == "⌛ 未成交：TWAP开仓在任何分片成交前已结束。"

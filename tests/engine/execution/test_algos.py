@@ -103,7 +103,8 @@ def test_twap_entry_stops_at_the_stop_price_nothing_filled_ends_as_not_filled() 
     ended = algos.step(tr.algos[0], tr.position, [working], Decimal("97.9"), T0 + timedelta(minutes=1), CTX)
     assert ended is not None and ended.algos[0].status is AlgoStatus.STOPPED
     assert [type(a).__name__ for a in ended.actions] == ["CancelOrder"]
-    assert any(isinstance(e, EntryNotFilled) for e in ended.events)
+    [not_filled] = [e for e in ended.events if isinstance(e, EntryNotFilled)]
+    assert not_filled.by == "twap"  # the alert and the card say a TWAP, not a limit order, filled nothing
     told = next(e for e in ended.events if isinstance(e, AlgoProgressed))
     assert (told.done, told.slices, told.status) == (0, 5, "stopped")
 
