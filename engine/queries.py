@@ -6,12 +6,13 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from engine.domain.algos import progress
 from engine.domain.markets import is_ashare_symbol
 from engine.domain.models import Position
 from engine.domain.reasons import TradingState
 from engine.domain.values import ZERO, timeframe_seconds
 from engine.market_rules.calendar import SHANGHAI
-from engine.views import ChartData, ChartLevel, ChartMarker, PnlStats, PositionView, StatusView
+from engine.views import AlgoRunView, ChartData, ChartLevel, ChartMarker, PnlStats, PositionView, StatusView
 
 if TYPE_CHECKING:
     from engine.wiring import Components
@@ -31,8 +32,19 @@ class Queries:
         for pos in self.c.manager.open_positions():
             mark = await self.mark(pos.symbol)
             views.append(PositionView(pos, mark, pos.unrealized(mark) if mark is not None else ZERO,
-                                      sellable_from=self._sellable_from(pos)))
+                                      sellable_from=self._sellable_from(pos), running=self._running(pos)))
         return views
+
+    def _running(self, pos: Position) -> tuple[AlgoRunView, ...]:
+        runs = [a for a in self.c.manager.algos_of(pos.id) if not a.status.is_final]
+        if not runs:
+            return ()
+        orders = self.c.manager.orders_of(pos.id)
+        out = []
+        for run in runs:
+            done = progress(run, orders)
+            out.append(AlgoRunView(run.kind.value, run.entry, done.done, max(run.slices, done.done), done.avg_price))
+        return tuple(out)
 
     def _sellable_from(self, pos: Position) -> datetime | None:
         """A-shares bought today: the next trading day's first session (T+1); else None."""

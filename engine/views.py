@@ -38,11 +38,23 @@ class CancelResult:
 
 
 @dataclass(frozen=True)
+class AlgoRunView:
+    """A TWAP or iceberg still running on a position: slices filled of planned, average fill price."""
+
+    kind: str  # twap, iceberg
+    entry: bool  # its entry (else an exit)
+    done: int
+    slices: int
+    avg_price: Decimal | None
+
+
+@dataclass(frozen=True)
 class PositionView:
     position: Position
     mark: Decimal | None
     unrealized: Decimal
     sellable_from: datetime | None = None  # T+1 (A-shares): cannot exit before this session starts
+    running: tuple[AlgoRunView, ...] = ()  # its execution algorithms still running
 
 
 @dataclass(frozen=True)

@@ -114,10 +114,7 @@ def submitted_line(by: str | None) -> str:
 
 def algo_line(ev: AlgoProgressed) -> str:
     """An execution algorithm's progress on the card: ``TWAP 4/10, avg 64,210``."""
-    name = "TWAP" if ev.kind == "twap" else _("Iceberg")
-    if not ev.entry:
-        name = _("{algo} exit").format(algo=name)
-    values = {"algo": name, "done": ev.done, "slices": ev.slices, "price": fmt.price(ev.avg_price)}
+    values = _algo_values(ev.kind, ev.entry, ev.done, ev.slices, ev.avg_price)
     if ev.status == "done":
         return "✅ " + _("{algo} done: {done}/{slices}, avg {price}").format(**values)
     if ev.status == "stopped":
@@ -125,6 +122,18 @@ def algo_line(ev: AlgoProgressed) -> str:
     if ev.status == "cancelled":
         return "⏹ " + _("{algo} ended: {done}/{slices}, avg {price}").format(**values)
     return "⏱ " + _("{algo} {done}/{slices}, avg {price}").format(**values)
+
+
+def running_line(kind: str, entry: bool, done: int, slices: int, avg_price: Decimal | None) -> str:
+    """A run still going, as ``/positions`` lists it under its position: ``⏱ TWAP 4/10, avg 64,210``."""
+    return "⏱ " + _("{algo} {done}/{slices}, avg {price}").format(**_algo_values(kind, entry, done, slices, avg_price))
+
+
+def _algo_values(kind: str, entry: bool, done: int, slices: int, avg_price: Decimal | None) -> dict[str, object]:
+    name = "TWAP" if kind == "twap" else _("Iceberg")
+    if not entry:
+        name = _("{algo} exit").format(algo=name)
+    return {"algo": name, "done": done, "slices": slices, "price": fmt.price(avg_price)}
 
 
 def final(signal: Signal, status_line: str, *, paper: bool, now: datetime | None = None) -> str:

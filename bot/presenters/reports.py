@@ -7,6 +7,7 @@ from datetime import datetime
 from aiogram.utils.i18n import gettext as _
 
 from bot import format as fmt
+from bot.presenters import cards
 from bot.presenters.words import (
     CLOSE,
     MODE,
@@ -155,6 +156,7 @@ def position_line(view: PositionView, paper: bool, now: datetime | None = None) 
                                                                           remaining=fmt.qty(pos.remaining)))
     else:
         lines.append(_("Size {qty} (open {remaining})").format(qty=fmt.qty(pos.qty), remaining=fmt.qty(pos.remaining)))
+    lines += [cards.running_line(r.kind, r.entry, r.done, r.slices, r.avg_price) for r in view.running]
     if view.sellable_from is not None:
         lines.append(_("Cannot exit yet (T+1): stop and targets armed from {when}").format(
             when=fmt.esc(view.sellable_from.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")) + " Asia/Shanghai"))

@@ -55,3 +55,17 @@ def test_an_algorithm_entry_that_filled_nothing_says_so_not_a_limit_order() -> N
         assert cards.not_filled_line("iceberg") == "⌛ Not filled: the iceberg entry ended before any slice filled."
     with use(I18N, "zh"):
         assert cards.not_filled_line("twap") == "⌛ 未成交：TWAP开仓在任何分片成交前已结束。"
+
+
+def test_positions_list_a_run_still_going_under_its_position() -> None:
+    from bot.presenters import reports
+    from engine.facade import PositionView
+    from engine.views import AlgoRunView
+
+    view = PositionView(position(), Decimal("0.05"), Decimal("0"),
+                        running=(AlgoRunView("twap", True, 4, 10, Decimal("64210")),
+                                 AlgoRunView("iceberg", False, 1, 3, None)))
+    with use(I18N, "en"):
+        text = reports.position_line(view, paper=True)
+    assert "⏱ TWAP 4/10, avg 64,210" in text
+    assert "⏱ Iceberg exit 1/3, avg" in text

@@ -37,6 +37,10 @@ async def test_paper_twap_survives_a_restart_half_way(engine_factory, db_url_fac
     second = await engine_factory(url, **TWAP)
     told: list[Event] = []
     second.bus.subscribe(AlgoProgressed, told.append)
+    [view] = await second.positions()  # /positions lists the run still going under its position
+    [running] = view.running
+    assert (running.kind, running.entry, running.done, running.slices) == ("twap", True, 3, 5)
+    assert running.avg_price is not None
     for _ in range(4):
         await _tick(second, sig.entry)
     (stored,) = (await second.repository.algos_for_positions([pid]))[pid]
@@ -52,3 +56,4 @@ async def test_paper_twap_survives_a_restart_half_way(engine_factory, db_url_fac
     stops = [o for o in await second.broker.open_orders() if o.type is OrderType.STOP_MARKET]
     assert len(stops) == 1 and stops[0].qty == pos.remaining
     assert [e.status for e in told][-1] == "done"  # type: ignore[attr-defined]
+    assert [v.running for v in await second.positions()] == [()]  # done: no longer listed as running
