@@ -106,6 +106,7 @@ __all__ = [
 
 log = logging.getLogger("engine")
 
+
 class Engine(EngineRun, FrontEndMemory, OutsideWorld, Reporting, HedgeControls, PositionControl, RealParts):
     """SignalPilot's engine. ``engine = await Engine.create(settings)`` then ``await engine.start()``.
     Its components are private (``_c``); tests and tools needing a real part use ``engine.parts``' properties."""
