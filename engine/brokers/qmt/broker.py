@@ -4,7 +4,7 @@ Orders carry our client order id in ``order_remark``: an order whose answer was 
 looking it up there, never re-sent blindly, and a request for an id QMT already has returns that
 order. Fills are polled from ``query_stock_trades`` (the protocol pushes nothing). Stops and
 targets are held by ``triggers.TriggerBook`` and sent as marketable limit orders when a quote
-crosses them in a session. The market's rules (lots, T+1, price limits, sessions, costs) come from
+crosses them in a session (``engine.brokers.qmt.firing``). The market's rules (lots, T+1, price limits, sessions, costs) come from
 ``engine.market_rules.ashare``.
 """
 
@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -23,7 +22,8 @@ from engine.brokers.base import FillHandler, StateStore
 from engine.brokers.errors import AuthError, BrokerError, InvalidOrder, UnknownOutcome
 from engine.brokers.qmt import convert
 from engine.brokers.qmt.client import TOKEN_VARIABLE, QmtClient
-from engine.brokers.qmt.triggers import Trigger, TriggerBook, trigger_of
+from engine.brokers.qmt.firing import Notice, TriggerFiring
+from engine.brokers.qmt.triggers import TriggerBook
 from engine.clock import Clock
 from engine.domain.models import (
     Balance,
@@ -36,19 +36,17 @@ from engine.domain.models import (
     VenuePosition,
 )
 from engine.domain.values import OrderAction
-from engine.market.base import PriceTick
 from engine.market_rules.ashare import AShareRules, ashare_spec, is_ashare_symbol, to_tick
 from engine.market_rules.calendar import SHANGHAI
 from engine.qmt import protocol as p
 
 log = logging.getLogger("engine.brokers.qmt")
 
-Notice = Callable[[str, str], Awaitable[None]]  # (client id, text)
 LOOKUP_DELAYS = (0.2, 0.5, 1.0)  # waits before each look-up after an unknown outcome
 CONDITIONAL = (OrderType.STOP_MARKET, OrderType.TAKE_PROFIT)
 
 
-class QmtBroker:
+class QmtBroker(TriggerFiring):
     name = "qmt"
     paper = False
 
@@ -225,14 +223,6 @@ class QmtBroker:
                 return found
         return None
 
-    async def _arm(self, request: OrderRequest) -> VenueOrder:
-        known = self.triggers.items.get(request.client_id)
-        if known is None or known.status == "cancelled":
-            known = trigger_of(request)
-            self.triggers.items[known.client_id] = known
-            await self.triggers.save()
-        return known.as_venue_order()
-
     async def cancel_order(self, client_id: str, symbol: str) -> VenueOrder | None:
         trig = self.triggers.items.get(client_id)
         if trig is not None and trig.status == "armed":
@@ -340,70 +330,6 @@ class QmtBroker:
                 await self.poll()
             except BrokerError as exc:
                 log.warning("QMT fill poll failed: %s", exc)
-
-    # --- prices: the engine watches stops and targets ------------------------------------------------
-    async def on_price(self, tick: PriceTick) -> None:
-        self._marks[tick.symbol] = tick.price
-        for trig in list(self.triggers.items.values()):
-            if trig.symbol != tick.symbol or trig.client_id in self._firing:
-                continue
-            due = trig.status == "armed" and trig.crossed(tick.price)
-            resend = False
-            if trig.status == "fired":  # persisted as sent, then the process died or the answer was lost
-                resend = await self._venue_order(trig.client_id) is None
-                if not resend:
-                    await self._forget(trig)
-            if due or resend:
-                self._firing.add(trig.client_id)
-                try:
-                    await self._fire(trig, tick.price)
-                finally:
-                    self._firing.discard(trig.client_id)
-
-    async def _fire(self, trig: Trigger, price: Decimal) -> None:
-        if not self.rules.is_open(self.clock.now()):
-            return  # waits for the session; the next quote in it decides
-        action = OrderAction(trig.action)
-        qty = Decimal(trig.qty)
-        if action is OrderAction.SELL:
-            usable = await self._sellable(trig.symbol)
-            if usable <= 0:
-                if trig.note != "t+1":
-                    trig.note = "t+1"
-                    await self._notice(trig.client_id, f"{trig.symbol}: the price crossed {trig.trigger} but the "
-                                                       f"shares cannot be sold yet (T+1): the order goes out from "
-                                                       f"the next session")
-                return
-            qty = self.rules.sell_qty(min(qty, usable), usable)
-        band = await self.band(trig.symbol)
-        limit = self.rules.marketable_price(action, price, band)
-        if action is OrderAction.SELL and band is not None and price <= band[0]:
-            await self._notice(trig.client_id, f"{trig.symbol} is at its limit-down {band[0]}: the sell may not "
-                                               f"fill; it is sent once at {limit} and not retried")
-        trig.status, trig.note = "fired", ""
-        await self.triggers.save()  # persisted before the order goes out
-        try:
-            await self._send(trig.client_id, trig.symbol, action, qty, p.FIX_PRICE, limit)
-            await self._forget(trig)  # QMT has it under its order_remark from now on
-        except UnknownOutcome:
-            log.warning("%s: answer lost; looked up by order_remark on the next quote", trig.client_id)
-        except BrokerError as exc:
-            if exc.venue_code == str(p.ORDER_JUNK):  # QMT has it, rejected: the position's owner decides
-                await self._forget(trig)
-                await self._notice(trig.client_id, f"QMT rejected the exit {trig.client_id}: {exc}")
-                return
-            log.warning("%s could not be sent (%s); still armed", trig.client_id, exc)
-            trig.status = "armed"
-            await self.triggers.save()
-
-    async def _forget(self, trig: Trigger) -> None:
-        self.triggers.items.pop(trig.client_id, None)
-        await self.triggers.save()
-
-    async def _notice(self, client_id: str, text: str) -> None:
-        log.warning("%s (%s)", text, client_id)
-        if self.notices is not None:
-            await self.notices(client_id, text)
 
     def mark_price(self, symbol: str) -> Decimal | None:
         return self._marks.get(symbol)
