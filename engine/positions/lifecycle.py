@@ -115,7 +115,7 @@ def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill,
         return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
     if order is not None and pos.close_reason is not None and (order.leg == Leg.SCALE.value or (
             order.leg == Leg.ENTRY.value and pos.state is PositionState.OPEN)):
-        from engine.positions import adjust  # a part (or the limit entry's rest) filled while closing: closed too
+        from engine.positions import adjust  # a part or the entry filled while closing: closed too
 
         return adjust.orphan_fill(pos, orders, order, fill, ctx)
     if order is not None and (order.leg == Leg.SCALE.value or (
