@@ -109,7 +109,7 @@ async def test_a_partial_fill_below_the_threshold_is_protected_at_once_and_re_si
     fake.fill_order(cid, more)  # a further fill: the stop and targets re-sized for all that is held
     await r.filled(pos.id, part + more)
     await r.protected(pos.id, part + more, stop_seq=1, rest=True)
-    assert r.log.of(PositionResized)[-1].position.remaining == part + more
+    await r.log.wait_for(PositionResized, lambda e: e.position.remaining == part + more)
 
     await r.tick(minutes=6)  # the timeout: the rest cancelled on the venue; no second stop
     await until(lambda: venue_order(fake, cid).status == "CANCELED", what="the rest cancelled")
