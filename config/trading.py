@@ -97,7 +97,8 @@ class RiskSettings(Section):
     entry_timeout_min: float = Field(15.0, gt=0, description="entry_order=limit: minutes before the unfilled "
                                      "rest is cancelled (nothing filled: the signal ends as not filled)")
     entry_min_fill_pct: Decimal = Field(Decimal("90"), gt=0, le=100, description="entry_order=limit: once this "
-                                        "% has filled the rest is cancelled and the position managed at once")
+                                        "% has filled the rest is cancelled (what fills is protected by a stop "
+                                        "sized to it from its first fill on)")
     scale_in: CsvStr = Field(default_factory=list, description="entry in parts as offset%:share pairs, e.g. "
                              "0:0.3,1:0.35,2:0.35 (30 % now, the rest resting 1 % and 2 % toward the stop); "
                              "empty = one part")

@@ -45,7 +45,7 @@ def _trade_pnl(value: Decimal, position: Position) -> str:
 
 def entry_filled(ev: PositionOpened) -> str:
     pos = ev.position
-    lines = [_head("📥", _("Entry filled"), pos, ev.paper)]
+    lines = [_head("📥", _("Entry partly filled") if ev.partial else _("Entry filled"), pos, ev.paper)]
     if is_ashare_symbol(pos.symbol):
         lines.append(_("{qty} shares at {price} CNY").format(qty=fmt.qty(pos.qty), price=fmt.price(pos.entry_price)))
     else:
@@ -53,6 +53,9 @@ def entry_filled(ev: PositionOpened) -> str:
             qty=fmt.qty(pos.qty), price=fmt.price(pos.entry_price), leverage=pos.leverage))
     targets = " · ".join(f"TP{n} {fmt.price(t.price)}" for n, t in enumerate(pos.targets, start=1))
     lines.append(_("Stop {price}").format(price=fmt.price(pos.stop_price)) + (" · " + targets if targets else ""))
+    if ev.partial:
+        lines.append(_("The rest of the limit order keeps working until its fill threshold or timeout; "
+                       "the stop and targets grow with each fill."))
     if ev.single_target:
         lines.append(_("Too small to split: the whole position exits at the first target."))
     if is_ashare_symbol(pos.symbol):

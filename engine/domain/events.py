@@ -71,6 +71,7 @@ class OrderFilled(Event):
 class PositionOpened(Event):
     position: Position
     single_target: bool = False  # the TP1 part would be below the market minimum: one target
+    partial: bool = False  # a limit entry's first fill: the rest keeps working, the stop and targets follow it
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,12 +1,16 @@
 """Limit entries and scale-in, as pure functions → lifecycle Transitions.
 
-- Limit entry: the entry is a limit order at the planned price. Once ``min_fill_pct`` of it has
-  filled, or at ``timeout`` whatever has filled, the rest is cancelled and the position is
-  managed for what filled (stop and targets sized to it). Nothing filled at the timeout → the entry
-  is cancelled, ``EntryNotFilled`` is told, and the position ends as failed (never opened).
-  A fill that raced the cancel (the venue filled it as the cancel arrived) is protected all the
-  same: with the position open, the stop and targets are re-sized for it (``lifecycle.on_fill``);
-  with the position ended "not filled", it is opened for that fill and protected (``late_fill``).
+- Limit entry: the entry is a limit order at the planned price. Its first fill opens the position
+  for what filled, with a reduce-only stop and the targets sized to it (``lifecycle.on_fill``); each
+  further fill re-sizes them for all that is held, as a scale-in part's fill does
+  (``adjust.on_add_fill``), so every filled quantity is protected from its fill on. Once
+  ``min_fill_pct`` of it has filled, or at ``timeout``, the rest is cancelled (``finish_entry``:
+  nothing more is placed). Nothing filled at the timeout → the entry is cancelled,
+  ``EntryNotFilled`` is told, and the position ends as failed (never opened). A fill that raced the
+  cancel (the venue filled it as the cancel arrived) is protected all the same: with the position
+  open, the stop and targets are re-sized for it; with the position ended "not filled", it is
+  opened for that fill and protected (``late_fill``); with the position closing or closed, it is
+  closed at once (``adjust.orphan_fill``).
 - Scale-in: the entry is split in parts at offsets (% of the entry price toward the stop) with
   shares; the first part (offset 0) is the entry order; once the position is open, the others
   rest as limit orders (leg ``sc``). Each part's fill re-averages the entry and re-places the
@@ -85,8 +89,10 @@ def shape_open(tr: lc.Transition, plan: EntryPlan, step: Decimal) -> lc.Transiti
 # --- the limit entry's end ----------------------------------------------------------------------------------
 def finish_entry(pos: Position, orders: list[Order], now: datetime, ctx: lc.Context,
                  plan: EntryPlan) -> lc.Transition | None:
-    """At the threshold or the timeout: cancel the rest and manage what filled; None before that."""
-    if pos.state is not PositionState.PENDING or pos.close_reason is not None:
+    """At the threshold or the timeout: cancel the rest; None before that. The position is open (and
+    protected) from the entry's first fill on, so only the rest goes; a position still pending with
+    something filled (recorded by a version that opened it only here) is opened for what filled."""
+    if pos.state not in (PositionState.PENDING, PositionState.OPEN) or pos.close_reason is not None:
         return None
     working = [o for o in lc.live(orders) if o.leg == Leg.ENTRY.value and o.type is OrderType.LIMIT]
     if not working:
@@ -96,6 +102,8 @@ def finish_entry(pos: Position, orders: list[Order], now: datetime, ctx: lc.Cont
     if not reached and now < pos.created_at + plan.timeout:
         return None
     cancels = tuple(lc.CancelOrder(o) for o in working)
+    if pos.state is PositionState.OPEN:  # protected since its first fill: the stop stays as it is
+        return lc.Transition(pos, (), cancels)
     if pos.remaining <= 0:
         failed = replace(pos, close_reason=CloseReason.NOT_FILLED)
         return lc.Transition(failed, (), cancels, (EntryNotFilled(ts=now, paper=ctx.paper, position=failed),))
@@ -134,6 +142,8 @@ def scale_orders(pos: Position, orders: list[Order], now: datetime, ctx: lc.Cont
         return None
     if pos.targets_hit > 0 or any(o.leg == Leg.SCALE.value for o in orders):
         return None
+    if any(o.leg == Leg.ENTRY.value for o in lc.live(orders)):
+        return None  # a limit entry still filling: the parts are sized on what it filled, once it is done
     entry = next((o for o in orders if o.leg == Leg.ENTRY.value), None)
     if entry is None or entry.filled_qty <= 0:
         return None

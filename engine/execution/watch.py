@@ -1,6 +1,7 @@
 """Drives limit entries and scale-ins on every tick (backtest, paper and live alike): ends a limit
 entry at its fill threshold or timeout, and places a scale-in's resting parts once the position is
-open. Called after the manager, through its ``adjust`` (one step under its lock)."""
+open (a limit entry opens the position at its first fill; this only cancels its rest). Called
+after the manager, through its ``adjust`` (one step under its lock)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ class EntryWatch:
         now = self.clock.now()
         for pos in held:
             orders = self.manager.orders_of(pos.id)
-            if pos.state is PositionState.PENDING and any(
+            if pos.state in (PositionState.PENDING, PositionState.OPEN) and any(
                     o.leg == Leg.ENTRY.value and o.type is OrderType.LIMIT and not o.status.is_final for o in orders):
                 await self.manager.adjust(pos.id, lambda p, o, c: finish_entry(p, o, now, c, plan))
             elif pos.state is PositionState.OPEN and plan.scales and not any(o.leg == Leg.SCALE.value for o in orders):

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from engine.domain.models import ALGO_ENTRY_LEGS, CloseReason, Fill, Leg, Order, Position, PositionState
+from engine.domain.models import ENTRY_LEGS, CloseReason, Fill, Leg, Order, Position, PositionState
 from engine.execution.entry import late_fill
 from engine.positions import adjust
 from engine.positions import lifecycle as lc
@@ -42,8 +42,9 @@ async def adjust_position(manager: PositionManager, position_id: str, build: Bui
 
 
 def orphaned(pos: Position, order: Order) -> bool:
-    """A scale-in part's (or an entry slice's) fill for a position already closed (one gap through the part and the stop)."""
-    return not pos.is_open and order.leg in (Leg.SCALE.value, *ALGO_ENTRY_LEGS) and pos.state is PositionState.CLOSED
+    """A scale-in part's (an entry slice's, a limit entry's rest) fill for a position already closed (one gap
+    through the part and the stop; the rest of a partly filled limit entry racing its cancel at the close)."""
+    return not pos.is_open and order.leg in ENTRY_LEGS + (Leg.SCALE.value,) and pos.state is PositionState.CLOSED
 
 
 async def close_orphan(manager: PositionManager, pos: Position, orders: list[Order], order: Order,

@@ -113,13 +113,15 @@ def on_fill(pos: Position, orders: list[Order], order: Order | None, fill: Fill,
         from engine.positions import adjust  # adjust builds on this module
 
         return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event)
-    if order is not None and order.leg == Leg.SCALE.value and pos.close_reason is not None:
-        from engine.positions import adjust  # a part filled while the position closes: closed too
+    if order is not None and pos.close_reason is not None and (order.leg == Leg.SCALE.value or (
+            order.leg == Leg.ENTRY.value and pos.state is PositionState.OPEN)):
+        from engine.positions import adjust  # a part or the entry filled while closing: closed too
 
         return adjust.orphan_fill(pos, orders, order, fill, ctx)
     if order is not None and (order.leg == Leg.SCALE.value or (
             order.leg == Leg.ENTRY.value and pos.state is PositionState.OPEN)):
-        # a scale-in part, or an entry fill after the limit entry's rest was cancelled: protected at once
+        # a scale-in part, or a further fill of a limit entry (the position opened at its first fill, or
+        # the rest was cancelled and the fill raced it): the stop and targets re-sized for all that is held
         from engine.positions import adjust
 
         return adjust.on_add_fill(pos, orders, apply_fill_to_order(order, fill), fill, ctx, filled_event,
@@ -137,12 +139,16 @@ def _on_entry_fill(pos: Position, orders: list[Order], order: Order, fill: Fill,
     entry_price = fill.price if had == 0 else (pos.entry_price * had + fill.price * fill.qty) / total
     pos = replace(pos, remaining=total, entry_price=entry_price, fees=pos.fees + fill.fee,
                   realized_pnl=pos.realized_pnl - fill.fee, best_price=entry_price)
-    if order.status is not OrderStatus.FILLED:
+    partial = order.status is not OrderStatus.FILLED
+    if partial and order.type is not OrderType.LIMIT:  # a market entry in pieces: opened when complete
         return Transition(pos, (order,), (), (ev,))
+    # complete, or the first fill of a limit entry: opened for what filled and protected from this fill on;
+    # the limit's further fills re-size the stop and targets (``on_fill`` → ``adjust.on_add_fill``)
     pos = replace(pos, state=PositionState.OPEN, qty=total, opened_at=fill.ts)
     protective = _protective_orders(pos, ctx, fill.ts)
     actions = [PlaceOrder(protective[0], protective=True)] + [PlaceOrder(o) for o in protective[1:]]
-    opened = PositionOpened(ts=fill.ts, paper=ctx.paper, position=pos, single_target=len(pos.targets) == 1)
+    opened = PositionOpened(ts=fill.ts, paper=ctx.paper, position=pos, single_target=len(pos.targets) == 1,
+                            partial=partial)
     return Transition(pos, (order, *protective), tuple(actions), (ev, opened))
 
 
@@ -278,12 +284,13 @@ def close(pos: Position, orders: list[Order], reason: CloseReason, now: datetime
         return Transition(replace(pos, close_reason=reason), (), tuple(CancelOrder(o) for o in entry))
     if pos.state is not PositionState.OPEN or pos.remaining <= 0 or _close_pending(orders):
         return None
+    resting = [o for o in live(orders) if o.leg == Leg.ENTRY.value]  # a limit entry's rest: no more opening
     order = Order(client_id=client_order_id(pos.id, Leg.CLOSE.value, pos.close_seq), position_id=pos.id,
                   venue=pos.venue,
                   leg=Leg.CLOSE.value, symbol=pos.symbol, action=pos.side.exit_action, type=OrderType.MARKET,
                   qty=pos.remaining, created_at=now, reduce_only=True)
     new_pos = replace(pos, close_reason=reason, close_seq=pos.close_seq + 1)
-    return Transition(new_pos, (order,), (PlaceOrder(order),))
+    return Transition(new_pos, (order,), (*(CancelOrder(o) for o in resting), PlaceOrder(order)))
 
 
 def entry_failed(pos: Position, now: datetime) -> Position:

@@ -135,6 +135,15 @@ def test_entry_alert() -> None:
         text = alerts.entry_filled(PositionOpened(ts=NOW, position=position()))
     assert "Entry filled" in text and "2 at 0.098123, leverage 5×" in text
     assert "Stop 0.0961605 · TP1 0.102048 · TP2 0.105973" in text
+    assert "keeps working" not in text
+
+
+def test_entry_alert_of_a_partly_filled_limit_entry_says_the_rest_keeps_working() -> None:
+    for lang, head, rest in (("en", "Entry partly filled", "The rest of the limit order keeps working"),
+                             ("zh", "开仓部分成交", "限价单剩余部分继续挂单")):
+        with use(I18N, lang):
+            text = alerts.entry_filled(PositionOpened(ts=NOW, position=position(), partial=True))
+        assert head in text and rest in text and "0.0961605" in text
 
 
 def test_rejection_pause_and_error_alerts_explain_why() -> None:

@@ -114,7 +114,90 @@ def _pending_with_fill(filled: str):  # type: ignore[no-untyped-def]
     return replace(tr.position, remaining=Decimal(filled)), [entry]
 
 
-def test_partial_fill_below_the_threshold_waits_then_is_managed_for_what_filled() -> None:
+def _step(pos, orders, tr):  # type: ignore[no-untyped-def]
+    """The position and its orders after ``tr`` (what the manager would hold), cancels applied."""
+    held = {o.client_id: o for o in orders}
+    held.update({o.client_id: o for o in tr.orders})
+    for a in tr.actions:
+        if isinstance(a, lc.CancelOrder):
+            held[a.order.client_id] = replace(held[a.order.client_id], status=OrderStatus.CANCELLED)
+    return tr.position, list(held.values())
+
+
+def _entry_fill(pos, orders, qty: str, price: str = "100", n: int = 1):  # type: ignore[no-untyped-def]
+    entry = next(o for o in orders if o.leg == Leg.ENTRY.value)
+    fill = replace(_fill(entry.client_id, qty, price), trade_id=f"t{n}")
+    return lc.on_fill(pos, orders, entry, fill, CTX)
+
+
+def _stops(orders):  # type: ignore[no-untyped-def]
+    return [o for o in lc.live(orders) if o.leg == Leg.STOP.value]
+
+
+def test_the_first_fill_of_a_limit_entry_opens_the_position_protected_for_what_filled() -> None:
+    pos, orders = _pending_with_fill("0")
+    tr = _entry_fill(pos, orders, "0.4")
+    assert tr.position.state is PositionState.OPEN and tr.position.qty == tr.position.remaining == Decimal("0.4")
+    assert isinstance(tr.actions[0], lc.PlaceOrder) and tr.actions[0].protective
+    stop = tr.actions[0].order
+    assert stop.leg == Leg.STOP.value and stop.reduce_only and stop.qty == Decimal("0.4")
+    assert sum(o.qty for o in tr.orders if o.leg.startswith("tp")) == Decimal("0.4")
+    opened = [e for e in tr.events if isinstance(e, PositionOpened)]
+    assert len(opened) == 1 and opened[0].partial  # the card says the rest keeps working
+    entry = next(o for o in tr.orders if o.leg == Leg.ENTRY.value)
+    assert not entry.status.is_final and entry.filled_qty == Decimal("0.4")  # the rest still works
+
+
+def test_further_fills_of_the_limit_entry_re_size_the_stop_and_targets() -> None:
+    pos, orders = _step(*_pending_with_fill("0"), _entry_fill(*_pending_with_fill("0"), "0.4"))
+    tr = _entry_fill(pos, orders, "0.3", "99.9", n=2)
+    assert tr.position.state is PositionState.OPEN and tr.position.qty == tr.position.remaining == Decimal("0.7")
+    assert not any(isinstance(e, PositionOpened) for e in tr.events)  # one "opened" alert: the first fill's
+    assert any(isinstance(e, PositionResized) for e in tr.events)
+    assert isinstance(tr.actions[0], lc.PlaceOrder) and tr.actions[0].protective  # the new stop first
+    pos, orders = _step(pos, orders, tr)
+    [stop] = _stops(orders)
+    assert stop.qty == Decimal("0.7") and stop.client_id.endswith("-sl-1")
+    assert sum(o.qty for o in lc.live(orders) if o.leg.startswith("tp")) == Decimal("0.7")
+
+
+def test_at_the_timeout_only_the_rest_of_a_partly_filled_entry_is_cancelled() -> None:
+    pos, orders = _step(*_pending_with_fill("0"), _entry_fill(*_pending_with_fill("0"), "0.4"))
+    assert finish_entry(pos, orders, T0 + timedelta(minutes=10), CTX, LIMIT) is None  # below the threshold
+    tr = finish_entry(pos, orders, T0 + timedelta(minutes=15), CTX, LIMIT)
+    assert tr is not None and tr.position == pos and tr.events == () and tr.orders == ()
+    assert [(type(a), a.order.leg) for a in tr.actions] == [(lc.CancelOrder, Leg.ENTRY.value)]  # no second stop
+    pos, orders = _step(pos, orders, tr)
+    assert finish_entry(pos, orders, T0 + timedelta(minutes=16), CTX, LIMIT) is None  # done once
+    [stop] = _stops(orders)
+    assert stop.qty == pos.remaining == Decimal("0.4")
+
+
+def test_at_the_threshold_the_rest_is_cancelled_at_once() -> None:
+    pos, orders = _step(*_pending_with_fill("0"), _entry_fill(*_pending_with_fill("0"), "0.5"))
+    pos, orders = _step(pos, orders, _entry_fill(pos, orders, "0.399", n=2))
+    assert finish_entry(pos, orders, T0 + timedelta(minutes=1), CTX, LIMIT) is None  # 89.9 %
+    pos, orders = _step(pos, orders, _entry_fill(pos, orders, "0.001", n=3))
+    tr = finish_entry(pos, orders, T0 + timedelta(minutes=1), CTX, LIMIT)
+    assert tr is not None and [type(a) for a in tr.actions] == [lc.CancelOrder]
+    assert [s.qty for s in _stops(orders)] == [Decimal("0.9")]
+
+
+def test_closing_a_partly_filled_entry_cancels_its_rest_and_a_racing_fill_is_closed_too() -> None:
+    pos, orders = _step(*_pending_with_fill("0"), _entry_fill(*_pending_with_fill("0"), "0.4"))
+    tr = lc.close(pos, orders, CloseReason.MANUAL, T0 + timedelta(minutes=5), CTX)
+    assert tr is not None
+    assert [(type(a), a.order.leg) for a in tr.actions] == [(lc.CancelOrder, Leg.ENTRY.value),
+                                                           (lc.PlaceOrder, Leg.CLOSE.value)]
+    closing, _ = _step(pos, orders, tr)
+    racing = _entry_fill(closing, orders, "0.2", n=2)  # the venue filled more as the cancel arrived
+    placed = [a.order for a in racing.actions if isinstance(a, lc.PlaceOrder)]
+    assert [(o.leg, o.qty, o.reduce_only) for o in placed] == [(Leg.CLOSE.value, Decimal("0.2"), True)]
+
+
+def test_a_position_left_pending_with_a_partial_fill_is_managed_for_what_filled() -> None:
+    """A position recorded pending with something filled (by a version that opened it only at the
+    threshold or the timeout) is still opened for what filled then."""
     pos, orders = _pending_with_fill("0.4")
     assert finish_entry(pos, orders, T0 + timedelta(minutes=10), CTX, LIMIT) is None
     tr = finish_entry(pos, orders, T0 + timedelta(minutes=15), CTX, LIMIT)
@@ -124,14 +207,6 @@ def test_partial_fill_below_the_threshold_waits_then_is_managed_for_what_filled(
     assert stop.qty == Decimal("0.4")
     assert sum(o.qty for o in tr.orders if o.leg.startswith("tp")) == Decimal("0.4")
     assert any(isinstance(e, PositionOpened) for e in tr.events)
-
-
-def test_partial_fill_at_the_threshold_is_managed_at_once() -> None:
-    pos, orders = _pending_with_fill("0.9")
-    tr = finish_entry(pos, orders, T0 + timedelta(minutes=1), CTX, LIMIT)
-    assert tr is not None and tr.position.qty == Decimal("0.9")
-    pos, orders = _pending_with_fill("0.899")
-    assert finish_entry(pos, orders, T0 + timedelta(minutes=1), CTX, LIMIT) is None
 
 
 async def test_a_fill_after_the_rest_was_cancelled_is_protected_too(rig) -> None:  # type: ignore[no-untyped-def]

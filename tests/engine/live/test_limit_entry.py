@@ -1,8 +1,9 @@
-"""A limit entry in live mode, resting on the (fake) exchange: partly filled below the threshold at
-the timeout, filled past the threshold, not filled at all, and a fill racing the cancel of the rest.
+"""A limit entry in live mode, resting on the (fake) exchange: partly filled below the threshold,
+filled past the threshold, not filled at all, and a fill racing the cancel of the rest.
 
-Each time the rest is cancelled ON THE VENUE and what filled is protected there: a reduce-only stop
-and the targets for exactly the filled quantity. Nothing filled: the signal ends "not filled"
+From the entry's first fill on, what filled is protected ON THE VENUE: a reduce-only stop and the
+targets for exactly the filled quantity, re-sized at each further fill; at the threshold or the
+timeout only the rest is cancelled there. Nothing filled: the signal ends "not filled"
 (``EntryNotFilled``, what the card says) and nothing of ours rests on the venue. The clock is wall
 time moved forward by the test (``ShiftedClock``) so the 15-minute timeout comes at once; prices
 reach the engine as ticks the test hands it (``engine.on_tick``), fills through the user stream.
@@ -67,9 +68,11 @@ class Rig:
         await until(lambda: (p := self.engine.manager.position(pid)) is not None and p.remaining == qty,
                     what=f"{qty} of the entry applied")
 
-    async def protected(self, pid: str, qty: Decimal, stop_seq: int = 0) -> None:
-        """A reduce-only stop and both targets rest on the venue for exactly ``qty``."""
+    async def protected(self, pid: str, qty: Decimal, stop_seq: int = 0, *, rest: bool = False) -> None:
+        """A reduce-only stop and both targets rest on the venue for exactly ``qty`` (``rest``: and the
+        rest of the entry, still working)."""
         legs = {f"sp-{pid}-sl-{stop_seq}", f"sp-{pid}-tp1-{stop_seq}", f"sp-{pid}-tp2-{stop_seq}"}
+        legs |= {f"sp-{pid}-en-0"} if rest else set()
         await until(lambda: set(ours(self.fake, pid)) == legs, what=f"stop and targets for {qty}")
         resting = ours(self.fake, pid)
         stop = resting[f"sp-{pid}-sl-{stop_seq}"]
@@ -86,28 +89,40 @@ async def rig(fake, live_engine) -> Rig:  # type: ignore[no-untyped-def]
     return Rig(engine, fake, clock, log)
 
 
-async def test_partial_fill_below_the_threshold_is_managed_for_what_filled_at_the_timeout(fake, live_engine) -> None:  # type: ignore[no-untyped-def]
+async def test_a_partial_fill_below_the_threshold_is_protected_at_once_and_re_sized_as_more_fills(
+        fake, live_engine) -> None:  # type: ignore[no-untyped-def]
     r = await rig(fake, live_engine)
     pos = await r.resting_entry()
+    cid = f"sp-{pos.id}-en-0"
     part = share(pos.qty, "40")
-    fake.fill_order(f"sp-{pos.id}-en-0", part)
+    fake.fill_order(cid, part)
     await r.filled(pos.id, part)
-    await r.tick(minutes=10)  # below the threshold, before the timeout: the rest keeps resting
-    assert r.engine.manager.position(pos.id).state is PositionState.PENDING
-    assert venue_order(fake, f"sp-{pos.id}-en-0").status == "PARTIALLY_FILLED"
-    assert not r.log.of(PositionOpened)
-
-    await r.tick(minutes=6)  # the timeout: the rest cancelled on the venue, what filled protected
-    opened = await r.log.wait_for(PositionOpened)
-    assert opened.position.qty == opened.position.remaining == part
-    entry = venue_order(fake, f"sp-{pos.id}-en-0")
-    assert entry.status == "CANCELED" and entry.executed == part
-    await r.protected(pos.id, part)
+    opened = await r.log.wait_for(PositionOpened)  # opened at the first fill: one "opened" alert
+    assert opened.position.qty == opened.position.remaining == part and opened.partial
+    await r.protected(pos.id, part, rest=True)  # a stop for exactly what filled rests BEFORE the timeout
+    assert venue_order(fake, cid).status == "PARTIALLY_FILLED"  # the rest keeps resting
     assert fake.positions[(VID, "BOTH")].amt == part * pos.side.sign
+
+    await r.tick(minutes=10)  # below the threshold, before the timeout: nothing changes
+    assert venue_order(fake, cid).status == "PARTIALLY_FILLED"
+    more = share(pos.qty, "30")
+    fake.fill_order(cid, more)  # a further fill: the stop and targets re-sized for all that is held
+    await r.filled(pos.id, part + more)
+    await r.protected(pos.id, part + more, stop_seq=1, rest=True)
+    await r.log.wait_for(PositionResized, lambda e: e.position.remaining == part + more)
+
+    await r.tick(minutes=6)  # the timeout: the rest cancelled on the venue; no second stop
+    await until(lambda: venue_order(fake, cid).status == "CANCELED", what="the rest cancelled")
+    await until(lambda: not any(o.leg == Leg.ENTRY.value and not o.status.is_final
+                                for o in r.engine.manager.orders_of(pos.id)), what="the entry done")
+    await r.protected(pos.id, part + more, stop_seq=1)
+    assert len(r.log.of(PositionOpened)) == 1
+    assert venue_order(fake, cid).executed == part + more
     saved = await r.engine.get_position(pos.id)
-    assert saved.state is PositionState.OPEN and saved.qty == part
+    assert saved.state is PositionState.OPEN and saved.qty == part + more
     stored = {o.leg: o for o in await r.engine.repository.orders_for(pos.id)}
-    assert stored[Leg.ENTRY.value].status is OrderStatus.CANCELLED and stored[Leg.ENTRY.value].filled_qty == part
+    assert stored[Leg.ENTRY.value].status is OrderStatus.CANCELLED
+    assert stored[Leg.ENTRY.value].filled_qty == part + more
     report = await audit(fake, r.engine)
     assert report.ok, report
 
@@ -154,9 +169,10 @@ async def test_a_fill_racing_the_cancel_at_the_timeout_is_protected_too(fake, li
     fake.fill_order(cid, first)
     await r.filled(pos.id, first)
     fake.fill_before_cancel(cid, late)  # the venue fills more just as our cancel arrives
+    opened = await r.log.wait_for(PositionOpened)  # opened, protected, at the first fill
+    assert opened.position.qty == first
+    await r.protected(pos.id, first, rest=True)
     await r.tick(minutes=16)
-    opened = await r.log.wait_for(PositionOpened)
-    assert opened.position.qty == first  # what the engine knew when it cancelled
     resized = await r.log.wait_for(PositionResized)  # the late fill: protection re-sized for all
     assert resized.position.remaining == first + late
     await r.protected(pos.id, first + late, stop_seq=1)
@@ -199,7 +215,7 @@ async def test_an_entry_filled_whole_as_its_cancel_arrives_is_protected(fake, li
     assert report.ok, report
 
 
-async def test_a_partial_fill_while_the_bot_is_down_is_found_at_restart_and_managed_at_the_timeout(
+async def test_a_partial_fill_while_the_bot_is_down_is_protected_at_restart_and_the_rest_cancelled_at_the_timeout(
         fake, live_engine, db_url_factory) -> None:  # type: ignore[no-untyped-def]
     db_url = db_url_factory()
     clock = ShiftedClock()
@@ -215,12 +231,11 @@ async def test_a_partial_fill_while_the_bot_is_down_is_found_at_restart_and_mana
     r.price = fake.exchange.tickers[VID].last
     await again.start(run_feed=False, run_jobs=False)  # recovery applies the missed fill
     await r.filled(pos.id, part)
-    assert again.manager.position(pos.id).state is PositionState.PENDING  # the rest still rests
-    assert venue_order(fake, f"sp-{pos.id}-en-0").status == "PARTIALLY_FILLED"
+    await r.protected(pos.id, part, rest=True)  # protected at once: the position is open for what filled
+    assert again.manager.position(pos.id).state is PositionState.OPEN
+    assert venue_order(fake, f"sp-{pos.id}-en-0").status == "PARTIALLY_FILLED"  # the rest still rests
     await r.tick(minutes=16)
-    opened = await r.log.wait_for(PositionOpened)
-    assert opened.position.qty == part
-    assert venue_order(fake, f"sp-{pos.id}-en-0").status == "CANCELED"
-    await r.protected(pos.id, part)
+    await until(lambda: venue_order(fake, f"sp-{pos.id}-en-0").status == "CANCELED", what="the rest cancelled")
+    await r.protected(pos.id, part)  # and no second stop
     report = await audit(fake, again)
     assert report.ok, report
